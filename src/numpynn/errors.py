@@ -1,0 +1,21 @@
+"""The error types numpynn raises for a user's mistake: each carries one sentence naming the problem and the fix."""
+
+
+class NumpynnError(Exception):
+    """Base class: anything numpynn raises on purpose derives from this."""
+
+
+class DataError(NumpynnError, ValueError):
+    """A data file or array is malformed, corrupt or of the wrong shape."""
+
+
+class DownloadError(NumpynnError, OSError):
+    """No mirror delivered a file whose hash matched."""
+
+
+class CheckpointError(NumpynnError, ValueError):
+    """A checkpoint file is corrupt, unsafe, or does not fit the model."""
+
+
+class TrainingDiverged(NumpynnError, ArithmeticError):
+    """The loss or the weights stopped being finite during training."""
