@@ -1,0 +1,23 @@
+"""numpynn: neural networks in NumPy, in PyTorch's vocabulary."""
+
+__version__ = "0.1.0"
+
+from . import functional, init
+from .checkpoint import load_model, save_model
+from .errors import CheckpointError, DataError, DownloadError, NumpynnError, TrainingDiverged
+from .gradcheck import check_layer, check_loss, check_model, numerical_gradient
+from .layers import ACTIVATIONS, LAYERS, Flatten, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from .losses import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .metrics import accuracy, classification_report, confusion_matrix, precision_recall_f1
+from .model import Sequential, mlp
+from .optim import OPTIMIZERS, SGD, Optimizer
+from .train import Callback, History, evaluate, fit
+
+__all__ = [
+    "ACTIVATIONS", "BCEWithLogitsLoss", "Callback", "CheckpointError", "CrossEntropyLoss", "DataError",
+    "DownloadError", "Flatten", "History", "LAYERS", "LOSSES", "Layer", "LeakyReLU", "Linear", "MSELoss",
+    "NumpynnError", "OPTIMIZERS", "Optimizer", "ReLU", "SGD", "Sequential", "Sigmoid", "Tanh",
+    "TrainingDiverged", "accuracy", "check_layer", "check_loss", "check_model", "classification_report",
+    "confusion_matrix", "evaluate", "fit", "functional", "init", "load_model", "mlp", "numerical_gradient",
+    "precision_recall_f1", "save_model",
+]

@@ -1,0 +1,5 @@
+"""python -m numpynn  ->  the numpynn command."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""Weight initialisers: the article's normal(0, 0.01), He (Kaiming), Xavier (Glorot) and PyTorch's default.
+
+Each takes the weight shape (out_features, in_features), a numpy Generator and a dtype, and returns
+(weight, bias); biases start at zero except under PyTorch's default, which draws them too.
+"""
+
+import math
+
+import numpy as np
+
+
+def _zeros_bias(shape, dtype):
+    return np.zeros(shape[0], dtype=dtype)
+
+
+def normal(shape, rng: np.random.Generator, dtype=np.float32, std: float = 0.01):
+    """W ~ N(0, std^2), b = 0: the article's `np.random.randn(...) * 0.01`."""
+    return (rng.standard_normal(shape) * std).astype(dtype), _zeros_bias(shape, dtype)
+
+
+def he(shape, rng: np.random.Generator, dtype=np.float32):
+    """W ~ N(0, 2 / fan_in), b = 0: Kaiming normal for ReLU layers (He et al., 2015)."""
+    std = math.sqrt(2.0 / shape[1])
+    return (rng.standard_normal(shape) * std).astype(dtype), _zeros_bias(shape, dtype)
+
+
+def xavier(shape, rng: np.random.Generator, dtype=np.float32):
+    """W ~ U(-a, a), a = sqrt(6 / (fan_in + fan_out)), b = 0: Glorot uniform for tanh/sigmoid layers."""
+    a = math.sqrt(6.0 / (shape[0] + shape[1]))
+    return rng.uniform(-a, a, size=shape).astype(dtype), _zeros_bias(shape, dtype)
+
+
+def pytorch(shape, rng: np.random.Generator, dtype=np.float32):
+    """W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)): what torch.nn.Linear does by default."""
+    bound = 1.0 / math.sqrt(shape[1])
+    weight = rng.uniform(-bound, bound, size=shape).astype(dtype)
+    bias = rng.uniform(-bound, bound, size=shape[0]).astype(dtype)
+    return weight, bias
+
+
+INITS = {"normal": normal, "he": he, "kaiming": he, "xavier": xavier, "glorot": xavier, "pytorch": pytorch}

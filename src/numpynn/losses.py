@@ -1,0 +1,105 @@
+"""Loss objects on raw model outputs (logits): `loss = loss_fn(pred, target)`, then `grad = loss_fn.backward()`."""
+
+import numpy as np
+
+from . import functional as F
+
+
+class Loss:
+    """A value and its gradient w.r.t. the prediction; `count_correct` says what a right answer is (or None)."""
+
+    def __call__(self, pred: np.ndarray, target: np.ndarray) -> float:
+        return self.forward(pred, target)
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def count_correct(self, pred: np.ndarray, target: np.ndarray) -> int | None:
+        return None
+
+
+def _check_batch(pred, target, name):
+    if pred.ndim != 2:
+        raise ValueError(f"{name} expects predictions of shape (N, C), got {pred.shape}; reshape them to 2-D.")
+    if len(target) != len(pred):
+        raise ValueError(f"{name} got {len(pred)} predictions but {len(target)} targets; pass one target per row.")
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax + cross-entropy on logits (N, C); targets are class indices (N,) or one-hot rows (N, C)."""
+
+    def forward(self, pred, target):
+        _check_batch(pred, target, "CrossEntropyLoss")
+        n, c = pred.shape
+        # Log-sum-exp with the row max subtracted: finite for any finite logits, no epsilon needed.
+        shifted = pred - pred.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        sum_exp = exp.sum(axis=1, keepdims=True)
+        self.probs = exp / sum_exp  # kept for backward: softmax is never computed twice
+        log_z = np.log(sum_exp)[:, 0]
+        if target.ndim == 1:
+            if target.dtype.kind not in "iu" or (n and (target.min() < 0 or target.max() >= c)):
+                raise ValueError(f"CrossEntropyLoss expects integer labels in [0, {c}); got {target.dtype} "
+                                 f"values {target.min() if n else ''}..{target.max() if n else ''}.")
+            loss = np.mean(log_z - shifted[np.arange(n), target])
+        elif target.shape == pred.shape:
+            target = target.astype(pred.dtype, copy=False)
+            loss = np.mean(log_z * target.sum(axis=1) - np.sum(target * shifted, axis=1))
+        else:
+            raise ValueError(f"CrossEntropyLoss targets must be labels (N,) or one-hot (N, {c}); got {target.shape}.")
+        self.target = target
+        return float(loss)
+
+    def backward(self):
+        # Fused softmax + cross-entropy gradient: d loss / d logits = (p - y) / n.
+        grad = self.probs
+        n = len(grad)
+        if self.target.ndim == 1:
+            grad[np.arange(n), self.target] -= 1
+        else:
+            grad -= self.target
+        grad *= grad.dtype.type(1.0 / n)
+        return grad
+
+    def count_correct(self, pred, target):
+        labels = target if target.ndim == 1 else target.argmax(axis=1)
+        return int(np.count_nonzero(pred.argmax(axis=1) == labels))
+
+
+class MSELoss(Loss):
+    """Mean squared error; pred and target must have the same shape."""
+
+    def forward(self, pred, target):
+        target = np.asarray(target)
+        if pred.shape != target.shape:
+            raise ValueError(f"MSELoss got prediction shape {pred.shape} and target shape {target.shape}; "
+                             "make them equal (e.g. target.reshape(-1, 1)).")
+        self.pred, self.target = pred, target.astype(pred.dtype, copy=False)
+        return F.mse(self.pred, self.target)
+
+    def backward(self):
+        return F.mse_grad(self.pred, self.target)
+
+
+class BCEWithLogitsLoss(Loss):
+    """Sigmoid + binary cross-entropy on logits, computed stably; targets in [0, 1], same shape as pred."""
+
+    def forward(self, pred, target):
+        target = np.asarray(target)
+        if pred.shape != target.shape:
+            raise ValueError(f"BCEWithLogitsLoss got prediction shape {pred.shape} and target shape "
+                             f"{target.shape}; make them equal (e.g. target.reshape(-1, 1)).")
+        self.pred, self.target = pred, target.astype(pred.dtype, copy=False)
+        return F.bce_with_logits(self.pred, self.target)
+
+    def backward(self):
+        return F.bce_with_logits_grad(self.pred, self.target)
+
+    def count_correct(self, pred, target):
+        return int(np.count_nonzero((pred > 0) == (np.asarray(target) > 0.5)))
+
+
+LOSSES = {"cross_entropy": CrossEntropyLoss, "mse": MSELoss, "bce_with_logits": BCEWithLogitsLoss}

@@ -1,0 +1,170 @@
+"""Sequential: a stack of layers with forward, backward, PyTorch-named parameters and state_dict."""
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from . import functional as F
+from .layers import ACTIVATIONS, LAYERS, Layer, Linear
+
+
+class Sequential:
+    """Layers applied in order; parameter names are `<index>.<key>` as in torch.nn.Sequential (`0.weight`)."""
+
+    def __init__(self, *layers: Layer):
+        if not layers:
+            raise ValueError("Sequential needs at least one layer, e.g. Sequential(Linear(784, 10)).")
+        self.layers = list(layers)
+        self.layers[0].needs_input_grad = False  # d/d(input) is never used in training: skip that matmul
+        self.training = True
+
+    # --- forward and backward -------------------------------------------------------------------
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, in_features) -> (N, out_features) logits; input is cast to the model's dtype, never up."""
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    __call__ = forward
+
+    def backward(self, grad_out: np.ndarray, input_grad: bool = False) -> np.ndarray | None:
+        """Backpropagate d loss / d output through every layer, filling each layer's grads.
+
+        Returns d loss / d input only when input_grad=True (it costs one more matmul).
+        """
+        self.layers[0].needs_input_grad = input_grad
+        for layer in reversed(self.layers):
+            grad_out = layer.backward(grad_out)
+        self.layers[0].needs_input_grad = False
+        return grad_out
+
+    # --- parameters --------------------------------------------------------------------------------
+
+    def parameter_slots(self) -> Iterator[tuple[str, dict, dict, str]]:
+        """(name, params dict, grads dict, key) per parameter: what optimizers update in place."""
+        for i, layer in enumerate(self.layers):
+            for key in layer.params:
+                yield f"{i}.{key}", layer.params, layer.grads, key
+
+    def named_parameters(self) -> Iterator[tuple[str, np.ndarray]]:
+        for name, params, _, key in self.parameter_slots():
+            yield name, params[key]
+
+    def parameters(self) -> list[np.ndarray]:
+        return [p for _, p in self.named_parameters()]
+
+    def grads(self) -> dict[str, np.ndarray]:
+        """Gradients from the last backward, under the parameters' names."""
+        return {name: grads[key] for name, _, grads, key in self.parameter_slots()}
+
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    @property
+    def dtype(self) -> np.dtype:
+        params = self.parameters()
+        return params[0].dtype if params else np.dtype(np.float32)
+
+    # --- modes and state ---------------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> "Sequential":
+        self.training = mode
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    def eval(self) -> "Sequential":
+        return self.train(False)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, named and shaped as torch.nn.Sequential's state_dict."""
+        state = {}
+        for i, layer in enumerate(self.layers):
+            for key, value in {**layer.params, **layer.buffers}.items():
+                state[f"{i}.{key}"] = value.copy()
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy arrays in place after checking that names, shapes and finiteness all fit this model."""
+        own = {}
+        for i, layer in enumerate(self.layers):
+            for key, value in {**layer.params, **layer.buffers}.items():
+                own[f"{i}.{key}"] = value
+        missing, unexpected = sorted(own.keys() - state.keys()), sorted(state.keys() - own.keys())
+        if missing or unexpected:
+            raise ValueError(f"State dict does not fit this model (missing {missing}, unexpected {unexpected}); "
+                             "load it into the architecture it was saved from.")
+        for name, target in own.items():
+            value = np.asarray(state[name])
+            if value.shape != target.shape:
+                raise ValueError(f"State dict entry {name!r} has shape {value.shape} but the model expects "
+                                 f"{target.shape}; load it into the architecture it was saved from.")
+            if value.dtype.kind not in "fiu" or (value.dtype.kind == "f" and not np.all(np.isfinite(value))):
+                raise ValueError(f"State dict entry {name!r} is not finite numbers; the file is corrupt.")
+        for name, target in own.items():
+            target[...] = state[name]  # casts to the model's dtype: loading never changes it
+
+    def config(self) -> list[dict]:
+        """Each layer's constructor arguments: enough to rebuild the architecture."""
+        return [layer.config() for layer in self.layers]
+
+    @classmethod
+    def from_config(cls, config: list[dict], dtype=np.float32) -> "Sequential":
+        """Rebuild a model from `config()` (weights are then loaded with load_state_dict)."""
+        layers = []
+        for spec in config:
+            spec = dict(spec)
+            name = spec.pop("type", None)
+            if name not in LAYERS:
+                raise ValueError(f"Unknown layer type {name!r}; known: {', '.join(sorted(LAYERS))}.")
+            if name == "Linear":
+                spec["dtype"] = dtype
+            layers.append(LAYERS[name](**spec))
+        return cls(*layers)
+
+    # --- inference ---------------------------------------------------------------------------------
+
+    def predict_proba(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Softmax probabilities (N, C), computed in eval mode and in chunks to bound memory."""
+        return F.softmax(self.predict_logits(x, batch_size), axis=1)
+
+    def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Predicted class per row (N,): the argmax of the logits."""
+        return np.argmax(self.predict_logits(x, batch_size), axis=1)
+
+    def predict_logits(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        was_training = self.training
+        self.eval()
+        try:
+            return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, max(len(x), 1), batch_size)])
+        finally:
+            self.train(was_training)
+
+    def __getitem__(self, i: int) -> Layer:
+        return self.layers[i]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __repr__(self) -> str:
+        lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
+        return "Sequential(\n" + "\n".join(lines) + "\n)"
+
+
+def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
+        seed: int | np.random.Generator | None = 0, dtype=np.float32) -> Sequential:
+    """Linear / activation stack, e.g. mlp([784, 256, 10]) -> Linear(784,256), ReLU, Linear(256,10)."""
+    if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
+        raise ValueError(f"mlp needs at least two positive layer sizes, got {sizes}; e.g. [784, 256, 10].")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"Unknown activation {activation!r}; choose one of {', '.join(sorted(ACTIVATIONS))}.")
+    rng = np.random.default_rng(seed)
+    layers: list[Layer] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return Sequential(*layers)

@@ -1,0 +1,149 @@
+"""fit(): one readable training loop (shuffle, forward, backward, update, evaluate, log) returning a History."""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .errors import TrainingDiverged
+from .validation import check_features, check_targets
+
+
+@dataclass
+class History:
+    """One record per epoch: epoch, train_loss, train_acc, val_loss, val_acc, lr, seconds (and any extras)."""
+
+    records: list[dict] = field(default_factory=list)
+
+    def __getitem__(self, column: str) -> list:
+        return [r.get(column) for r in self.records]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def last(self) -> dict:
+        return self.records[-1] if self.records else {}
+
+
+class Callback:
+    """Hooks into fit(); set `stop_training = True` to end after the current epoch."""
+
+    stop_training = False
+
+    def on_train_begin(self, model, optimizer): ...
+    def on_batch_end(self, step: int, loss: float): ...
+    def on_epoch_end(self, epoch: int, record: dict, model, optimizer): ...
+    def on_train_end(self, model, history): ...
+
+
+def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 4096) -> tuple[float, float | None]:
+    """(mean loss, accuracy or None) over x in eval mode, in chunks to bound memory."""
+    x = check_features(model, x)
+    y = np.asarray(y)
+    check_targets(y, len(x))
+    was_training = model.training
+    model.eval()
+    try:
+        total_loss, correct = 0.0, 0
+        for i in range(0, len(x), batch_size):
+            logits = model.forward(x[i:i + batch_size])
+            total_loss += loss_fn(logits, y[i:i + batch_size]) * len(logits)
+            c = loss_fn.count_correct(logits, y[i:i + batch_size])
+            correct = None if c is None or correct is None else correct + c
+    finally:
+        model.train(was_training)
+    return total_loss / len(x), (None if correct is None else correct / len(x))
+
+
+def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int = 1, batch_size: int = 64,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0,
+        rng: np.random.Generator | None = None, shuffle: bool = True, scheduler=None, transform=None,
+        callbacks=(), verbose: int = 1, progress: bool = False) -> History:
+    """Train `model` with mini-batches of (x, y) for `epochs` epochs; returns the per-epoch History.
+
+    x: (N, D) features (any numeric dtype; cast once to the model's dtype); y: (N,) labels or (N, C) targets.
+    Randomness (shuffling, transforms) comes only from `rng`, or a Generator built from `seed`.
+    verbose=1 prints the article's line per epoch; progress=True shows a tqdm bar per epoch.
+    """
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}.")
+    x = check_features(model, x)  # one cast to the model dtype here, none per batch
+    y = np.asarray(y)
+    check_targets(y, len(x))
+    if validation_data is not None:
+        vx, vy = validation_data
+        validation_data = (check_features(model, vx), np.asarray(vy))
+    rng = rng if rng is not None else np.random.default_rng(seed)
+    n = len(x)
+    batch_buf = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype)  # reused for every batch
+    history = History()
+    for cb in callbacks:
+        cb.on_train_begin(model, optimizer)
+
+    step = 0
+    for epoch in range(1, epochs + 1):
+        t0 = time.perf_counter()
+        model.train()
+        # --- shuffle: one permutation per epoch; batches are gathered from it, the data is never copied whole
+        order = rng.permutation(n) if shuffle else np.arange(n)
+        loss_sum, correct, bar = 0.0, 0, None
+        if progress:
+            bar = tqdm(total=n, desc=f"Epoch {epoch}/{epochs}", unit="img", leave=False, dynamic_ncols=True)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            xb = np.take(x, idx, axis=0, out=batch_buf[:len(idx)])
+            yb = y[idx]
+            if transform is not None:
+                xb = transform(xb, rng)
+            # --- forward
+            logits = model.forward(xb)
+            loss = loss_fn(logits, yb)
+            if not math.isfinite(loss):
+                raise TrainingDiverged(
+                    f"Training diverged at epoch {epoch}, step {step + 1}: the loss became {loss} with "
+                    f"lr={optimizer.lr:g}; try a smaller learning rate (e.g. lr={optimizer.lr / 10:g}).")
+            c = loss_fn.count_correct(logits, yb)
+            # --- backward, then update
+            model.backward(loss_fn.backward())
+            optimizer.step()
+            step += 1
+            # --- bookkeeping (running means over the epoch, as PyTorch and Keras report them)
+            loss_sum += loss * len(idx)
+            correct = None if c is None or correct is None else correct + c
+            for cb in callbacks:
+                cb.on_batch_end(step, loss)
+            if bar is not None:
+                bar.update(len(idx))
+                bar.set_postfix(loss=f"{loss_sum / min(start + batch_size, n):.4f}", refresh=False)
+        if bar is not None:
+            bar.close()
+        record = {"epoch": epoch, "train_loss": loss_sum / n,
+                  "train_acc": None if correct is None else correct / n, "lr": optimizer.lr}
+        # --- schedule, evaluate, log
+        if scheduler is not None:
+            scheduler.step()
+        if validation_data is not None:
+            record["val_loss"], record["val_acc"] = evaluate(model, loss_fn, *validation_data)
+        record["seconds"] = time.perf_counter() - t0
+        history.records.append(record)
+        if verbose:
+            print(format_epoch(record, epochs), flush=True)
+        for cb in callbacks:
+            cb.on_epoch_end(epoch, record, model, optimizer)
+        if any(cb.stop_training for cb in callbacks):
+            break
+    for cb in callbacks:
+        cb.on_train_end(model, history)
+    return history
+
+
+def format_epoch(record: dict, epochs: int) -> str:
+    """The article's line: `Epoch 3/20, Loss: 0.1234, Test Accuracy: 0.9650`, plus seconds."""
+    line = f"Epoch {record['epoch']}/{epochs}, Loss: {record['train_loss']:.4f}"
+    acc = record.get("val_acc", record.get("train_acc"))
+    if acc is not None:
+        line += f", {'Test' if 'val_acc' in record else 'Train'} Accuracy: {acc:.4f}"
+    return line + f" ({record['seconds']:.2f}s)"
