@@ -89,3 +89,13 @@ def bce_with_logits(logits: np.ndarray, target: np.ndarray) -> float:
 def bce_with_logits_grad(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     """d bce / d logits = (sigmoid(logits) - target) / N."""
     return (sigmoid(logits) - target) / logits.dtype.type(logits.size)
+
+
+def linear_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray, input_grad: bool = True):
+    """Gradients of y = x @ weight.T + bias: (d weight (out, in), d bias (out,), d x (N, in) or None)."""
+    return grad_out.T @ x, grad_out.sum(axis=0), (grad_out @ weight if input_grad else None)
+
+
+def relu_backward(grad_out: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Gradient through ReLU: passes where the pre-activation z was positive, zero elsewhere."""
+    return grad_out * (z > 0)

@@ -1,0 +1,131 @@
+"""The article's `neural_network.py`, its 13 functions with their names, arguments and float64 results,
+as a thin facade over numpynn: the math lives once, in numpynn; only the article's own formulas stay here.
+
+From "Learn Deep Learning with NumPy, Part 3.4: Backpropagation for Training MLPs". Weights keep the
+article's layout, (n_features, n_hidden); numpynn's Linear stores the transpose, as PyTorch does, so the
+facade hands numpynn transposed views (no copies).
+"""
+
+from typing import Callable, Dict, List, Tuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from numpynn import functional as F
+from numpynn.data.transforms import scale
+from numpynn.gradcheck import numerical_gradient as _numerical_gradient
+
+
+def normalize(X: NDArray[np.floating]) -> NDArray[np.floating]:
+    """Per-feature z-score: subtract each column's mean, divide by its std where the std is non-zero."""
+    X = np.asarray(X)
+    return scale(X, "zscore", dtype=X.dtype if X.dtype.kind == "f" else np.float64)
+
+
+def matrix_multiply(X: NDArray[np.floating], W: NDArray[np.floating]) -> NDArray[np.floating]:
+    """X (m, n) @ W (n, p) -> (m, p)."""
+    return np.matmul(X, W)
+
+
+def sigmoid(Z: NDArray[np.floating]) -> NDArray[np.floating]:
+    """Element-wise sigmoid, values in [0, 1] (numpynn's overflow-free form)."""
+    return F.sigmoid(_float(Z))
+
+
+def relu(Z: NDArray[np.floating]) -> NDArray[np.floating]:
+    """Element-wise max(0, Z)."""
+    return F.relu(_float(Z))
+
+
+def softmax(Z: NDArray[np.floating]) -> NDArray[np.floating]:
+    """Row-wise softmax of Z (n_samples, n_classes): probabilities summing to 1 per row."""
+    return F.softmax(_float(Z), axis=1)
+
+
+def mse_loss(y_pred: NDArray[np.floating], y: NDArray[np.floating]) -> float:
+    """Mean squared error between predictions and true values."""
+    return np.float64(F.mse(_float(y_pred), _float(y)))
+
+
+def binary_cross_entropy(A: NDArray[np.floating], y: NDArray[np.floating]) -> float:
+    """Binary cross-entropy of probabilities A against labels y (the article's formula, epsilon 1e-15)."""
+    epsilon = 1e-15
+    return -np.mean(y * np.log(A + epsilon) + (1 - y) * np.log(1 - A + epsilon))
+
+
+def cross_entropy(A: NDArray[np.floating], y: NDArray[np.floating]) -> float:
+    """Categorical cross-entropy of softmax probabilities A against one-hot y (the article's formula)."""
+    epsilon = 1e-15  # the article's guard against log(0); numpynn's losses work on logits instead
+    return -np.mean(np.sum(y * np.log(A + epsilon), axis=1))
+
+
+def gradient_descent(X: NDArray[np.floating], y: NDArray[np.floating], W: NDArray[np.floating],
+                     b: NDArray[np.floating], lr: float, num_epochs: int, batch_size: int,
+                     loss_fn: Callable[[NDArray[np.floating], NDArray[np.floating]], float],
+                     activation_fn: Callable[[NDArray[np.floating]], NDArray[np.floating]] = lambda x: x
+                     ) -> Tuple[NDArray[np.floating], NDArray[np.floating], List[float]]:
+    """Mini-batch gradient descent for a one-layer model; prints the loss per epoch.
+
+    Returns (updated W, updated b, loss per epoch). Shuffles with the global np.random, as the article does.
+    """
+    n_samples = X.shape[0]
+    loss_history = []
+    for epoch in range(num_epochs):
+        indices = np.random.permutation(n_samples)
+        X_shuffled, y_shuffled = X[indices], y[indices]
+        for start_idx in range(0, n_samples, batch_size):
+            X_batch = X_shuffled[start_idx:start_idx + batch_size]
+            y_batch = y_shuffled[start_idx:start_idx + batch_size]
+            error = activation_fn(X_batch @ W + b) - y_batch
+            # The article's update: (prediction - target) as the gradient at the output, a scalar bias step.
+            grad_W = (X_batch.T @ error) / X_batch.shape[0]
+            grad_b = np.mean(error)
+            W = W - lr * grad_W
+            b = b - lr * grad_b
+        loss = loss_fn(activation_fn(X @ W + b), y)
+        loss_history.append(loss)
+        print(f"Epoch {epoch+1}/{num_epochs}, Loss: {loss:.4f}")
+    return W, b, loss_history
+
+
+def numerical_gradient(X: NDArray[np.floating], y: NDArray[np.floating], params: Dict[str, NDArray[np.floating]],
+                       loss_fn: Callable[[NDArray[np.floating], NDArray[np.floating]], float],
+                       forward_fn: Callable[[NDArray[np.floating], Dict[str, NDArray[np.floating]]], NDArray[np.floating]],
+                       h: float = 1e-4) -> Dict[str, NDArray[np.floating]]:
+    """Central-difference gradients of loss_fn(forward_fn(X, params), y) for each entry of params.
+
+    Each parameter is perturbed in place and restored, as in the article.
+    """
+    loss = lambda: loss_fn(forward_fn(X, params), y)  # noqa: E731
+    return {name: _numerical_gradient(loss, value, h).astype(value.dtype, copy=False)
+            for name, value in params.items()}
+
+
+def forward_perceptron(X: NDArray[np.floating], W: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.floating]:
+    """sigmoid(X @ W + b): a single-layer perceptron, output (n_samples, 1)."""
+    return sigmoid(X @ W + b)
+
+
+def forward_mlp(X: NDArray[np.floating], W1: NDArray[np.floating], b1: NDArray[np.floating],
+                W2: NDArray[np.floating], b2: NDArray[np.floating]) -> Tuple[NDArray[np.floating], NDArray[np.floating]]:
+    """Forward pass of the 2-layer MLP: returns (A1 = relu(X W1 + b1), A2 = softmax(A1 W2 + b2))."""
+    A1 = relu(X @ W1 + b1)
+    A2 = softmax(A1 @ W2 + b2)
+    return A1, A2
+
+
+def backward_mlp(X: NDArray[np.floating], A1: NDArray[np.floating], A2: NDArray[np.floating],
+                 y: NDArray[np.floating], W1: NDArray[np.floating], W2: NDArray[np.floating],
+                 Z1: NDArray[np.floating]) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]:
+    """Backpropagation for the 2-layer MLP: (grad_W1, grad_b1, grad_W2, grad_b2) in the article's shapes."""
+    n = X.shape[0]
+    delta2 = (A2 - y) / n  # softmax + cross-entropy fused gradient, as numpynn's CrossEntropyLoss uses
+    grad_W2, grad_b2, grad_A1 = F.linear_backward(delta2, A1, W2.T)
+    delta1 = F.relu_backward(grad_A1, Z1)
+    grad_W1, grad_b1, _ = F.linear_backward(delta1, X, W1.T, input_grad=False)
+    return grad_W1.T, grad_b1[None, :], grad_W2.T, grad_b2[None, :]
+
+
+def _float(a):
+    a = np.asarray(a)
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
