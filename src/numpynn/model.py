@@ -6,6 +6,7 @@ import numpy as np
 
 from . import functional as F
 from .layers import ACTIVATIONS, LAYERS, Layer, Linear
+from .validation import check_features
 
 
 class Sequential:
@@ -136,6 +137,7 @@ class Sequential:
         return np.argmax(self.predict_logits(x, batch_size), axis=1)
 
     def predict_logits(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        x = check_features(self, x)  # NaN, empty or wrongly sized input: one clear ValueError, not a matmul error
         was_training = self.training
         self.eval()
         try:

@@ -1,0 +1,57 @@
+"""Verified downloads with pooch: try each mirror in turn, keep a file only when its pinned SHA-256 matches."""
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pooch
+
+from numpynn.errors import DownloadError
+
+DOWNLOAD_TIMEOUT_S = 60
+
+
+def cache_dir() -> Path:
+    """Where numpynn keeps downloads and verified arrays: $NUMPYNN_DATA, else $XDG_CACHE_HOME/numpynn, else ~/.cache/numpynn."""
+    if os.environ.get("NUMPYNN_DATA"):
+        return Path(os.environ["NUMPYNN_DATA"]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "numpynn"
+
+
+def resolve_mirrors(mirrors: Sequence[str] | str | None, env_var: str, default: Sequence[str]) -> tuple[str, ...]:
+    """The mirror list: the argument, else the env var (comma or space separated), else the default."""
+    if mirrors is None:
+        mirrors = os.environ.get(env_var, "").replace(",", " ").split() or default
+    elif isinstance(mirrors, str):
+        mirrors = [mirrors]
+    mirrors = tuple(mirrors)
+    if not mirrors:
+        raise DownloadError(f"No mirrors given; pass mirrors=[...] or set {env_var}, or leave both unset for the defaults.")
+    return mirrors
+
+
+def fetch_file(name: str, sha256: str, mirrors: Sequence[str], folder: str | os.PathLike) -> Path:
+    """Path of `folder/name` with the given SHA-256, downloading it from the first mirror that serves it intact.
+
+    A cached file whose hash matches is used without any request. Pooch downloads to a temp file beside
+    the target and moves it into place only after the hash matched, so a failure never leaves a file
+    that a later run would trust.
+    """
+    failures = []
+    for base in mirrors:
+        url = base.rstrip("/") + "/" + name
+        try:
+            path = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=name, path=folder,
+                                  downloader=pooch.HTTPDownloader(timeout=DOWNLOAD_TIMEOUT_S))
+            return Path(path)
+        except (ValueError, OSError) as exc:  # requests' errors are OSErrors; a hash mismatch is a ValueError
+            failures.append(f"{url} ({_first_sentence(exc)})")
+    raise DownloadError(f"Could not download {name}: no mirror delivered a file with SHA-256 {sha256}. Tried "
+                        + "; ".join(failures) + ". Check the network, or pass other mirrors.")
+
+
+def _first_sentence(exc):
+    text = str(exc).strip() or type(exc).__name__
+    return text.split(". ")[0][:200]
