@@ -1,5 +1,7 @@
 """Optimizers, in order of complexity, with torch.optim's update rules and defaults so results compare."""
 
+import math
+
 import numpy as np
 
 
@@ -85,4 +87,120 @@ class SGD(Optimizer):
         param -= self.lr * g
 
 
-OPTIMIZERS = {"sgd": SGD}
+def _check_betas(betas, eps, weight_decay):
+    b1, b2 = (float(b) for b in betas)
+    if not (0 <= b1 < 1 and 0 <= b2 < 1):
+        raise ValueError(f"betas must each be in [0, 1), got {tuple(betas)}; the usual choice is (0.9, 0.999).")
+    if eps < 0 or weight_decay < 0:
+        raise ValueError("eps and weight_decay must be >= 0.")
+    return b1, b2
+
+
+class Adam(Optimizer):
+    """Adam with bias correction, optional AMSGrad and L2 weight decay added to the gradient (torch.optim.Adam).
+
+        g = grad + weight_decay * param
+        exp_avg = beta1 * exp_avg + (1 - beta1) * g
+        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
+        v = max(max_exp_avg_sq, exp_avg_sq) if amsgrad else exp_avg_sq   (kept as max_exp_avg_sq)
+        denom = sqrt(v) / sqrt(1 - beta2 ** t) + eps
+        param -= lr / (1 - beta1 ** t) * exp_avg / denom
+    """
+
+    def __init__(self, model, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False):
+        super().__init__(model, lr)
+        self.beta1, self.beta2 = _check_betas(betas, eps, weight_decay)
+        self.eps, self.weight_decay, self.amsgrad = float(eps), float(weight_decay), bool(amsgrad)
+
+    def update(self, name, param, grad):
+        g = grad + self.weight_decay * param if self.weight_decay else grad
+        self._adam(name, param, g)
+
+    def _adam(self, name, param, g):
+        state = self.state.setdefault(name, {})
+        if "exp_avg" not in state:
+            state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(param), np.zeros_like(param)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg *= self.beta1
+        exp_avg += (1 - self.beta1) * g
+        exp_avg_sq *= self.beta2
+        exp_avg_sq += (1 - self.beta2) * (g * g)
+        v = exp_avg_sq
+        if self.amsgrad:
+            v = np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+        t = self.step_count  # every parameter steps together, so one count serves as torch's per-param "step"
+        denom = np.sqrt(v)
+        denom /= math.sqrt(1 - self.beta2 ** t)
+        denom += self.eps
+        param -= (self.lr / (1 - self.beta1 ** t)) * (exp_avg / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (torch.optim.AdamW): the decay shrinks param, it never enters the moments.
+
+        param *= 1 - lr * weight_decay
+        (then Adam's update above with g = grad)
+    """
+
+    def __init__(self, model, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(model, lr, betas, eps, weight_decay, amsgrad)
+
+    def update(self, name, param, grad):
+        if self.weight_decay:
+            param *= 1 - self.lr * self.weight_decay
+        self._adam(name, param, grad)
+
+
+class RMSprop(Optimizer):
+    """RMSprop with optional momentum, centering and L2 weight decay (torch.optim.RMSprop).
+
+        g = grad + weight_decay * param
+        square_avg = alpha * square_avg + (1 - alpha) * g * g
+        grad_avg = alpha * grad_avg + (1 - alpha) * g                   (centered only)
+        avg = sqrt(square_avg - grad_avg ** 2) + eps if centered else sqrt(square_avg) + eps
+        buf = momentum * buf + g / avg; param -= lr * buf              (momentum > 0)
+        param -= lr * g / avg                                          (momentum == 0)
+    """
+
+    def __init__(self, model, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+                 momentum: float = 0.0, centered: bool = False):
+        super().__init__(model, lr)
+        if not 0 <= alpha <= 1 or eps < 0 or weight_decay < 0 or momentum < 0:
+            raise ValueError("RMSprop needs 0 <= alpha <= 1 and eps, weight_decay, momentum >= 0.")
+        self.alpha, self.eps, self.weight_decay = float(alpha), float(eps), float(weight_decay)
+        self.momentum, self.centered = float(momentum), bool(centered)
+
+    def update(self, name, param, grad):
+        g = grad + self.weight_decay * param if self.weight_decay else grad
+        state = self.state.setdefault(name, {})
+        if "square_avg" not in state:
+            state["square_avg"] = np.zeros_like(param)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(param)
+            if self.momentum:
+                state["momentum_buffer"] = np.zeros_like(param)
+        square_avg = state["square_avg"]
+        square_avg *= self.alpha
+        square_avg += (1 - self.alpha) * (g * g)
+        if self.centered:
+            grad_avg = state["grad_avg"]
+            grad_avg *= self.alpha
+            grad_avg += (1 - self.alpha) * g
+            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+        else:
+            avg = np.sqrt(square_avg)
+        avg += self.eps
+        if self.momentum:
+            buf = state["momentum_buffer"]
+            buf *= self.momentum
+            buf += g / avg
+            param -= self.lr * buf
+        else:
+            param -= self.lr * (g / avg)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
