@@ -137,6 +137,91 @@ class Flatten(Layer):
         return grad_out.reshape(self.shape)
 
 
+_SQRT_2_OVER_PI = float(np.sqrt(2 / np.pi))
+# Terms of erf's series (below |x| = 2.5) and continued fraction (above) that reach each dtype's round-off.
+_ERF_TERMS = {np.dtype(np.float64): (36, 32), np.dtype(np.float32): (22, 14)}
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """Error function in x's dtype (float64: ~1e-15, float32: ~5e-7 absolute; tests check against math.erf).
+
+    erf(x) = 2/sqrt(pi) exp(-x^2) sum_n (2x^2)^n x / (1*3*...*(2n+1))   for |x| < 2.5 (Abramowitz & Stegun 7.1.6)
+    erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))   otherwise (A&S 7.1.14)
+    NumPy has no erf, and a Python loop over math.erf is several times slower than these array passes.
+    """
+    dt = x.dtype
+    n_series, n_fraction = _ERF_TERMS.get(dt, _ERF_TERMS[np.dtype(np.float64)])
+    z = np.abs(x)
+    out = np.empty_like(z)
+    small = z < 2.5
+    zs = z[small]
+    coef = np.cumprod([1.0] + [1 / (2 * n + 1) for n in range(1, n_series)])  # 1 / (2n+1)!!
+    w, s = 2 * zs * zs, np.full_like(zs, coef[-1])
+    for a in coef[-2::-1]:  # Horner in w = 2x^2
+        s *= w
+        s += dt.type(a)
+    out[small] = dt.type(2 / np.sqrt(np.pi)) * zs * np.exp(-zs * zs) * s
+    zl = np.minimum(z[~small], dt.type(9.0))  # erfc(9) < 1e-36: capping keeps exp() from underflow warnings
+    t = zl.copy()
+    for k in range(n_fraction, 0, -1):
+        t = zl + dt.type(k / 2) / t
+    out[~small] = 1 - np.exp(-zl * zl) / dt.type(np.sqrt(np.pi)) / t
+    return np.copysign(out, x)
+
+
+class GELU(Layer):
+    """x * Phi(x), Phi the standard normal CDF (torch.nn.GELU); approximate="tanh" uses torch's tanh formula.
+
+    Exact: Phi(x) = (1 + erf(x / sqrt 2)) / 2, with erf from `_erf`, computed in x's dtype.
+    Tanh: Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2.
+    """
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU approximate must be 'none' or 'tanh', got {approximate!r}.")
+        self.approximate = approximate
+
+    def forward(self, x):
+        self.x = x
+        if self.approximate == "tanh":
+            self.t = np.tanh(x.dtype.type(_SQRT_2_OVER_PI) * (x + x.dtype.type(0.044715) * x * x * x))
+            return x * (1 + self.t) / 2
+        self.cdf = (1 + _erf(x * x.dtype.type(1 / np.sqrt(2)))) / 2
+        return x * self.cdf
+
+    def backward(self, grad_out):
+        x = self.x
+        if self.approximate == "tanh":
+            du = x.dtype.type(_SQRT_2_OVER_PI) * (1 + x.dtype.type(3 * 0.044715) * x * x)
+            return grad_out * ((1 + self.t) / 2 + x * (1 - self.t * self.t) * du / 2)
+        pdf = np.exp(-x * x / 2) * x.dtype.type(1 / np.sqrt(2 * np.pi))
+        return grad_out * (self.cdf + x * pdf)
+
+    def config(self):
+        return {"type": "GELU", "approximate": self.approximate}
+
+
+class Softmax(Layer):
+    """exp(x) / sum(exp(x)) along `dim`, for probabilities out of a model; CrossEntropyLoss wants the logits before it."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = int(dim)
+
+    def forward(self, x):
+        self.out = F.softmax(x, axis=self.dim)
+        return self.out
+
+    def backward(self, grad_out):
+        # Jacobian-vector product of softmax: out * (g - sum(g * out)), never the (C, C) Jacobian itself.
+        dot = np.sum(grad_out * self.out, axis=self.dim, keepdims=True)
+        return self.out * (grad_out - dot)
+
+    def config(self):
+        return {"type": "Softmax", "dim": self.dim}
+
+
 # Name -> class, so a config (checkpoint metadata, CLI flag) becomes a layer without getattr tricks.
-LAYERS = {cls.__name__: cls for cls in (Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten)}
-ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh}
+LAYERS = {cls.__name__: cls for cls in (Linear, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, GELU, Softmax)}
+ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid, "tanh": Tanh, "gelu": GELU}

@@ -121,7 +121,7 @@ class Sequential:
             name = spec.pop("type", None)
             if name not in LAYERS:
                 raise ValueError(f"Unknown layer type {name!r}; known: {', '.join(sorted(LAYERS))}.")
-            if name == "Linear":
+            if name in ("Linear", "BatchNorm1d"):  # the layers that own float arrays
                 spec["dtype"] = dtype
             layers.append(LAYERS[name](**spec))
         return cls(*layers)
