@@ -1,0 +1,107 @@
+"""Callbacks for fit(): early stopping on a validation metric, and per-layer gradient tracking."""
+
+import math
+
+import numpy as np
+
+from .train import Callback
+
+
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved by more than min_delta for `patience` epochs (Keras' EarlyStopping).
+
+    With restore_best_weights, the model ends training with the weights of its best epoch.
+    mode "auto" minimises names containing "loss" and maximises the rest (e.g. val_acc).
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, mode: str = "auto",
+                 restore_best_weights: bool = True):
+        if int(patience) < 0 or min_delta < 0:
+            raise ValueError(f"EarlyStopping needs patience >= 0 and min_delta >= 0, got {patience} and {min_delta}.")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"EarlyStopping mode must be auto, min or max, got {mode!r}.")
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.mode = mode if mode != "auto" else ("min" if "loss" in monitor else "max")
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, model, optimizer):
+        self.best, self.best_epoch, self.best_state, self.wait = None, 0, None, 0
+        self.stop_training, self.stopped_epoch = False, 0
+
+    def on_epoch_end(self, epoch, record, model, optimizer):
+        value = record.get(self.monitor)
+        if value is None:
+            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which fit did not record; pass "
+                             "validation_data to fit (on the CLI: --val-split 0.1).")
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_state = model.state_dict()  # copies: later updates cannot touch them
+        else:
+            self.wait += 1
+            if self.wait > self.patience:
+                self.stop_training, self.stopped_epoch = True, epoch
+
+    def on_train_end(self, model, history):
+        if self.restore_best_weights and self.best_state is not None:
+            model.load_state_dict(self.best_state)
+
+    def _improved(self, value) -> bool:
+        if not math.isfinite(value):
+            return False
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class GradientTracker(Callback):
+    """Adds `grad_norm.<param>` and `update_ratio.<param>` columns to each epoch record, for every weight.
+
+    grad_norm is the L2 norm of the weight's gradient; update_ratio is ||param after - param before|| /
+    ||param before|| for one step (healthy training sits near 1e-3). Both are means over steps sampled
+    every `every` steps (and the epoch's last step when none was sampled), so tracking stays cheap.
+    A layer whose grad_norm is orders of magnitude below the others is starving: vanishing gradients.
+    """
+
+    def __init__(self, every: int = 10, params: str = "weight"):
+        if int(every) < 1:
+            raise ValueError(f"GradientTracker needs every >= 1, got {every}.")
+        self.every, self.params = int(every), params
+
+    def on_train_begin(self, model, optimizer):
+        self.model = model
+        # Optimizers update parameters in place, so these references stay current.
+        self.tracked = {name: p for name, p in model.named_parameters() if name.rpartition(".")[2] == self.params}
+        self.before = None
+        self._reset()
+
+    def _reset(self):
+        self.sums = {name: [0.0, 0.0, 0, 0] for name in self.tracked}  # grad-norm sum, ratio sum, their counts
+
+    def on_batch_end(self, step, loss):
+        if step % self.every == 0:
+            self._sample(with_ratio=self.before is not None)
+            self.before = None
+        if (step + 1) % self.every == 0:
+            self.before = {name: p.copy() for name, p in self.tracked.items()}  # the weights before the next step
+
+    def on_epoch_end(self, epoch, record, model, optimizer):
+        if all(s[2] == 0 for s in self.sums.values()):
+            self._sample(with_ratio=False)  # an epoch shorter than `every` steps: use its last gradients
+        for name, (g, r, ng, nr) in self.sums.items():
+            record[f"grad_norm.{name}"] = g / ng
+            record[f"update_ratio.{name}"] = r / nr if nr else float("nan")
+        self._reset()
+
+    def _sample(self, with_ratio):
+        grads = self.model.grads()
+        for name, param in self.tracked.items():
+            s = self.sums[name]
+            s[0] += float(np.linalg.norm(grads[name]))
+            s[2] += 1
+            if with_ratio:
+                before = self.before[name]
+                s[1] += float(np.linalg.norm(param - before) / max(np.linalg.norm(before), 1e-12))
+                s[3] += 1
