@@ -1,0 +1,45 @@
+"""Data augmentation in the batch loop: random pixel shifts of flattened images, seeded and vectorised."""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def random_shift(xb: np.ndarray, rng: np.random.Generator, max_shift: int = 2,
+                 image_shape: tuple[int, int] = (28, 28), fill: float | None = None) -> np.ndarray:
+    """Shift each image of xb: (N, H*W) by its own random (dy, dx) in [-max_shift, max_shift]; same shape and dtype.
+
+    Pixels shifted in from outside are `fill`; None uses the batch minimum, which is the background of
+    MNIST-like images under any global scaling (0 after /255, -0.42 after MNIST's mean/std). Per-pixel
+    z-scoring gives every pixel its own background, so shifting such data is not meaningful.
+    """
+    h, w = image_shape
+    n = len(xb)
+    if xb.ndim != 2 or xb.shape[1] != h * w:
+        raise ValueError(f"random_shift expects flattened images (N, {h * w}) for image_shape {image_shape}, "
+                         f"got {xb.shape}; pass the right image_shape.")
+    s = int(max_shift)
+    if s < 0:
+        raise ValueError(f"max_shift must be >= 0, got {max_shift}.")
+    if s == 0 or n == 0:
+        return xb
+    # One padded copy of the batch; every shifted image is then a window of it, gathered in one indexing op.
+    padded = np.full((n, h + 2 * s, w + 2 * s), xb.min() if fill is None else fill, dtype=xb.dtype)
+    padded[:, s:s + h, s:s + w] = xb.reshape(n, h, w)
+    dy, dx = rng.integers(-s, s + 1, size=(2, n))
+    windows = sliding_window_view(padded, (h, w), axis=(1, 2))  # (N, 2s+1, 2s+1, H, W), a view: no copy
+    # Window (s - dy, s - dx) shows the image moved down by dy and right by dx.
+    return windows[np.arange(n), s - dy, s - dx].reshape(n, h * w)
+
+class RandomShift:
+    """fit(transform=RandomShift(2)): random_shift as a callable(xb, rng), with its settings in config()."""
+
+    def __init__(self, max_shift: int = 2, image_shape: tuple[int, int] = (28, 28), fill: float | None = None):
+        if int(max_shift) < 0:
+            raise ValueError(f"max_shift must be >= 0, got {max_shift}.")
+        self.max_shift, self.image_shape, self.fill = int(max_shift), tuple(image_shape), fill
+
+    def __call__(self, xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return random_shift(xb, rng, self.max_shift, self.image_shape, self.fill)
+
+    def __repr__(self) -> str:
+        return f"RandomShift(max_shift={self.max_shift}, image_shape={self.image_shape})"
