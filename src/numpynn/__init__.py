@@ -3,14 +3,17 @@
 __version__ = "0.1.0"
 
 from . import functional, init
+from .callbacks import EarlyStopping, GradientTracker
 from .checkpoint import load_model, save_model
 from .errors import CheckpointError, DataError, DownloadError, NumpynnError, TrainingDiverged
 from .gradcheck import check_layer, check_loss, check_model, numerical_gradient
-from .layers import ACTIVATIONS, LAYERS, Flatten, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Tanh
+from .layers import ACTIVATIONS, GELU, LAYERS, Flatten, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .losses import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .metrics import accuracy, classification_report, confusion_matrix, precision_recall_f1
 from .model import Sequential, mlp
-from .optim import OPTIMIZERS, SGD, Optimizer
+from .optim import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
+from .regularization import BatchNorm1d, Dropout  # importing it registers them in LAYERS
+from .schedules import SCHEDULERS, CosineAnnealingLR, LinearLR, SequentialLR, StepLR
 from .train import Callback, History, evaluate, fit
 
 __all__ = [
@@ -20,4 +23,6 @@ __all__ = [
     "TrainingDiverged", "accuracy", "check_layer", "check_loss", "check_model", "classification_report",
     "confusion_matrix", "evaluate", "fit", "functional", "init", "load_model", "mlp", "numerical_gradient",
     "precision_recall_f1", "save_model",
+    "Adam", "AdamW", "BatchNorm1d", "CosineAnnealingLR", "Dropout", "EarlyStopping", "GELU", "GradientTracker",
+    "LinearLR", "RMSprop", "SCHEDULERS", "SequentialLR", "Softmax", "StepLR",
 ]
