@@ -4,8 +4,9 @@ __version__ = "0.1.0"
 
 from . import functional, init
 from .callbacks import EarlyStopping, GradientTracker
-from .checkpoint import load_model, save_model
-from .errors import CheckpointError, DataError, DownloadError, NumpynnError, TrainingDiverged
+from .checkpoint import load_model, load_training_checkpoint, save_model, save_training_checkpoint
+from .errors import (CheckpointError, DataError, DownloadError, NumpynnError, TrainingDiverged,
+                     TrainingInterrupted)
 from .gradcheck import check_layer, check_loss, check_model, numerical_gradient
 from .layers import ACTIVATIONS, GELU, LAYERS, Flatten, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .losses import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
@@ -14,7 +15,9 @@ from .model import Sequential, mlp
 from .optim import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
 from .regularization import BatchNorm1d, Dropout  # importing it registers them in LAYERS
 from .schedules import SCHEDULERS, CosineAnnealingLR, LinearLR, SequentialLR, StepLR
+from .signals import StopRequest
 from .train import Callback, History, evaluate, fit
+from .trainstate import TrainState
 
 __all__ = [
     "ACTIVATIONS", "BCEWithLogitsLoss", "Callback", "CheckpointError", "CrossEntropyLoss", "DataError",
@@ -25,4 +28,5 @@ __all__ = [
     "precision_recall_f1", "save_model",
     "Adam", "AdamW", "BatchNorm1d", "CosineAnnealingLR", "Dropout", "EarlyStopping", "GELU", "GradientTracker",
     "LinearLR", "RMSprop", "SCHEDULERS", "SequentialLR", "Softmax", "StepLR",
+    "StopRequest", "TrainState", "TrainingInterrupted", "load_training_checkpoint", "save_training_checkpoint",
 ]

@@ -1,125 +1,203 @@
-"""Model files: safetensors tensors + JSON metadata, written atomically, validated in full before use.
+"""Model files and training checkpoints: safetensors + JSON metadata, written atomically, validated before use.
 
-A file from a stranger can at worst be refused: safetensors holds only raw numbers (no pickle, no code),
-and every header field is checked against caps and against the declared architecture before any array
-is built from it.
+A file from a stranger can at worst be refused: safetensors holds only raw numbers (no pickle, no code), the
+architecture is JSON mapped through the LAYERS registry, and every shape is checked against it before a
+layer is built. A training checkpoint is a model file plus the optimizer's state (`optimizer.*` tensors),
+the scheduler's and the TrainState (metadata), so `load_model` reads both kinds.
 """
 
 import json
 import os
-import struct
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load as st_load
-from safetensors.numpy import save as st_save
 
 from .errors import CheckpointError
 from .fileio import atomic_write_bytes
+from .layers import LAYERS
 from .model import Sequential
+from .tensorfile import MAX_FILE_BYTES, decode, encode
+from .trainstate import TrainState
 
 FORMAT = "numpynn"
 FORMAT_VERSION = 1
-MAX_FILE_BYTES = 2 * 1024**3      # a 784-256-10 model is 0.8 MB; 2 GiB leaves room for anything sane
-MAX_HEADER_BYTES = 16 * 1024**2   # the header is a small JSON index of tensors
-DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+RESERVED = {"format", "format_version", "numpynn_version", "architecture", "dtype", "kind", "extra_tensors",
+            "checksum", "optimizer", "scheduler", "train_state"}
+_MAX_LAYER_ARG = 2**24  # widths of layers with no stored weights to check them against (none is this wide)
 
 
 def save_model(path: str | os.PathLike, model: Sequential, metadata: dict | None = None,
                extra_tensors: dict[str, np.ndarray] | None = None) -> Path:
     """Write model weights (PyTorch state_dict names) and metadata atomically; values must be JSON-able."""
-    from . import __version__
-    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "numpynn_version": __version__,
-            "architecture": json.dumps(model.config()), "dtype": str(model.dtype)}
-    for key, value in (metadata or {}).items():
-        meta[key] = value if isinstance(value, str) else json.dumps(value)
-    tensors = {k: np.ascontiguousarray(v) for k, v in {**model.state_dict(), **(extra_tensors or {})}.items()}
-    return atomic_write_bytes(path, st_save(tensors, metadata=meta))
+    return _save(path, model, metadata, extra_tensors or {}, {"kind": "model"})
+
+
+def save_training_checkpoint(path: str | os.PathLike, model: Sequential, optimizer, state: TrainState,
+                             scheduler=None, metadata: dict | None = None) -> Path:
+    """Write everything fit() needs to continue bit-identically: weights, optimizer, scheduler, TrainState."""
+    opt = {}
+    for key, value in optimizer.state_dict().items():
+        value = np.asarray(value)
+        opt[f"optimizer.{key}"] = value.astype(np.int64) if value.dtype.kind in "iub" else value
+    sched = scheduler.state_dict() if scheduler is not None and hasattr(scheduler, "state_dict") else None
+    internal = {"kind": "training", "optimizer": json.dumps({"type": type(optimizer).__name__}),
+                "scheduler": json.dumps(sched, default=float), "train_state": state.to_json()}
+    return _save(path, model, metadata, opt, internal)
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """(tensors, metadata) after checking the file's size, header, dtypes, shapes and offsets."""
+    """(tensors, metadata) after checking the file's size, header, dtypes, shapes, offsets and checksum."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"Model file {path} does not exist; pass the path of a model.safetensors file.")
+        raise CheckpointError(f"Model file {path} does not exist; train a model first (`numpynn train`, "
+                              "numpynn.save_model) or pass the path of its .safetensors file.")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    if size > MAX_FILE_BYTES:  # refuse before reading a byte of it
         raise CheckpointError(f"Model file {path} is {size} bytes, over the {MAX_FILE_BYTES}-byte cap; "
                               "it is not a numpynn model.")
-    data = path.read_bytes()
-    header = _parse_header(data, path)
-    meta = header.pop("__metadata__", None) or {}
+    tensors, meta = decode(path.read_bytes(), str(path))
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a numpynn model file (no numpynn metadata); "
                               "save models with numpynn.save_model or `numpynn train`.")
     if meta.get("format_version") != str(FORMAT_VERSION):
         raise CheckpointError(f"{path} has format version {meta.get('format_version')!r}, but this numpynn "
                               f"reads version {FORMAT_VERSION}; upgrade numpynn or re-save the model.")
-    try:
-        tensors = st_load(data)
-    except Exception as exc:  # the safetensors library's own errors: surface them as ours
-        raise CheckpointError(f"{path} is corrupt ({exc}); re-save or re-train the model.") from None
-    for name, value in tensors.items():
-        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-            raise CheckpointError(f"Tensor {name!r} in {path} holds NaN or infinity; the file is corrupt or "
-                                  "was saved from a diverged run.")
     return tensors, meta
 
 
 def load_model(path: str | os.PathLike) -> tuple[Sequential, dict]:
     """Rebuild the saved architecture and load its weights; returns (model, metadata with JSON decoded)."""
     tensors, meta = read_checkpoint(path)
-    try:
-        config = json.loads(meta["architecture"])
-        dtype = np.dtype(meta.get("dtype", "float32"))
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"unsupported dtype {dtype}")
-        model = Sequential.from_config(config, dtype=dtype)
-        model.load_state_dict({k: v for k, v in tensors.items() if k[0].isdigit()})
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path} does not describe a valid model ({exc}); re-save or re-train it.") from None
+    model = _build(tensors, meta, path)
     return model, {k: _maybe_json(v) for k, v in meta.items()}
 
 
-def _parse_header(data: bytes, path: Path) -> dict:
-    if len(data) < 8:
-        raise CheckpointError(f"{path} is truncated ({len(data)} bytes); re-save or re-train the model.")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > MAX_HEADER_BYTES or 8 + n > len(data):
-        raise CheckpointError(f"{path} declares a {n}-byte header in a {len(data)}-byte file; it is corrupt "
-                              "or truncated.")
+def load_training_checkpoint(path: str | os.PathLike, model: Sequential, optimizer,
+                             scheduler=None) -> tuple[TrainState, dict]:
+    """Load a training checkpoint into model, optimizer (and scheduler); returns (TrainState, metadata).
+
+    Everything is validated before anything is changed: on error the objects are left as they were.
+    """
+    tensors, meta = read_checkpoint(path)
+    if meta.get("kind") != "training":
+        raise CheckpointError(f"{path} is a model file, not a training checkpoint; it cannot resume training "
+                              "(pass runs/NAME/checkpoint.safetensors).")
+    if _json(meta, "architecture", path) != model.config() or meta.get("dtype") != str(model.dtype):
+        raise CheckpointError(f"{path} was saved from a different model ({meta.get('architecture')}, "
+                              f"{meta.get('dtype')}); resume with the architecture it was trained with.")
+    saved = _build(tensors, meta, path)
     try:
-        header = json.loads(data[8:8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CheckpointError(f"{path} has an unreadable header; it is corrupt or not a safetensors file.") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path} has a malformed header; it is corrupt.")
-    body = len(data) - 8 - n
-    for name, info in header.items():
-        if name == "__metadata__":
-            if not isinstance(info, dict) or not all(isinstance(v, str) for v in info.values()):
-                raise CheckpointError(f"{path} has malformed metadata; it is corrupt.")
-            continue
-        if not isinstance(info, dict) or info.get("dtype") not in DTYPES:
-            raise CheckpointError(f"Tensor {name!r} in {path} has dtype {info.get('dtype') if isinstance(info, dict) else '?'}"
-                                  f"; numpynn files hold only {', '.join(DTYPES)}.")
-        shape, offsets = info.get("shape"), info.get("data_offsets")
-        if (not isinstance(shape, list) or not all(isinstance(d, int) and 0 <= d for d in shape)
-                or not isinstance(offsets, list) or len(offsets) != 2
-                or not all(isinstance(o, int) for o in offsets)):
-            raise CheckpointError(f"Tensor {name!r} in {path} has a malformed shape or offsets; it is corrupt.")
-        count = 1
-        for d in shape:  # Python ints: a huge declared shape cannot overflow
-            count *= d
-        nbytes = count * np.dtype(DTYPES[info["dtype"]]).itemsize
-        if not 0 <= offsets[0] <= offsets[1] <= body or offsets[1] - offsets[0] != nbytes:
-            raise CheckpointError(f"Tensor {name!r} in {path} declares shape {shape} that does not match its "
-                                  f"{offsets[1] - offsets[0]} stored bytes; the file is corrupt or truncated.")
-    return header
+        state = TrainState.from_json(meta["train_state"])
+    except (KeyError, ValueError, TypeError, RecursionError) as exc:
+        raise CheckpointError(f"{path} has a corrupt training state ({exc}); resume from an earlier copy or "
+                              "start the run again.") from None
+    opt_state = _optimizer_state(tensors, meta, model, optimizer, path)
+    sched = _json(meta, "scheduler", path)
+    if (sched is None) != (scheduler is None or not hasattr(scheduler, "load_state_dict")):
+        raise CheckpointError(f"{path} was saved {'without' if sched is None else 'with'} an lr scheduler; "
+                              "resume with the same --lr-schedule as the original run.")
+    try:  # scheduler first: it sets optimizer.lr, which the optimizer's saved lr then overwrites exactly
+        if sched is not None:
+            scheduler.load_state_dict(sched)
+        optimizer.load_state_dict(opt_state)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{path} has a corrupt optimizer or scheduler state ({exc}).") from None
+    model.load_state_dict(saved.state_dict())
+    return state, {k: _maybe_json(v) for k, v in meta.items()}
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+def _save(path, model, metadata, extra, internal) -> Path:
+    from . import __version__
+    clash = RESERVED & set(metadata or {})
+    if clash:
+        raise ValueError(f"Metadata keys {sorted(clash)} are reserved by numpynn; rename them.")
+    model_state = model.state_dict()
+    if set(extra) & set(model_state):
+        raise ValueError(f"Extra tensor names {sorted(set(extra) & set(model_state))} collide with the model's.")
+    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "numpynn_version": __version__,
+            "architecture": json.dumps(model.config()), "dtype": str(model.dtype),
+            "extra_tensors": json.dumps(sorted(extra)), **internal}
+    for key, value in (metadata or {}).items():
+        meta[key] = value if isinstance(value, str) else json.dumps(value)
+    return atomic_write_bytes(path, encode({**model_state, **extra}, meta))
+
+
+def _build(tensors: dict, meta: dict, path) -> Sequential:
+    """The saved model, after checking the architecture against the tensors before any layer is allocated."""
+    config = _json(meta, "architecture", path)
+    dtype = {"float32": np.float32, "float64": np.float64}.get(meta.get("dtype"))
+    extras = _json(meta, "extra_tensors", path)
+    if (dtype is None or not isinstance(config, list) or not config or not isinstance(extras, list)
+            or not all(isinstance(spec, dict) and spec.get("type") in LAYERS and _scalars(spec) for spec in config)):
+        raise CheckpointError(f"{path} does not describe a valid model (dtype {meta.get('dtype')!r}, architecture "
+                              f"{str(meta.get('architecture'))[:200]}); re-save or re-train it.")
+    for i, spec in enumerate(config):
+        if spec["type"] == "Linear":  # the one layer whose size the file's own tensors must confirm
+            want = [spec.get("out_features"), spec.get("in_features")]
+            got = getattr(tensors.get(f"{i}.weight"), "shape", None)
+            if got is None or list(got) != want:
+                raise CheckpointError(f"{path}: layer {i} is declared Linear{tuple(want[::-1])} but its weight "
+                                      f"tensor has shape {got}; the architecture does not match the weights.")
+        elif any(type(v) is int and abs(v) > _MAX_LAYER_ARG for v in spec.values()):
+            raise CheckpointError(f"{path}: layer {i} declares an absurd size {spec}; the file is corrupt.")
+    try:
+        model = Sequential.from_config(config, dtype=dtype)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise CheckpointError(f"{path} does not describe a valid model ({exc}); re-save or re-train it.") from None
+    own = model.state_dict()
+    training = {k for k in tensors if k.startswith("optimizer.")} if meta.get("kind") == "training" else set()
+    names = set(tensors) - training - set(extras)
+    missing, unexpected = sorted(own.keys() - names), sorted(names - own.keys())
+    if missing or unexpected or not set(extras) <= set(tensors):
+        raise CheckpointError(f"{path} does not fit its declared architecture (missing tensors {missing}, "
+                              f"unexpected {unexpected}); the file is corrupt or was edited.")
+    for name, target in own.items():
+        if tensors[name].shape != target.shape or tensors[name].dtype != target.dtype:
+            raise CheckpointError(f"Tensor {name!r} in {path} is {tensors[name].dtype}{list(tensors[name].shape)} "
+                                  f"but the architecture needs {target.dtype}{list(target.shape)}.")
+    model.load_state_dict({name: tensors[name] for name in own})
+    return model
+
+
+def _optimizer_state(tensors, meta, model, optimizer, path) -> dict:
+    """The `optimizer.*` tensors as a state_dict, after checking each against the parameter it belongs to."""
+    info = _json(meta, "optimizer", path)
+    if not isinstance(info, dict) or info.get("type") != type(optimizer).__name__:
+        raise CheckpointError(f"{path} was trained with optimizer {info.get('type') if isinstance(info, dict) else '?'}"
+                              f", not {type(optimizer).__name__}; resume with the original optimizer.")
+    params = dict(model.named_parameters())
+    state = {k[len("optimizer."):]: v for k, v in tensors.items() if k.startswith("optimizer.")}
+    for key, value in state.items():
+        name, _, _ = key.rpartition(".")
+        if key == "step_count":
+            ok = value.shape == () and value.dtype == np.int64 and value >= 0
+        elif key == "lr":
+            ok = value.shape == () and value.dtype == np.float64 and value > 0
+        else:
+            ok = name in params and value.shape == params[name].shape and value.dtype == params[name].dtype
+        if not ok:
+            raise CheckpointError(f"Optimizer entry {key!r} in {path} ({value.dtype}{list(value.shape)}) does not "
+                                  "fit this model's parameters; the file is corrupt.")
+    return state
+
+
+def _scalars(spec: dict) -> bool:
+    """Layer arguments are plain JSON scalars; a NaN slope or rate would load fine and predict garbage."""
+    return all(isinstance(k, str) and (v is None or type(v) in (str, int, bool)
+                                       or (type(v) is float and np.isfinite(v))) for k, v in spec.items())
+
+
+def _json(meta: dict, key: str, path):
+    try:
+        return json.loads(meta[key])
+    except (KeyError, ValueError, RecursionError):  # ValueError: bad JSON or an int of thousands of digits
+        raise CheckpointError(f"{path} has missing or unreadable {key!r} metadata; the file is corrupt.") from None
 
 
 def _maybe_json(value: str):
     try:
         return json.loads(value)
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return value

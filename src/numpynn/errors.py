@@ -19,3 +19,11 @@ class CheckpointError(NumpynnError, ValueError):
 
 class TrainingDiverged(NumpynnError, ArithmeticError):
     """The loss or the weights stopped being finite during training."""
+
+
+class TrainingInterrupted(NumpynnError):
+    """fit() stopped at a safe point because a stop was requested (Ctrl-C, SIGTERM); `.state` can resume it."""
+
+    def __init__(self, message: str, state=None, history=None):
+        super().__init__(message)
+        self.state, self.history = state, history

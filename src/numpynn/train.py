@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from .errors import TrainingDiverged
+from .errors import TrainingDiverged, TrainingInterrupted
+from .trainstate import TrainState, layer_generators
 from .validation import check_features, check_targets
 
 
@@ -42,8 +43,7 @@ class Callback:
 def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 4096) -> tuple[float, float | None]:
     """(mean loss, accuracy or None) over x in eval mode, in chunks to bound memory."""
     x = check_features(model, x)
-    y = np.asarray(y)
-    check_targets(y, len(x))
+    y = check_targets(y, len(x), model, loss_fn)
     was_training = model.training
     model.eval()
     try:
@@ -61,38 +61,73 @@ def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 409
 def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int = 1, batch_size: int = 64,
         validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0,
         rng: np.random.Generator | None = None, shuffle: bool = True, scheduler=None, transform=None,
-        callbacks=(), verbose: int = 1, progress: bool = False) -> History:
+        callbacks=(), verbose: int = 1, progress: bool = False, state: TrainState | None = None,
+        on_checkpoint=None, should_stop=None) -> History:
     """Train `model` with mini-batches of (x, y) for `epochs` epochs; returns the per-epoch History.
 
     x: (N, D) features (any numeric dtype; cast once to the model's dtype); y: (N,) labels or (N, C) targets.
     Randomness (shuffling, transforms) comes only from `rng`, or a Generator built from `seed`.
     verbose=1 prints the article's line per epoch; progress=True shows a tqdm bar per epoch.
+    Resume: `state` (from load_training_checkpoint) continues a run bit-identically, mid-epoch included.
+    `on_checkpoint(state)` gets a TrainState at every epoch's end and at an interruption; `should_stop()` is
+    polled between steps, and when it turns true fit raises TrainingInterrupted (see numpynn.signals).
+    A non-finite loss or weight raises TrainingDiverged at once, carrying `.epoch`, `.step`, `.lr`, `.history`.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}.")
     x = check_features(model, x)  # one cast to the model dtype here, none per batch
-    y = np.asarray(y)
-    check_targets(y, len(x))
+    y = check_targets(y, len(x), model, loss_fn)
     if validation_data is not None:
         vx, vy = validation_data
-        validation_data = (check_features(model, vx), np.asarray(vy))
+        vx = check_features(model, vx)
+        validation_data = (vx, check_targets(vy, len(vx), model, loss_fn))
     rng = rng if rng is not None else np.random.default_rng(seed)
     n = len(x)
     batch_buf = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype)  # reused for every batch
     history = History()
+    step, done, resume_step = 0, 0, 0
+    if state is not None:  # continue: the Generator goes back to the start of the interrupted epoch
+        state.check_compatible(n, batch_size, shuffle)
+        history.records = [dict(r) for r in state.records]
+        step, done, resume_step = state.global_step, state.epoch, state.step
+        rng.bit_generator.state = state.epoch_rng_state
+        layer_rngs = layer_generators(model)
+        if set(layer_rngs) != set(state.layer_rng_states):
+            raise ValueError("This training state does not fit the model's random layers (Dropout); resume with "
+                             "the architecture it was saved from.")
+        for i, gen in layer_rngs.items():
+            gen.bit_generator.state = state.layer_rng_states[i]
     for cb in callbacks:
         cb.on_train_begin(model, optimizer)
 
-    step = 0
-    for epoch in range(1, epochs + 1):
+    def snapshot(epoch_done, batches, epoch_rng_state, loss_sum, correct, seconds):
+        layer_rngs = {i: gen.bit_generator.state for i, gen in layer_generators(model).items()}
+        return TrainState(epoch_done, batches, step, epoch_rng_state, rng.bit_generator.state, loss_sum, correct,
+                          seconds, n, batch_size, shuffle, layer_rngs, [dict(r) for r in history.records])
+
+    for epoch in range(done + 1, epochs + 1):
         t0 = time.perf_counter()
         model.train()
         # --- shuffle: one permutation per epoch; batches are gathered from it, the data is never copied whole
+        epoch_rng_state = rng.bit_generator.state  # a resumed run redraws the same permutation from it
         order = rng.permutation(n) if shuffle else np.arange(n)
-        loss_sum, correct, bar = 0.0, 0, None
+        loss_sum, correct, first, bar = 0.0, 0, 0, None
+        if resume_step and epoch == done + 1:  # mid-epoch resume: skip the batches already trained on
+            rng.bit_generator.state = state.rng_state
+            loss_sum, correct, first, t0 = state.loss_sum, state.correct, resume_step, t0 - state.seconds
         if progress:
-            bar = tqdm(total=n, desc=f"Epoch {epoch}/{epochs}", unit="img", leave=False, dynamic_ncols=True)
-        for start in range(0, n, batch_size):
+            bar = tqdm(total=n, initial=min(first * batch_size, n), desc=f"Epoch {epoch}/{epochs}", unit="img",
+                       leave=False, dynamic_ncols=True)
+        for batch, start in enumerate(range(first * batch_size, n, batch_size), start=first):
+            if should_stop is not None and should_stop():  # a safe point: the last step is fully applied
+                if bar is not None:
+                    bar.close()
+                interrupted = snapshot(epoch - 1, batch, epoch_rng_state, loss_sum, correct,
+                                       time.perf_counter() - t0)
+                if on_checkpoint is not None:
+                    on_checkpoint(interrupted)
+                raise TrainingInterrupted(f"Training stopped at epoch {epoch}, step {batch} on request.",
+                                          interrupted, history)
             idx = order[start:start + batch_size]
             xb = np.take(x, idx, axis=0, out=batch_buf[:len(idx)])
             yb = y[idx]
@@ -102,9 +137,7 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
             logits = model.forward(xb)
             loss = loss_fn(logits, yb)
             if not math.isfinite(loss):
-                raise TrainingDiverged(
-                    f"Training diverged at epoch {epoch}, step {step + 1}: the loss became {loss} with "
-                    f"lr={optimizer.lr:g}; try a smaller learning rate (e.g. lr={optimizer.lr / 10:g}).")
+                raise _diverged(f"the loss became {loss}", epoch, batch + 1, optimizer.lr, history)
             c = loss_fn.count_correct(logits, yb)
             # --- backward, then update
             model.backward(loss_fn.backward())
@@ -120,6 +153,8 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
                 bar.set_postfix(loss=f"{loss_sum / min(start + batch_size, n):.4f}", refresh=False)
         if bar is not None:
             bar.close()
+        if not all(np.isfinite(p).all() for p in model.parameters()):  # the last step may have overflowed
+            raise _diverged("the weights stopped being finite", epoch, batch + 1, optimizer.lr, history)
         record = {"epoch": epoch, "train_loss": loss_sum / n,
                   "train_acc": None if correct is None else correct / n, "lr": optimizer.lr}
         # --- schedule, evaluate, log
@@ -133,11 +168,20 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
             print(format_epoch(record, epochs), flush=True)
         for cb in callbacks:
             cb.on_epoch_end(epoch, record, model, optimizer)
+        if on_checkpoint is not None:
+            on_checkpoint(snapshot(epoch, 0, rng.bit_generator.state, 0.0, 0, 0.0))
         if any(cb.stop_training for cb in callbacks):
             break
     for cb in callbacks:
         cb.on_train_end(model, history)
     return history
+
+
+def _diverged(what: str, epoch: int, step: int, lr: float, history: History) -> TrainingDiverged:
+    err = TrainingDiverged(f"Training diverged at epoch {epoch}, step {step}: {what} with lr={lr:g}; "
+                           f"try a smaller learning rate (e.g. lr={lr / 10:g}).")
+    err.epoch, err.step, err.lr, err.history = epoch, step, lr, history
+    return err
 
 
 def format_epoch(record: dict, epochs: int) -> str:

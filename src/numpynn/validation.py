@@ -1,6 +1,19 @@
-"""Input checks in the spirit of scikit-learn's: one clear ValueError naming the problem and the fix."""
+"""Input checks in the spirit of scikit-learn's: one clear ValueError naming the problem and the fix.
+
+Errors are DataError, a ValueError that is also a NumpynnError, so `except ValueError` (scikit-learn style)
+and the CLI's `except NumpynnError` both catch them.
+
+"Before training": a Sequential is initialised when it is built (as torch.nn is), so predicting with an
+untrained model is allowed: it gives chance-level answers, which is useful as a baseline. What a user can
+get wrong is predicting from a model that does not exist: numpynn.load_model on a missing, corrupt or
+foreign file raises CheckpointError naming the file and how to get a trained one.
+"""
 
 import numpy as np
+
+from .errors import DataError
+
+_MAX_LISTED = 5  # how many offending labels an error message names
 
 
 def expected_features(model) -> int | None:
@@ -11,32 +24,80 @@ def expected_features(model) -> int | None:
     return None
 
 
+def output_size(model) -> int | None:
+    """out_features of the model's last Linear layer (activations keep the width), or None if it has none."""
+    for layer in reversed(getattr(model, "layers", [model])):
+        if hasattr(layer, "out_features"):
+            return layer.out_features
+    return None
+
+
 def check_features(model, x) -> np.ndarray:
-    """x as a 2-D array of the model's dtype; refuse empty, non-numeric, non-finite or wrongly sized input."""
-    x = np.asarray(x)
+    """x as an array of the model's dtype; refuse empty, non-numeric, non-finite or wrongly sized input.
+
+    x: (N, D), or (N, d1, d2, ...) when the model starts with Flatten.
+    """
+    try:
+        x = np.asarray(x)
+    except (ValueError, TypeError):  # ragged nested lists
+        raise DataError("Input must be a rectangular numeric array; every row needs the same length.") from None
     if x.dtype.kind not in "fiub":
-        raise ValueError(f"Input must be numeric, got dtype {x.dtype}; convert it with np.asarray(x, float).")
-    if x.ndim != 2:
-        raise ValueError(f"Input must be 2-D (samples, features), got shape {x.shape}; flatten images first "
-                         "(e.g. x.reshape(len(x), -1)).")
+        raise DataError(f"Input must be numeric, got dtype {x.dtype}; convert it with np.asarray(x, float).")
+    flattens = type(getattr(model, "layers", [None])[0]).__name__ == "Flatten"
+    if x.ndim != 2 and not (flattens and x.ndim > 2):
+        raise DataError(f"Input must be 2-D (samples, features), got shape {x.shape}; flatten images first "
+                        "(e.g. x.reshape(len(x), -1)).")
     if len(x) == 0:
-        raise ValueError("Input is empty (0 samples); pass at least one row.")
-    want = expected_features(model)
-    if want is not None and x.shape[1] != want:
-        raise ValueError(f"Input has {x.shape[1]} features but the model expects {want}; "
-                         "reshape the data or build the model for this input size.")
+        raise DataError("Input is empty (0 samples); pass at least one row.")
+    want, got = expected_features(model), int(np.prod(x.shape[1:]))
+    if want is not None and got != want:
+        raise DataError(f"Input has {got} features but the model expects {want}; "
+                        "reshape the data or build the model for this input size.")
     x = x.astype(model.dtype, copy=False)
     if not np.isfinite(x).all():
-        raise ValueError("Input contains NaN or infinity; clean or impute those values first.")
+        raise DataError("Input contains NaN or infinity; clean or impute those values first.")
     return x
 
 
-def check_targets(y, n: int) -> None:
-    """Targets must be numeric, finite and one per input row."""
-    y = np.asarray(y)
+def check_targets(y, n: int, model=None, loss_fn=None) -> np.ndarray:
+    """y as an array: numeric, finite, one per input row and, given the model, fitting its output size.
+
+    With a cross-entropy loss, labels (N,) must be integers in [0, classes); other targets must have the
+    model's output width, (N, C), as the loss compares them element by element.
+    """
+    try:
+        y = np.asarray(y)
+    except (ValueError, TypeError):
+        raise DataError("Targets must be a rectangular numeric array.") from None
     if y.dtype.kind not in "fiub":
-        raise ValueError(f"Targets must be numeric, got dtype {y.dtype}; convert string labels with y.astype(int).")
-    if len(y) != n:
-        raise ValueError(f"Got {n} input rows but {len(y)} targets; pass exactly one target per row.")
+        raise DataError(f"Targets must be numeric, got dtype {y.dtype}; convert string labels with y.astype(int).")
+    if y.ndim == 0 or len(y) != n:
+        raise DataError(f"Got {n} input rows but {y.size if y.ndim == 0 else len(y)} targets; "
+                        "pass exactly one target per row.")
     if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise ValueError("Targets contain NaN or infinity; clean those rows first.")
+        raise DataError("Targets contain NaN or infinity; clean those rows first.")
+    classes = None if model is None else output_size(model)
+    if classes is None or loss_fn is None:
+        return y
+    if type(loss_fn).__name__ == "CrossEntropyLoss" and y.ndim == 1:
+        _check_labels(y, classes)
+    elif y.shape[1:] != (classes,):
+        hint = " (e.g. y.reshape(-1, 1))" if classes == 1 and y.ndim == 1 else ""
+        raise DataError(f"Targets have shape {y.shape} but the model outputs {classes} values per row; "
+                        f"pass targets of shape ({n}, {classes}){hint}.")
+    return y
+
+
+def _check_labels(y: np.ndarray, classes: int) -> None:
+    if y.dtype.kind == "b":
+        raise DataError("Class labels must be integers, got booleans; convert them with y.astype(int).")
+    if y.dtype.kind == "f":
+        if not np.array_equal(y, np.round(y)):
+            raise DataError("Class labels must be whole numbers, got fractional values; pass integer labels "
+                            "(or one-hot rows for soft targets).")
+        raise DataError(f"Class labels must be integers, got {y.dtype}; convert them with y.astype(int).")
+    bad = np.unique(y[(y < 0) | (y >= classes)])
+    if len(bad):
+        listed = ", ".join(str(v) for v in bad[:_MAX_LISTED]) + (", ..." if len(bad) > _MAX_LISTED else "")
+        raise DataError(f"Labels {listed} are outside the model's {classes} classes (0..{classes - 1}); "
+                        f"remap the labels to 0..{classes - 1} or build the model with more outputs.")
