@@ -138,7 +138,7 @@ def test_load_mnist_downloads_from_the_env_mirrors_then_loads_from_the_cache(ser
     server.requests.clear()
     (again, _), _ = load_mnist(registry=LOCAL_MNIST)
     assert server.requests == []
-    np.testing.assert_array_equal(again, x_train)
+    assert np.array_equal(again, x_train)
 
 
 def test_the_mirrors_argument_beats_the_env_var(server, monkeypatch):

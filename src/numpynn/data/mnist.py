@@ -78,7 +78,8 @@ def fetch_mnist_784(*, mirrors: Sequence[str] | None = None, registry: Registry 
     """(X, y) as scikit-learn's fetch_openml('mnist_784', version=1, return_X_y=True, as_frame=False).
 
     X: (70000, 784) float64 pixels 0..255, the 60,000 training rows then the 10,000 test rows (OpenML's
-    order); y: (70000,) object array of str '0'..'9' (the liac-arff parser's output).
+    order); y: (70000,) object array of str '0'..'9'. These are the dtypes of scikit-learn's liac-arff
+    parser (its only parser for this call before 1.4, and parser="liac-arff" since).
     """
     (x_train, y_train), (x_test, y_test) = load_mnist(mirrors=mirrors, registry=registry, data_home=data_home)
     # Filling a preallocated array is 20x faster than np.concatenate(..., dtype=np.float64) here.
