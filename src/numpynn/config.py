@@ -1,0 +1,143 @@
+"""TrainConfig: every `numpynn train` option in one dataclass, which is also what config.json stores.
+
+Each field carries its command-line help in `metadata`, so the CLI builds its options from the fields:
+adding a field adds an option. Values are resolved in layers, later ones winning:
+field defaults < preset < config file < command-line flags.
+"""
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from .init import INITS
+from .layers import ACTIVATIONS
+from .losses import LOSSES
+from .optim import OPTIMIZERS
+
+SCALES = ("255", "zscore", "global", "none")
+DTYPES = ("float32", "float64")
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'256' -> (256,), '512,256' -> (512, 256), '' or 'none' -> () (no hidden layer: softmax regression)."""
+    text = text.strip().lower()
+    if text in ("", "none"):
+        return ()
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"--hidden takes comma-separated layer sizes such as 256 or 512,256, got {text!r}.") from None
+    return sizes
+
+
+def option(help: str, *, parse=None, choices=None, flag: str | None = None, metavar: str | None = None) -> dict:
+    """Field metadata that the CLI turns into an argparse option (choices may be a callable, read late)."""
+    return {"help": help, "parse": parse, "choices": choices, "flag": flag, "metavar": metavar}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything `numpynn train` needs to reproduce a run; defaults train the article's MLP on full MNIST."""
+
+    # --- data
+    dataset: str = field(default="mnist", metadata=option(
+        "mnist, fashion-mnist, or a path to a .npz (x, y[, x_test, y_test]) or .csv (label first) file",
+        metavar="NAME|PATH"))
+    subset: int | None = field(default=None, metadata=option(
+        "train on the first N training rows only (quick experiments)", parse=int, metavar="N"))
+    val_split: float = field(default=0.0, metadata=option(
+        "hold out this seeded fraction of the training rows and evaluate on it instead of the test set",
+        parse=float, metavar="F"))
+    scale: str = field(default="255", metadata=option(
+        "input preprocessing: 255 (x/255), zscore (per-feature, the article's), global, none", choices=SCALES))
+    # --- model
+    hidden: tuple[int, ...] = field(default=(256,), metadata=option(
+        "hidden layer sizes, comma-separated for depth (e.g. 512,256); '' for none", parse=parse_hidden,
+        metavar="SIZES"))
+    activation: str = field(default="relu", metadata=option("hidden activation", choices=lambda: sorted(ACTIVATIONS)))
+    init: str = field(default="he", metadata=option("weight initialisation", choices=lambda: sorted(INITS)))
+    loss: str = field(default="cross_entropy", metadata=option("loss function", choices=lambda: sorted(LOSSES)))
+    dtype: str = field(default="float32", metadata=option("floating-point precision", choices=DTYPES))
+    # --- optimisation
+    optimizer: str = field(default="sgd", metadata=option("optimizer", choices=lambda: sorted(OPTIMIZERS)))
+    lr: float = field(default=0.1, metadata=option("learning rate", parse=float))
+    momentum: float = field(default=0.0, metadata=option("SGD momentum", parse=float))
+    weight_decay: float = field(default=0.0, metadata=option("L2 weight decay", parse=float))
+    epochs: int = field(default=20, metadata=option("passes over the training data", parse=int, metavar="N"))
+    batch_size: int = field(default=64, metadata=option("mini-batch size", parse=int, metavar="N"))
+    seed: int = field(default=0, metadata=option("seed for initialisation, shuffling and splits", parse=int))
+    # --- output
+    out: str = field(default="runs", metadata=option("folder that holds run folders", metavar="DIR"))
+    name: str | None = field(default=None, metadata=option("run folder name (default: a timestamp)"))
+    quiet: bool = field(default=False, metadata=option("print only the final accuracy and the paths written"))
+    plots: bool = field(default=True, metadata=option("skip the PNG figures", flag="--no-plots"))
+    preset: str | None = field(default=None, metadata=option(
+        "start from a named preset; 'article' reproduces the article's run", choices=lambda: sorted(PRESETS)))
+
+    def __post_init__(self):
+        # JSON and TOML give lists; the config stays hashable and comparable with a tuple.
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        self.validate()
+
+    def validate(self) -> None:
+        """Refuse impossible values with one sentence naming the option and a valid example."""
+        checks = [
+            (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}."),
+            (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}."),
+            (self.lr > 0, f"--lr must be positive, got {self.lr}; try 0.1."),
+            (self.momentum >= 0, f"--momentum must be >= 0, got {self.momentum}; try 0.9."),
+            (self.weight_decay >= 0, f"--weight-decay must be >= 0, got {self.weight_decay}."),
+            (self.subset is None or self.subset >= 2, f"--subset must be at least 2 rows, got {self.subset}."),
+            (0 <= self.val_split < 1, f"--val-split must be in [0, 1), got {self.val_split}; try 0.2."),
+            (all(h >= 1 for h in self.hidden), f"--hidden sizes must be positive, got {list(self.hidden)}."),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        for name, allowed in (("scale", SCALES), ("dtype", DTYPES), ("activation", ACTIVATIONS),
+                              ("init", INITS), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"Unknown {name} {value!r}; choose one of {', '.join(sorted(allowed))}.")
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(f"Unknown preset {self.preset!r}; choose one of {', '.join(sorted(PRESETS))}.")
+
+    def to_dict(self) -> dict:
+        """JSON-ready values (tuples become lists)."""
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, values: dict, source: str = "the config") -> "TrainConfig":
+        """Build from a dict (config.json, TOML), refusing unknown keys rather than ignoring a typo."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown setting {unknown[0]!r} in {source}; known settings: {', '.join(sorted(known))}.")
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ValueError(f"A setting in {source} has the wrong type ({exc}).") from None
+
+    def replace(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)
+
+
+# The article's run: the first 5,000 rows of OpenML's mnist_784 (= the first 5,000 MNIST training images),
+# an 80/20 seeded split, per-feature z-score, W ~ N(0, 0.01), SGD lr 0.1, batch 64, 20 epochs.
+PRESETS: dict[str, dict] = {
+    "article": {"dataset": "mnist", "subset": 5000, "val_split": 0.2, "scale": "zscore", "hidden": (256,),
+                "activation": "relu", "init": "normal", "loss": "cross_entropy", "optimizer": "sgd",
+                "lr": 0.1, "momentum": 0.0, "weight_decay": 0.0, "epochs": 20, "batch_size": 64, "seed": 42},
+}
+
+
+def resolve_config(cli: dict, file_values: dict | None = None, source: str = "the config file") -> TrainConfig:
+    """Defaults < preset < config file < command line; `cli` holds only the flags the user actually gave."""
+    file_values = dict(file_values or {})
+    preset = cli.get("preset", file_values.get("preset"))
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"Unknown preset {preset!r}; choose one of {', '.join(sorted(PRESETS))}.")
+    merged = {**PRESETS.get(preset, {}), **file_values, **cli}
+    if preset is not None:
+        merged["preset"] = preset
+    return TrainConfig.from_dict(merged, source)

@@ -1,0 +1,145 @@
+"""Turn a photo or drawing of one digit into a 28x28 MNIST-style image, the way MNIST itself was made.
+
+MNIST digits are white ink on black, cropped to the ink, scaled to fit a 20x20 box (aspect ratio kept,
+anti-aliased) and placed in a 28x28 field so that their centre of mass sits at the centre (LeCun et al.).
+A model trained on MNIST only understands images made the same way, so `predict` runs every image
+through `prepare_digit` first.
+"""
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+
+from .errors import DataError
+from .fileio import atomic_write_bytes
+
+MAX_PIXELS = 50_000_000           # a 48-megapixel phone photo fits; a decompression bomb does not
+MAX_FILE_BYTES = 100 * 1024**2
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF")
+FIELD, BOX = 28, 20               # MNIST: a 20x20 box inside a 28x28 field
+CENTRE = 14.0                     # MNIST's mean centre of mass, in pixel-index coordinates (measured: 14.00, 14.01)
+WORK = 80                         # working resolution for stroke-width checks (4x the 20-pixel box)
+STROKE = 0.136                    # MNIST's median stroke width as a fraction of the box (measured: 2.7 of 20 px)
+
+
+def load_image(path: str | os.PathLike) -> Image.Image:
+    """Open an image after checking its file size and, from the header alone, its pixel count."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Image {path} does not exist; pass the path of a PNG or JPEG file.")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise DataError(f"Image {path} is {size} bytes, over the {MAX_FILE_BYTES}-byte cap; "
+                        "pass a smaller picture of one digit.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(path, formats=FORMATS)  # lazy: reads the header, decodes nothing yet
+        except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+            raise DataError(f"{path} is not a readable image ({', '.join(FORMATS)}) of a sane size; "
+                            "pass a PNG or JPEG of one digit.") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS or min(width, height) < 1:
+        image.close()
+        raise DataError(f"Image {path} is {width}x{height} pixels, over the {MAX_PIXELS:,}-pixel cap; "
+                        "shrink it or crop it to the digit.")
+    try:
+        image.load()
+        return ImageOps.exif_transpose(image)  # phone photos store rotation in EXIF, not in the pixels
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DataError(f"Image {path} is corrupt or truncated ({exc}); re-save it as PNG or JPEG.") from None
+
+
+def ink_map(image: Image.Image) -> np.ndarray:
+    """(H, W) float32 ink in [0, 1] on a zero background, whatever the colours and polarity of `image`."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        alpha = np.asarray(image.convert("RGBA"))[..., 3]
+        if alpha.min() < 128:  # drawn on a transparent canvas: whatever is opaque is ink
+            return alpha.astype(np.float32) / 255
+    gray = np.asarray(image.convert("L"), dtype=np.float32) / 255
+    # The border is mostly background: its median tells the paper's shade, and so which way to invert.
+    ring = max(1, min(gray.shape) // 20)
+    border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(), gray[:, -ring:].ravel()])
+    background = float(np.median(border))
+    ink = background - gray if background > 0.5 else gray - background
+    return np.clip(ink, 0, None)
+
+
+def mnist_style(ink: np.ndarray) -> np.ndarray:
+    """(H, W) ink in [0, 1] -> (28, 28) uint8 digit: cropped, fit to 20x20, centred by centre of mass."""
+    ink = np.asarray(ink, dtype=np.float32)
+    if ink.ndim != 2 or ink.size == 0 or not np.isfinite(ink).all():
+        raise DataError(f"A digit image must be a finite 2-D array, got shape {ink.shape}.")
+    peak = float(ink.max())
+    if peak < 0.05:
+        raise DataError("No digit found: the image is blank or has almost no contrast; photograph a darker digit.")
+    ink = ink / peak
+    ink[ink < 0.1] = 0  # paper grain and JPEG noise would otherwise widen the crop
+    ink = _crop(ink)
+    # At a fixed working size, thicken pen strokes that are thin next to MNIST's: a fine pen on a big
+    # canvas would otherwise shrink to a faint hairline in the 20x20 box.
+    ink = _resize_to_fit(ink, WORK)
+    ink /= ink.max()
+    width = _stroke_width(ink)
+    target = STROKE * max(ink.shape)
+    if width < 0.66 * target:
+        k = int(round(target - width)) | 1  # MaxFilter wants an odd size; it widens strokes by k - 1
+        padded = np.pad(ink, k)
+        ink = _crop(np.array(Image.fromarray(padded).filter(ImageFilter.MaxFilter(k))))
+    # The 20x20 box, then MNIST's placement: centre of mass at the field's centre, kept inside it.
+    ink = _resize_to_fit(ink, BOX)
+    ink = np.clip(ink / ink.max(), 0, 1)
+    h, w = ink.shape
+    total = ink.sum()
+    cy = (ink.sum(axis=1) @ np.arange(h)) / total
+    cx = (ink.sum(axis=0) @ np.arange(w)) / total
+    top = int(np.clip(round(CENTRE - cy), 0, FIELD - h))
+    left = int(np.clip(round(CENTRE - cx), 0, FIELD - w))
+    field = np.zeros((FIELD, FIELD), dtype=np.float32)
+    field[top:top + h, left:left + w] = ink
+    return np.round(field * 255).astype(np.uint8)
+
+
+def prepare_digit(path: str | os.PathLike) -> np.ndarray:
+    """The (28, 28) uint8 MNIST-style digit for the image at `path` (white ink on black, as in MNIST)."""
+    image = load_image(path)
+    try:
+        return mnist_style(ink_map(image))
+    finally:
+        image.close()
+
+
+def save_png(path: str | os.PathLike, pixels: np.ndarray) -> Path:
+    """Write a uint8 (H, W) array as a grayscale PNG, atomically."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(pixels, dtype=np.uint8)).save(buffer, format="PNG")
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def _crop(ink):
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
+def _resize_to_fit(ink, side):
+    """Scale so the longer side is `side`, keeping the aspect ratio; area-averaging when shrinking."""
+    h, w = ink.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    return np.array(Image.fromarray(ink.astype(np.float32)).resize(size, resample), dtype=np.float32)
+
+
+def _stroke_width(ink):
+    """Mean stroke width in pixels: 2 * area / perimeter of the inked region (a stroke has two edges)."""
+    mask = ink > 0.3
+    inner = mask.copy()
+    inner[1:-1, 1:-1] = (mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:])
+    inner[[0, -1], :] = False
+    inner[:, [0, -1]] = False
+    edge = np.count_nonzero(mask & ~inner)
+    return 2 * np.count_nonzero(mask) / max(edge, 1)

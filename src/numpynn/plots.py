@@ -1,0 +1,122 @@
+"""Training figures as PNG files: loss and accuracy curves, confusion matrix, the most confident mistakes.
+
+Figures are built with matplotlib's object API (no pyplot, so no GUI and no global state) and saved
+through a BytesIO and an atomic replace: a crash mid-save never leaves half a PNG behind.
+"""
+
+import io
+import os
+import sys
+from pathlib import Path
+
+import matplotlib
+
+if not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND") and sys.platform not in ("darwin", "win32"):
+    matplotlib.use("Agg")  # headless: anyone who imports pyplot after us gets a backend that works
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .fileio import atomic_write_bytes
+
+DPI = 100
+SIZES = {  # inches at DPI: a saved PNG is exactly (width * DPI) x (height * DPI) pixels
+    "curve": (6.4, 4.8),
+    "confusion": (6.4, 5.6),
+    "mistakes": (8.0, 8.8),
+    "compare": (12.0, 4.8),
+}
+
+
+def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
+    """Render `fig` to PNG in memory, then write it atomically."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def curve_figure(rows: list[dict], metric: str) -> Figure:
+    """One metric ('loss' or 'acc') per epoch: train and test curves from metrics rows."""
+    fig = Figure(figsize=SIZES["curve"], dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    _draw_curves(ax, rows, metric, label="", color="C0")
+    ax.set_title(f"{_METRIC_NAMES[metric]} per epoch")
+    ax.legend()
+    return fig
+
+
+def compare_figure(runs: dict[str, list[dict]]) -> Figure:
+    """Loss and accuracy of several runs side by side (e.g. lr 0.1 against lr 1.0)."""
+    fig = Figure(figsize=SIZES["compare"], dpi=DPI, layout="constrained")
+    axes = fig.subplots(1, 2)
+    for i, (label, rows) in enumerate(runs.items()):
+        for ax, metric in zip(axes, ("loss", "acc")):
+            _draw_curves(ax, rows, metric, label=f"{label} ", color=f"C{i % 10}")
+    for ax, metric in zip(axes, ("loss", "acc")):
+        ax.set_title(f"{_METRIC_NAMES[metric]} per epoch")
+        ax.legend(fontsize="small")
+    return fig
+
+
+def confusion_figure(cm: np.ndarray, class_names: list[str] | None = None) -> Figure:
+    """Counts per (true, predicted) pair, row-normalised colours, counts written in each cell."""
+    cm = np.asarray(cm)
+    n = len(cm)
+    names = class_names or [str(i) for i in range(n)]
+    fig = Figure(figsize=SIZES["confusion"], dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    # Colour by the fraction of each true class, so rare classes' errors are as visible as common ones'.
+    share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    fig.colorbar(image, ax=ax, label="fraction of the true class")
+    if n <= 20:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if share[i, j] > 0.5 else "black")
+    ax.set_xticks(range(n), names, rotation=90 if max(len(s) for s in names) > 2 else 0)
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"Confusion matrix (accuracy {np.trace(cm) / max(cm.sum(), 1):.4f})")
+    return fig
+
+
+def mistakes_figure(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, confidence: np.ndarray,
+                    class_names: list[str] | None = None, count: int = 36) -> Figure:
+    """A grid of the `count` most confident wrong predictions; images: (N, H, W), the others (N,)."""
+    wrong = np.flatnonzero(y_true != y_pred)
+    shown = wrong[np.argsort(-confidence[wrong], kind="stable")][:count]
+    names = class_names or [str(i) for i in range(int(max(y_true.max(), y_pred.max())) + 1)]
+    side = max(1, int(np.ceil(np.sqrt(count))))
+    h, w = images.shape[1:3]
+    cell_h, cell_w = h + h // 2, w + w // 4  # room above each digit for its caption
+    # One mosaic in one Axes: 36 separate Axes cost seconds of layout and rendering.
+    mosaic = np.zeros((side * cell_h, side * cell_w), dtype=np.float32)
+    fig = Figure(figsize=SIZES["mistakes"], dpi=DPI)
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.93))
+    ax.axis("off")
+    for k, i in enumerate(shown):
+        top, left = (k // side) * cell_h + h // 2, (k % side) * cell_w + w // 8
+        digit = images[i].astype(np.float32)
+        mosaic[top:top + h, left:left + w] = (digit - digit.min()) / max(float(np.ptp(digit)), 1e-12)
+        ax.text(left + w / 2, top - 1, f"true {names[y_true[i]]}, pred {names[y_pred[i]]}\n{confidence[i]:.0%}",
+                ha="center", va="bottom", fontsize=7.5)
+    ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    fig.suptitle(f"Most confident mistakes ({len(wrong)} in all)")
+    return fig
+
+
+_METRIC_NAMES = {"loss": "Loss", "acc": "Accuracy"}
+
+
+def _draw_curves(ax, rows, metric, label, color):
+    epochs = [r["epoch"] for r in rows]
+    for split, style in (("train", "-"), ("test", "--")):
+        values = [r.get(f"{split}_{metric}") for r in rows]
+        if any(v is not None for v in values):
+            ax.plot(epochs, [np.nan if v is None else v for v in values], style, color=color, marker="o",
+                    markersize=3, label=f"{label}{split}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(_METRIC_NAMES[metric])
+    ax.grid(True, alpha=0.3)
