@@ -79,7 +79,7 @@ def fetch_mnist_784(*, mirrors: Sequence[str] | None = None, registry: Registry 
 
     X: (70000, 784) float64 pixels 0..255, the 60,000 training rows then the 10,000 test rows (OpenML's
     order); y: (70000,) object array of str '0'..'9'. These are the dtypes of scikit-learn's liac-arff
-    parser (its only parser for this call before 1.4, and parser="liac-arff" since).
+    parser: its default before 1.4, and what parser="liac-arff" gives since.
     """
     (x_train, y_train), (x_test, y_test) = load_mnist(mirrors=mirrors, registry=registry, data_home=data_home)
     # Filling a preallocated array is 20x faster than np.concatenate(..., dtype=np.float64) here.
