@@ -65,7 +65,7 @@ def read_idx(source: str | os.PathLike | bytes, *, sha256: str | None = None,
 
     When `sha256` is given, the decompressed bytes must hash to it. Every defect raises DataError.
     """
-    name = "<bytes>" if isinstance(source, (bytes, bytearray)) else os.fspath(source)
+    name = _name(source)
     raw = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
     with raw:
         is_gzip = raw.read(2) == GZIP_MAGIC
