@@ -57,7 +57,7 @@ class EarlyStopping(Callback):
 
 
 class GradientTracker(Callback):
-    """Adds `grad_norm.<param>` and `update_ratio.<param>` columns to each epoch record, for every weight.
+    """Adds `grad_norm.<param>` and `update_ratio.<param>` columns to each epoch record, for every weight matrix.
 
     grad_norm is the L2 norm of the weight's gradient; update_ratio is ||param after - param before|| /
     ||param before|| for one step (healthy training sits near 1e-3). Both are means over steps sampled
@@ -73,7 +73,9 @@ class GradientTracker(Callback):
     def on_train_begin(self, model, optimizer):
         self.model = model
         # Optimizers update parameters in place, so these references stay current.
-        self.tracked = {name: p for name, p in model.named_parameters() if name.rpartition(".")[2] == self.params}
+        # Weight matrices only: BatchNorm's per-feature scale is also called "weight" but is not a layer's weights.
+        self.tracked = {name: p for name, p in model.named_parameters()
+                        if name.rpartition(".")[2] == self.params and p.ndim >= 2}
         self.before = None
         self._reset()
 

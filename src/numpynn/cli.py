@@ -16,8 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, commands
+from .callbacks import EarlyStopping, GradientTracker
 from .checkpoint import save_model
 from .config import TrainConfig, resolve_config
+from .configfile import read_config_file
+from .data.augment import RandomShift
 from .errors import NumpynnError, TrainingDiverged
 from .fileio import atomic_write_text
 from .functional import softmax
@@ -27,11 +30,14 @@ from .metrics import confusion_matrix
 from .model import mlp
 from .optim import OPTIMIZERS
 from .pipeline import METRIC_COLUMNS, Data, Preprocess, load_data, write_metrics
+from .schedules import build_scheduler
 from .train import Callback, fit
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 # Which TrainConfig fields each optimizer takes besides lr; a value given to one that ignores it is refused.
-OPTIMIZER_ARGS = {"sgd": ("momentum", "weight_decay")}
+OPTIMIZER_ARGS = {"sgd": ("momentum", "nesterov", "weight_decay"), "adam": ("weight_decay",),
+                  "adamw": ("weight_decay",), "rmsprop": ("momentum", "weight_decay")}
+DEFAULT_LR = {"sgd": 0.1}  # the article's; the other optimizers keep torch's default lr when --lr is unset
 
 
 # --- model, optimizer, loss ------------------------------------------------------------------------------
@@ -39,7 +45,8 @@ OPTIMIZER_ARGS = {"sgd": ("momentum", "weight_decay")}
 def build_model(config: TrainConfig, in_features: int, num_classes: int, rng: np.random.Generator):
     """The MLP in_features -> hidden... -> num_classes that `config` describes."""
     sizes = [in_features, *config.hidden, num_classes]
-    return mlp(sizes, activation=config.activation, init=config.init, seed=rng, dtype=np.dtype(config.dtype))
+    return mlp(sizes, activation=config.activation, init=config.init, seed=rng, dtype=np.dtype(config.dtype),
+               dropout=config.dropout, batch_norm=config.batch_norm)
 
 
 def build_optimizer(config: TrainConfig, model):
@@ -50,7 +57,27 @@ def build_optimizer(config: TrainConfig, model):
         if getattr(config, option) != getattr(defaults, option):
             raise ValueError(f"--{option.replace('_', '-')} does not apply to --optimizer {config.optimizer}; "
                              "drop it or choose an optimizer that takes it.")
-    return OPTIMIZERS[config.optimizer](model, lr=config.lr, **{a: getattr(config, a) for a in takes})
+    # Unset (None) values are left out, so the optimizer's own (torch) default applies.
+    kwargs = {a: getattr(config, a) for a in ("lr", *takes) if getattr(config, a) is not None}
+    if "lr" not in kwargs and config.optimizer in DEFAULT_LR:
+        kwargs["lr"] = DEFAULT_LR[config.optimizer]
+    return OPTIMIZERS[config.optimizer](model, **kwargs)
+
+
+def build_extras(config: TrainConfig, optimizer, data: Data) -> tuple:
+    """(scheduler, transform, callbacks) for the schedule, augmentation, early-stopping and gradient options."""
+    scheduler = build_scheduler(config.lr_schedule, optimizer, config.epochs, config.warmup_epochs)
+    transform = None
+    if config.augment_shift:
+        if data.image_shape is None or len(data.image_shape) != 2:
+            raise ValueError("--augment-shift needs square images (such as MNIST's 28x28); drop it for this dataset.")
+        transform = RandomShift(config.augment_shift, image_shape=tuple(data.image_shape))
+    callbacks = []
+    if config.track_gradients:
+        callbacks.append(GradientTracker())  # before MetricsCSV, so its columns reach metrics.csv
+    if config.early_stopping is not None:
+        callbacks.append(EarlyStopping(patience=config.early_stopping))
+    return scheduler, transform, callbacks
 
 
 def build_loss(config: TrainConfig):
@@ -110,6 +137,7 @@ def train(config: TrainConfig) -> int:
     init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
     model = build_model(config, x_train.shape[1], num_classes, init_rng)
     optimizer = build_optimizer(config, model)
+    scheduler, transform, extra_callbacks = build_extras(config, optimizer, data)
     # Only now, with the input known good, does the run get a folder.
     run = make_run_dir(config)
     written = [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
@@ -121,8 +149,12 @@ def train(config: TrainConfig) -> int:
     fit(model, build_loss(config), optimizer, x_train, targets_for(config, data.y_train, num_classes),
         epochs=config.epochs, batch_size=config.batch_size,
         validation_data=(x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
-        callbacks=[metrics_csv], verbose=0 if config.quiet else 1, progress=not config.quiet)
+        scheduler=scheduler, transform=transform, callbacks=[*extra_callbacks, metrics_csv],
+        verbose=0 if config.quiet else 1, progress=not config.quiet)
     written.append(metrics_csv.path)
+    for cb in extra_callbacks:
+        if isinstance(cb, EarlyStopping) and cb.best_state is not None:
+            say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
 
     # The model before the figures: it is what the run is for, and a failing plot must not cost it.
     logits = model.predict_logits(x_test)
@@ -135,6 +167,9 @@ def train(config: TrainConfig) -> int:
                               extra_tensors=preprocess.tensors()))
     if config.plots:
         written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
+        if config.track_gradients:
+            from . import plots
+            written.append(plots.save_figure(plots.gradients_figure(metrics_csv.rows), run / "gradients.png"))
     print(f"Final Test Accuracy: {accuracy:.4f}")
     print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
     return 0
@@ -160,6 +195,9 @@ TRAIN_EXAMPLES = """examples:
   numpynn train --preset article                 the article's exact run (5,000 rows, 80/20 split)
   numpynn train --subset 5000 --epochs 3 --name quick
   numpynn train --hidden 512,256 --momentum 0.9 --lr 0.05
+  numpynn train --config recipes/mnist-99.toml   an MLP to 99 % (1024-1024, shifts, cosine lr)
+  numpynn train --optimizer adam --lr-schedule cosine --warmup-epochs 2 --dropout 0.2
+  numpynn train --hidden 256,256,256 --val-split 0.1 --early-stopping 5 --track-gradients
   numpynn train --dataset fashion-mnist --epochs 10
   numpynn train --dataset my_digits.npz --val-split 0.2 --no-plots
 """
@@ -216,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = command("train", "train an MLP and write a run folder (config, metrics, model, figures)", TRAIN_EXAMPLES)
+    p.add_argument("--config", metavar="FILE", help="read settings from a TOML file (e.g. recipes/mnist-99.toml); "
+                   "flags given beside it win")
     add_train_options(p)
     p.set_defaults(handler=run_train)
 
@@ -258,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_train(args: argparse.Namespace) -> int:
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    if args.config is not None:
+        return train(resolve_config(given, read_config_file(args.config), source=args.config))
     return train(resolve_config(given))
 
 

@@ -14,6 +14,7 @@ from .optim import OPTIMIZERS
 
 SCALES = ("255", "zscore", "global", "none")
 DTYPES = ("float32", "float64")
+LR_SCHEDULES = ("constant", "step", "cosine")
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -58,12 +59,31 @@ class TrainConfig:
     dtype: str = field(default="float32", metadata=option("floating-point precision", choices=DTYPES))
     # --- optimisation
     optimizer: str = field(default="sgd", metadata=option("optimizer", choices=lambda: sorted(OPTIMIZERS)))
-    lr: float = field(default=0.1, metadata=option("learning rate", parse=float))
-    momentum: float = field(default=0.0, metadata=option("SGD momentum", parse=float))
-    weight_decay: float = field(default=0.0, metadata=option("L2 weight decay", parse=float))
+    lr: float | None = field(default=None, metadata=option(
+        "learning rate; unset: 0.1 for sgd (the article's), torch's default for the others (adam, adamw 1e-3; "
+        "rmsprop 1e-2)", parse=float))
+    momentum: float = field(default=0.0, metadata=option("SGD / RMSprop momentum", parse=float))
+    nesterov: bool = field(default=False, metadata=option("Nesterov momentum (sgd with --momentum > 0)"))
+    weight_decay: float | None = field(default=None, metadata=option(
+        "L2 weight decay (adamw: decoupled); unset: the optimizer's torch default (0; adamw 0.01)", parse=float))
+    lr_schedule: str = field(default="constant", metadata=option(
+        "learning-rate schedule over the epochs, stepped once per epoch", choices=LR_SCHEDULES))
+    warmup_epochs: int = field(default=0, metadata=option(
+        "linear warm-up epochs before the schedule (from lr/(K+1) up to lr)", parse=int, metavar="K"))
     epochs: int = field(default=20, metadata=option("passes over the training data", parse=int, metavar="N"))
     batch_size: int = field(default=64, metadata=option("mini-batch size", parse=int, metavar="N"))
     seed: int = field(default=0, metadata=option("seed for initialisation, shuffling and splits", parse=int))
+    # --- regularisation and diagnostics
+    dropout: float = field(default=0.0, metadata=option(
+        "dropout probability after each hidden activation (0: none)", parse=float, metavar="P"))
+    batch_norm: bool = field(default=False, metadata=option("BatchNorm1d after each hidden Linear layer"))
+    augment_shift: int = field(default=0, metadata=option(
+        "shift each training image by up to this many pixels, per batch (0: none)", parse=int, metavar="PX"))
+    early_stopping: int | None = field(default=None, metadata=option(
+        "stop after PATIENCE epochs without a better validation loss and keep the best weights "
+        "(needs --val-split)", parse=int, metavar="PATIENCE"))
+    track_gradients: bool = field(default=False, metadata=option(
+        "record each layer's gradient norm and update/weight ratio per epoch (metrics.csv, gradients.png)"))
     # --- output
     out: str = field(default="runs", metadata=option("folder that holds run folders", metavar="DIR"))
     name: str | None = field(default=None, metadata=option("run folder name (default: a timestamp)"))
@@ -82,9 +102,20 @@ class TrainConfig:
         checks = [
             (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}."),
             (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}."),
-            (self.lr > 0, f"--lr must be positive, got {self.lr}; try 0.1."),
+            (self.lr is None or self.lr > 0, f"--lr must be positive, got {self.lr}; try 0.1."),
             (self.momentum >= 0, f"--momentum must be >= 0, got {self.momentum}; try 0.9."),
-            (self.weight_decay >= 0, f"--weight-decay must be >= 0, got {self.weight_decay}."),
+            (self.weight_decay is None or self.weight_decay >= 0,
+             f"--weight-decay must be >= 0, got {self.weight_decay}."),
+            (self.warmup_epochs >= 0, f"--warmup-epochs must be >= 0, got {self.warmup_epochs}."),
+            (self.warmup_epochs == 0 or self.warmup_epochs < self.epochs,
+             f"--warmup-epochs ({self.warmup_epochs}) must be less than --epochs ({self.epochs})."),
+            (0 <= self.dropout < 1, f"--dropout must be in [0, 1), got {self.dropout}; try 0.2."),
+            (self.augment_shift >= 0, f"--augment-shift must be >= 0 pixels, got {self.augment_shift}; try 2."),
+            (self.early_stopping is None or self.early_stopping >= 0,
+             f"--early-stopping takes a patience >= 0 epochs, got {self.early_stopping}; try 5."),
+            (self.early_stopping is None or self.val_split > 0,
+             "--early-stopping needs a validation split to watch (never the test set); add --val-split 0.1."),
+            (not self.nesterov or self.momentum > 0, "--nesterov needs --momentum > 0; try --momentum 0.9."),
             (self.subset is None or self.subset >= 2, f"--subset must be at least 2 rows, got {self.subset}."),
             (0 <= self.val_split < 1, f"--val-split must be in [0, 1), got {self.val_split}; try 0.2."),
             (all(h >= 1 for h in self.hidden), f"--hidden sizes must be positive, got {list(self.hidden)}."),
@@ -93,7 +124,8 @@ class TrainConfig:
             if not ok:
                 raise ValueError(message)
         for name, allowed in (("scale", SCALES), ("dtype", DTYPES), ("activation", ACTIVATIONS),
-                              ("init", INITS), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
+                              ("init", INITS), ("loss", LOSSES), ("optimizer", OPTIMIZERS),
+                              ("lr_schedule", LR_SCHEDULES)):
             value = getattr(self, name)
             if value not in allowed:
                 raise ValueError(f"Unknown {name} {value!r}; choose one of {', '.join(sorted(allowed))}.")

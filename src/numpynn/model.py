@@ -157,8 +157,13 @@ class Sequential:
 
 
 def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
-        seed: int | np.random.Generator | None = 0, dtype=np.float32) -> Sequential:
-    """Linear / activation stack, e.g. mlp([784, 256, 10]) -> Linear(784,256), ReLU, Linear(256,10)."""
+        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
+        batch_norm: bool = False) -> Sequential:
+    """Linear / activation stack, e.g. mlp([784, 256, 10]) -> Linear(784,256), ReLU, Linear(256,10).
+
+    Each hidden block is Linear [-> BatchNorm1d] -> activation [-> Dropout(dropout)]; the output layer is a bare Linear.
+    """
+    from .regularization import BatchNorm1d, Dropout  # regularization imports layers, as this module does
     if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
         raise ValueError(f"mlp needs at least two positive layer sizes, got {sizes}; e.g. [784, 256, 10].")
     if activation not in ACTIVATIONS:
@@ -168,5 +173,9 @@ def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
         if i < len(sizes) - 2:
+            if batch_norm:
+                layers.append(BatchNorm1d(fan_out, dtype=dtype))
             layers.append(ACTIVATIONS[activation]())
+            if dropout:
+                layers.append(Dropout(dropout, rng=rng.spawn(1)[0]))  # own stream; spawning leaves init's untouched
     return Sequential(*layers)

@@ -120,3 +120,38 @@ def _draw_curves(ax, rows, metric, label, color):
     ax.set_xlabel("epoch")
     ax.set_ylabel(_METRIC_NAMES[metric])
     ax.grid(True, alpha=0.3)
+
+
+def gradients_figure(runs: dict[str, list[dict]] | list[dict]) -> Figure:
+    """Per-layer gradient norm (top) and update/weight ratio (bottom) per epoch, one column per run.
+
+    Rows are metrics rows with GradientTracker's `grad_norm.<param>` / `update_ratio.<param>` columns.
+    Log scales, shared per row across runs: a layer whose line sits orders of magnitude below the
+    others is starving (vanishing gradients).
+    """
+    runs = {"": runs} if isinstance(runs, list) else runs
+    fig = Figure(figsize=(5.2 * len(runs), 7.2), dpi=DPI, layout="constrained")
+    axes = fig.subplots(2, len(runs), sharey="row", squeeze=False)
+    for col, (label, rows) in enumerate(runs.items()):
+        names = sorted({k.split(".", 1)[1] for k in rows[0] if k.startswith("grad_norm.")},
+                       key=lambda name: int(name.split(".")[0]))
+        if not names:
+            who = f"Run {label!r}" if label else "The run"
+            raise ValueError(f"{who} has no gradient columns; train it with --track-gradients.")
+        epochs = [r["epoch"] for r in rows]
+        colors = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(names)))
+        for row, (metric, title) in enumerate((("grad_norm", "gradient norm"),
+                                               ("update_ratio", "update / weight ratio"))):
+            ax = axes[row, col]
+            for name, color in zip(names, colors):
+                values = [r.get(f"{metric}.{name}") for r in rows]
+                values = [np.nan if v is None or not v > 0 else v for v in values]  # log axis: skip 0 / missing
+                ax.plot(epochs, values, marker="o", markersize=3, color=color, label=f"layer {name}")
+            ax.set_yscale("log")
+            ax.set_xlabel("epoch")
+            ax.set_title(f"{label}: {title}" if label else f"{title} per layer")
+            ax.grid(True, which="both", alpha=0.3)
+        axes[0, col].legend(fontsize="small", ncol=2)
+    axes[0, 0].set_ylabel("||grad W|| (log)")
+    axes[1, 0].set_ylabel("||dW|| / ||W|| per step (log)")
+    return fig

@@ -1,0 +1,116 @@
+"""TOML run files for `numpynn train --config FILE`: read, type-check against TrainConfig, resolve with the flags.
+
+A file holds TrainConfig settings as `key = value` lines, at the top level or grouped under any
+[section] header (sections are only for reading; `[optim] lr = 0.1` is the same as `lr = 0.1`).
+Dashes and underscores in keys are the same (`batch-size`, `batch_size`), as on the command line.
+"""
+
+import dataclasses
+import difflib
+import sys
+import types
+import typing
+from pathlib import Path
+
+from .config import TrainConfig, resolve_config
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport declared in pyproject
+    import tomli as tomllib
+
+MAX_BYTES = 1024 * 1024  # a run file is a few hundred bytes; anything near this cap is not one
+
+
+def read_config_file(path) -> dict:
+    """The settings in a TOML file as {field name: value}, each checked against TrainConfig's field types."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"Config file {path} does not exist; pass the path of a .toml file such as "
+                         "recipes/article.toml.")
+    if path.stat().st_size > MAX_BYTES:
+        raise ValueError(f"Config file {path} is over {MAX_BYTES // 1024} KiB; a run file is a short TOML file.")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"Config file {path} is not UTF-8 text; save it as a UTF-8 .toml file.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"Config file {path} is not valid TOML ({exc}); fix that line.") from None
+    return check_settings(_flatten(raw, path), source=str(path))
+
+
+def load_train_config(path, cli: dict | None = None) -> TrainConfig:
+    """TrainConfig from defaults < preset < the file < command-line flags (`cli`: only the flags given)."""
+    return resolve_config(dict(cli or {}), read_config_file(path), source=str(path))
+
+
+def check_settings(values: dict, source: str = "the config file") -> dict:
+    """Refuse unknown keys and wrongly typed values with one sentence naming the key; returns parsed values."""
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    hints = typing.get_type_hints(TrainConfig)
+    out = {}
+    for key, value in values.items():
+        if key not in fields:
+            near = difflib.get_close_matches(key, fields, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else f"; known settings: {', '.join(sorted(fields))}"
+            raise ValueError(f"Unknown setting {key!r} in {source}{hint}.")
+        out[key] = _check_value(key, value, hints[key], fields[key].metadata.get("parse"), source)
+    return out
+
+
+def _flatten(raw: dict, path: Path) -> dict:
+    flat = {}
+    for key, value in raw.items():
+        items = value.items() if isinstance(value, dict) else [(key, value)]
+        for k, v in items:
+            if isinstance(v, dict):
+                raise ValueError(f"Config file {path} nests a table in [{key}]; use one level of [section] headers.")
+            name = k.replace("-", "_")
+            if name in flat:
+                raise ValueError(f"Config file {path} sets {name!r} twice; keep one of them.")
+            flat[name] = v
+    return flat
+
+
+def _check_value(key, value, tp, parse, source):
+    """value if it fits type tp (ints are accepted for floats; a list setting may also be the flag's string)."""
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):  # `int | None`: TOML has no null, so the int
+        tp = next(a for a in args if a is not type(None))
+        args = typing.get_args(tp)
+    if isinstance(value, str) and typing.get_origin(tp) is tuple and parse is not None:  # hidden = "512,256"
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise ValueError(f"Setting {key!r} in {source}: {exc}") from None
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif tp is str:
+        ok = isinstance(value, str)
+    elif typing.get_origin(tp) is tuple:
+        elem = args[0] if args else object
+        ok = isinstance(value, list) and all(isinstance(v, elem) and not isinstance(v, bool) for v in value)
+        value = tuple(value) if ok else value
+    else:
+        ok = True
+    if not ok:
+        raise ValueError(f"Setting {key!r} in {source} must be {_describe(tp)}, got {value!r} "
+                         f"({type(value).__name__}); e.g. {key} = {_example(tp)}.")
+    return value
+
+
+def _describe(tp) -> str:
+    if typing.get_origin(tp) is tuple:
+        return "a list of " + {int: "integers", float: "numbers", str: "strings"}.get(typing.get_args(tp)[0], "values")
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a quoted string"}.get(tp, str(tp))
+
+
+def _example(tp) -> str:
+    if typing.get_origin(tp) is tuple:
+        return "[512, 256]"
+    return {bool: "true", int: "10", float: "0.1", str: '"text"'}.get(tp, "...")
