@@ -1,0 +1,101 @@
+"""Divergence guard: the article's exercise 4 (784-128-2 on 0s and 1s) pushed to lr 10 and 1000 must stop at the
+first non-finite loss, say where and what to try, and keep the last good checkpoint and the metrics so far."""
+
+import re
+
+import numpy as np
+import pytest
+
+import numpynn as nn
+from numpynn.checkpoint import save_training_checkpoint
+from numpynn.datasets import flatten, load_mnist, scale, train_val_split
+
+
+@pytest.fixture(scope="module")
+def exercise4():
+    """Exercise 3/4's data: the first 500 zeros and ones of MNIST, z-scored, 80/20 split with seed 42."""
+    (x, y), _ = load_mnist()
+    keep = (y == 0) | (y == 1)
+    x, y = flatten(x[keep][:500]), y[keep][:500].astype(np.int64)
+    return train_val_split(scale(x, "zscore"), y, 0.2, seed=42)
+
+
+class BatchLosses(nn.Callback):
+    def __init__(self):
+        self.losses = []
+
+    def on_batch_end(self, step, loss):
+        self.losses.append(loss)
+
+
+def _run(data, lr, tmp_path=None, epochs=10, losses=None):
+    (x, y), (xv, yv) = data
+    model = nn.mlp([784, 128, 2], init="normal", seed=0)  # the article's randn * 0.01
+    opt = nn.SGD(model, lr=lr)
+    saved = []
+
+    def checkpoint(state):
+        saved.append(state)
+        if tmp_path is not None:
+            save_training_checkpoint(tmp_path / "checkpoint.safetensors", model, opt, state)
+
+    with np.errstate(all="ignore"):  # the overflow warnings are what the guard turns into one sentence
+        history = nn.fit(model, nn.CrossEntropyLoss(), opt, x, y, epochs=epochs, batch_size=32,
+                         validation_data=(xv, yv), verbose=0, on_checkpoint=checkpoint,
+                         callbacks=[losses] if losses else ())
+    return model, history, saved
+
+
+def test_exercise4_at_its_own_lr_trains(exercise4):
+    _, history, _ = _run(exercise4, 1.0)  # negative control: the guard does not fire on a healthy run
+    assert len(history) == 10 and history["val_acc"][-1] > 0.95
+
+
+@pytest.mark.parametrize("lr", [10, 1000])
+def test_exercise4_pushed_to_a_huge_lr_stops_at_the_first_nan(exercise4, tmp_path, lr):
+    losses = BatchLosses()
+    with pytest.raises(nn.TrainingDiverged) as info:
+        _run(exercise4, lr, tmp_path, losses=losses)
+    err = info.value
+    # Where it breaks depends on the BLAS (threads round differently); that it stops at once does not:
+    # every step before the reported one had a finite loss, and no step ran after it.
+    steps_per_epoch = -(-400 // 32)
+    assert len(losses.losses) == (err.epoch - 1) * steps_per_epoch + err.step - 1
+    assert np.isfinite(losses.losses).all() and err.lr == lr
+    message = str(err)
+    assert message.replace("e.g.", "eg").count(". ") == 0 and "\n" not in message  # one sentence
+    assert re.match(rf"Training diverged at epoch {err.epoch}, step {err.step}: the loss became (nan|inf) with "
+                    rf"lr={lr}; ", message)
+    assert f"try a smaller learning rate (e.g. lr={lr / 10:g})" in message
+    # The metrics of every finished epoch are kept, and so is the last good checkpoint (none if epoch 1 broke).
+    assert len(err.history) == err.epoch - 1 and all(np.isfinite(r["train_loss"]) for r in err.history.records)
+    ckpt = tmp_path / "checkpoint.safetensors"
+    assert ckpt.exists() == (err.epoch > 1)
+    if ckpt.exists():
+        model, meta = nn.load_model(ckpt)  # finite weights: load_model refuses NaN
+        assert meta["train_state"]["epoch"] == err.epoch - 1
+        assert all(np.isfinite(p).all() for p in model.parameters())
+
+
+class Overflowing(nn.SGD):
+    """SGD whose last update of the run writes an infinity: the loss never sees it, the weight check must."""
+
+    def __init__(self, model, lr, fail_at):
+        super().__init__(model, lr=lr)
+        self.fail_at = fail_at
+
+    def step(self):
+        super().step()
+        if self.step_count == self.fail_at:
+            self.slots[0][1]["weight"][0, 0] = np.inf
+
+
+def test_weights_that_stop_being_finite_are_caught_at_the_epoch_end():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((64, 4)), rng.integers(0, 2, 64)
+    model = nn.mlp([4, 2], seed=0)
+    saved = []
+    with pytest.raises(nn.TrainingDiverged, match=r"epoch 2, step 4: the weights stopped being finite with lr=0.1"):
+        nn.fit(model, nn.CrossEntropyLoss(), Overflowing(model, 0.1, fail_at=8), x, y, epochs=3, batch_size=16,
+               verbose=0, on_checkpoint=saved.append)
+    assert [s.epoch for s in saved] == [1]  # epoch 2's broken weights were never checkpointed
