@@ -36,16 +36,22 @@ def offline_openml():
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
+    seed = None
+    if len(argv) == 3 and argv[0] == "--seed" and argv[1].isdigit():
+        seed, argv = int(argv[1]), argv[2:]
     if len(argv) != 1 or not argv[0].endswith(".py"):
-        print("usage: python -m numpynn.article SCRIPT.py   (runs one of the article's scripts offline)",
-              file=sys.stderr)
+        print("usage: python -m numpynn.article [--seed N] SCRIPT.py   (runs one of the article's scripts "
+              "offline; --seed seeds the global np.random the article's code draws from)", file=sys.stderr)
         return 2
     if not os.path.isfile(argv[0]):
         print(f"numpynn: error: {argv[0]} does not exist; pass the path of a Python script.", file=sys.stderr)
         return 2
     os.environ.setdefault("MPLBACKEND", "Agg")  # plt.show() then returns at once when there is no screen
     sys.argv = [argv[0]]
+    if seed is not None:
+        import numpy as np
+        np.random.seed(seed)  # the article's scripts draw from the global state; a seed makes a run repeatable
     with offline_openml():
         runpy.run_path(argv[0], run_name="__main__")
     return 0
