@@ -17,11 +17,11 @@ import numpy as np
 
 from . import __version__, commands
 from .callbacks import EarlyStopping, GradientTracker
-from .checkpoint import save_model
+from .checkpoint import load_training_checkpoint, save_model, save_training_checkpoint
 from .config import TrainConfig, resolve_config
 from .configfile import read_config_file
 from .data.augment import RandomShift
-from .errors import NumpynnError, TrainingDiverged
+from .errors import NumpynnError, TrainingDiverged, TrainingInterrupted
 from .fileio import atomic_write_text
 from .functional import softmax
 from .datasets import one_hot
@@ -31,6 +31,7 @@ from .model import mlp
 from .optim import OPTIMIZERS
 from .pipeline import METRIC_COLUMNS, Data, Preprocess, load_data, write_metrics
 from .schedules import build_scheduler
+from .signals import StopRequest
 from .train import Callback, fit
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -125,8 +126,12 @@ def make_run_dir(config: TrainConfig) -> Path:
     return run
 
 
-def train(config: TrainConfig) -> int:
-    """Run `config` and write its run folder; each file is complete the moment it appears."""
+def train(config: TrainConfig, resume: Path | None = None) -> int:
+    """Run `config` and write its run folder; each file is complete the moment it appears.
+
+    Every epoch ends with RUN/checkpoint.safetensors; Ctrl-C or SIGTERM adds one at the current step and
+    exits 130/143. With `resume` (a run folder) the run continues from that checkpoint, bit-identically.
+    """
     say = (lambda *a: None) if config.quiet else print
     say(f"Loading {DATASET_NAMES.get(config.dataset, config.dataset)} data...")
     data = load_data(config)
@@ -139,19 +144,43 @@ def train(config: TrainConfig) -> int:
     optimizer = build_optimizer(config, model)
     scheduler, transform, extra_callbacks = build_extras(config, optimizer, data)
     # Only now, with the input known good, does the run get a folder.
-    run = make_run_dir(config)
-    written = [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
+    run = make_run_dir(config) if resume is None else resume
+    if resume is None:
+        written = [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
     metrics_csv = MetricsCSV(run / "metrics.csv")
+    checkpoint, state = run / "checkpoint.safetensors", None
+    if resume is not None:
+        written = [run / "config.json"]
+        state, _ = load_training_checkpoint(checkpoint, model, optimizer, scheduler)
+        for record in state.records:  # metrics.csv again holds exactly the epochs the checkpoint has
+            metrics_csv.on_epoch_end(record["epoch"], record, model, optimizer)
+        say(f"Resuming {run} at epoch {state.epoch + 1}, step {state.step}.")
+
+    def save_checkpoint(train_state):
+        save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
+                                 metadata={"config": config.to_dict()})
     say(f"{len(x_train):,} training rows, {len(x_test):,} test rows ({data.test_name}); "
         f"MLP {'-'.join(map(str, [x_train.shape[1], *config.hidden, num_classes]))}, "
         f"{model.num_parameters():,} parameters")
     say("Starting training...")
-    fit(model, build_loss(config), optimizer, x_train, targets_for(config, data.y_train, num_classes),
-        epochs=config.epochs, batch_size=config.batch_size,
-        validation_data=(x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
-        scheduler=scheduler, transform=transform, callbacks=[*extra_callbacks, metrics_csv],
-        verbose=0 if config.quiet else 1, progress=not config.quiet)
-    written.append(metrics_csv.path)
+    # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
+    with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            fit(model, build_loss(config), optimizer, x_train, targets_for(config, data.y_train, num_classes),
+                epochs=config.epochs, batch_size=config.batch_size,
+                validation_data=(x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
+                scheduler=scheduler, transform=transform, callbacks=[*extra_callbacks, metrics_csv],
+                verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
+                on_checkpoint=save_checkpoint, should_stop=stop)
+        except TrainingInterrupted as exc:
+            print(f"Stopped by {stop.name} at epoch {exc.state.epoch + 1}, step {exc.state.step}; saved {checkpoint}. "
+                  f"Resume with: numpynn train --resume {run}", file=sys.stderr)
+            return 128 + stop.signum
+        except TrainingDiverged as exc:
+            kept = f"the checkpoint of epoch {len(metrics_csv.rows)} and metrics.csv" if metrics_csv.rows else \
+                "config.json (no epoch finished)"
+            raise TrainingDiverged(f"{str(exc).rstrip('.')}; {run} keeps {kept}.") from None
+    written += [metrics_csv.path, checkpoint]
     for cb in extra_callbacks:
         if isinstance(cb, EarlyStopping) and cb.best_state is not None:
             say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
@@ -200,6 +229,7 @@ TRAIN_EXAMPLES = """examples:
   numpynn train --hidden 256,256,256 --val-split 0.1 --early-stopping 5 --track-gradients
   numpynn train --dataset fashion-mnist --epochs 10
   numpynn train --dataset my_digits.npz --val-split 0.2 --no-plots
+  numpynn train --resume runs/quick              continue a run stopped by Ctrl-C
 """
 
 
@@ -256,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("train", "train an MLP and write a run folder (config, metrics, model, figures)", TRAIN_EXAMPLES)
     p.add_argument("--config", metavar="FILE", help="read settings from a TOML file (e.g. recipes/mnist-99.toml); "
                    "flags given beside it win")
+    p.add_argument("--resume", metavar="RUN", help="continue the interrupted run in folder RUN from its "
+                   "checkpoint.safetensors, with its own config.json (ends bit-identical to an unbroken run)")
     add_train_options(p)
     p.set_defaults(handler=run_train)
 
@@ -298,13 +330,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_train(args: argparse.Namespace) -> int:
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    if args.resume is not None:
+        return resume_train(Path(args.resume), given, args.config)
     if args.config is not None:
         return train(resolve_config(given, read_config_file(args.config), source=args.config))
     return train(resolve_config(given))
 
 
+def resume_train(run: Path, given: dict, config_file: str | None) -> int:
+    """`numpynn train --resume RUN`: RUN's own config.json, continued from RUN/checkpoint.safetensors."""
+    changed = sorted(set(given) - {"quiet", "plots"}) + (["config"] if config_file else [])
+    if changed:
+        raise ValueError(f"--resume continues {run} exactly as its config.json says; drop "
+                         f"--{changed[0].replace('_', '-')} (start a new run to change settings).")
+    if not (run / "checkpoint.safetensors").is_file():
+        raise ValueError(f"{run} has no checkpoint.safetensors to resume from; pass a run folder that "
+                         "`numpynn train` wrote (a run killed before its first checkpoint must start again).")
+    try:
+        values = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"{run / 'config.json'} is missing or unreadable; this run cannot be resumed.") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{run / 'config.json'} is not a numpynn run config; this run cannot be resumed.")
+    return train(TrainConfig.from_dict({**values, **given}, source=str(run / "config.json")), resume=run)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: 0 success, 1 runtime failure, 2 bad usage or input, 130 interrupted."""
+    """Entry point: 0 success, 1 runtime failure, 2 bad usage or input, 130/143 interrupted (SIGINT/SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -11,6 +11,10 @@ from .errors import TrainingDiverged, TrainingInterrupted
 from .trainstate import TrainState, layer_generators
 from .validation import check_features, check_targets
 
+# Weights this large have exploded: float32 resolves them to ~10 units and no sane model needs them (scale
+# inputs and targets instead). Checked once per epoch, before the epoch's checkpoint, so it costs nothing.
+MAX_ABS_WEIGHT = 1e8
+
 
 @dataclass
 class History:
@@ -155,6 +159,10 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
             bar.close()
         if not all(np.isfinite(p).all() for p in model.parameters()):  # the last step may have overflowed
             raise _diverged("the weights stopped being finite", epoch, batch + 1, optimizer.lr, history)
+        largest = max((float(np.abs(p).max()) for p in model.parameters() if p.size), default=0.0)
+        if largest > MAX_ABS_WEIGHT:
+            raise _diverged(f"the weights exploded (largest |w| = {largest:.2g})", epoch, batch + 1, optimizer.lr,
+                            history)
         record = {"epoch": epoch, "train_loss": loss_sum / n,
                   "train_acc": None if correct is None else correct / n, "lr": optimizer.lr}
         # --- schedule, evaluate, log
