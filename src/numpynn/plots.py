@@ -16,6 +16,7 @@ if not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND") and sys.pl
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .fileio import atomic_write_bytes
 
@@ -149,6 +150,7 @@ def gradients_figure(runs: dict[str, list[dict]] | list[dict]) -> Figure:
                 ax.plot(epochs, values, marker="o", markersize=3, color=color, label=f"layer {name}")
             ax.set_yscale("log")
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(f"{label}: {title}" if label else f"{title} per layer")
             ax.grid(True, which="both", alpha=0.3)
         axes[0, col].legend(fontsize="small", ncol=2)
