@@ -7,9 +7,9 @@ GradientTracker records every layer's gradient norm and update/weight ratio each
 (DIR/vanishing_gradients.png) puts the two runs side by side on log scales. In the sigmoid net each layer
 multiplies the backward signal by sigmoid' <= 0.25 times weights of size 0.01, so the first layers get
 gradients many orders of magnitude smaller than the last: they starve and barely move, and the net stays
-near chance (a ratio of 0 means the update fell below float32's resolution: the weights did not
-change at all, and the log-scale plot leaves that point out). ReLU passes gradients through unchanged where it is active, and He init keeps their scale
-from layer to layer, so every layer learns.
+near chance (an update/weight ratio of 0 means the update fell below float32's resolution: the weights
+did not change at all, and the log-scale plot leaves that point out). ReLU passes gradients through
+unchanged where it is active, and He init keeps their scale from layer to layer, so every layer learns.
 """
 
 import argparse

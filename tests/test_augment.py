@@ -24,7 +24,8 @@ def test_each_image_moves_by_its_own_offset(max_shift):
     assert out.shape == x.shape and out.dtype == np.float32
     assert len(set(zip(dy, dx))) > 3  # offsets really vary per image
     for k in range(40):
-        np.testing.assert_array_equal(out[k].reshape(28, 28), _reference_shift(x[k].reshape(28, 28), dy[k], dx[k], -1.0))
+        want = _reference_shift(x[k].reshape(28, 28), dy[k], dx[k], -1.0)
+        np.testing.assert_array_equal(out[k].reshape(28, 28), want)
 
 
 def test_a_right_shift_moves_a_pixel_right_and_fills_with_the_background():

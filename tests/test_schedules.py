@@ -1,4 +1,4 @@
-"""Learning-rate schedules: torch's formulas epoch by epoch, composition, state_dict round trips, and fit's lr column."""
+"""LR schedules: torch's formulas epoch by epoch, composition, state_dict round trips, and fit's lr column."""
 
 import math
 

@@ -203,7 +203,7 @@ class GELU(Layer):
 
 
 class Softmax(Layer):
-    """exp(x) / sum(exp(x)) along `dim`, for probabilities out of a model; CrossEntropyLoss wants the logits before it."""
+    """exp(x) / sum(exp(x)) along `dim`: probabilities out of a model (CrossEntropyLoss takes the logits before it)."""
 
     def __init__(self, dim: int = -1):
         super().__init__()

@@ -72,7 +72,7 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    """Linear warm-up: lr = base_lr * (start_factor + (end_factor - start_factor) * min(epoch, total_iters) / total_iters)."""
+    """Linear warm-up: lr = base_lr * (start + (end - start) * min(epoch, total_iters) / total_iters), *_factor."""
 
     def __init__(self, optimizer, start_factor: float = 1 / 3, end_factor: float = 1.0, total_iters: int = 5):
         if not (0 < start_factor <= 1 and 0 <= end_factor <= 1) or int(total_iters) < 1:
@@ -86,7 +86,7 @@ class LinearLR(LRScheduler):
 
 
 class SequentialLR(LRScheduler):
-    """schedulers[i] runs from milestones[i-1] on, its own epoch counted from that milestone (torch.optim.lr_scheduler.SequentialLR)."""
+    """schedulers[i] runs from milestones[i-1] on, counting its epochs from that milestone (torch's SequentialLR)."""
 
     def __init__(self, optimizer, schedulers: list[LRScheduler], milestones: list[int]):
         if len(schedulers) != len(milestones) + 1 or list(milestones) != sorted(milestones):
