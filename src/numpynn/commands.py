@@ -134,7 +134,7 @@ def _legend_labels(configs: dict[Path, dict]) -> dict[Path, str]:
         names = {folder: str(folder) for folder in configs}
     labels = {}
     for folder, config in configs.items():
-        settings = ", ".join(f"{k}={config[k]}" for k in differing if k in config)
+        settings = ", ".join(f"{k}={'default' if config[k] is None else config[k]}" for k in differing if k in config)
         labels[folder] = f"{names[folder]} ({settings})" if settings and len(configs) > 1 else names[folder]
     return labels
 
@@ -163,7 +163,7 @@ def info(args) -> int:
     if isinstance(summary["config"], dict):
         print("Training config:")
         for key, value in summary["config"].items():
-            print(f"  {key} = {value}")
+            print(f"  {key} = {'(default)' if value is None else value}")
     if isinstance(summary["metrics"], dict):
         print("Final metrics: " + ", ".join(f"{k} {_number(v)}" for k, v in summary["metrics"].items()))
     return 0

@@ -42,7 +42,10 @@ def curve_figure(rows: list[dict], metric: str) -> Figure:
     ax = fig.add_subplot()
     _draw_curves(ax, rows, metric, label="", color="C0")
     ax.set_title(f"{_METRIC_NAMES[metric]} per epoch")
-    ax.legend()
+    if ax.get_lines():
+        ax.legend()
+    else:  # e.g. accuracy of an MSE run, which fit does not record
+        ax.text(0.5, 0.5, "not recorded for this run", transform=ax.transAxes, ha="center")
     return fig
 
 
@@ -55,7 +58,8 @@ def compare_figure(runs: dict[str, list[dict]]) -> Figure:
             _draw_curves(ax, rows, metric, label=f"{label} ", color=f"C{i % 10}")
     for ax, metric in zip(axes, ("loss", "acc")):
         ax.set_title(f"{_METRIC_NAMES[metric]} per epoch")
-        ax.legend(fontsize="small")
+        if ax.get_lines():
+            ax.legend(fontsize="small")
     return fig
 
 
@@ -87,7 +91,7 @@ def mistakes_figure(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, 
                     class_names: list[str] | None = None, count: int = 36) -> Figure:
     """A grid of the `count` most confident wrong predictions; images: (N, H, W), the others (N,)."""
     wrong = np.flatnonzero(y_true != y_pred)
-    shown = wrong[np.argsort(-confidence[wrong], kind="stable")][:count]
+    shown = most_confident_mistakes(y_true, y_pred, confidence, count)
     names = class_names or [str(i) for i in range(int(max(y_true.max(), y_pred.max())) + 1)]
     side = max(1, int(np.ceil(np.sqrt(count))))
     h, w = images.shape[1:3]
@@ -106,6 +110,12 @@ def mistakes_figure(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, 
     ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     fig.suptitle(f"Most confident mistakes ({len(wrong)} in all)")
     return fig
+
+
+def most_confident_mistakes(y_true: np.ndarray, y_pred: np.ndarray, confidence: np.ndarray, count: int) -> np.ndarray:
+    """Indices of up to `count` wrong predictions, most confident first (ties keep dataset order)."""
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
+    return wrong[np.argsort(-np.asarray(confidence)[wrong], kind="stable")][:count]
 
 
 _METRIC_NAMES = {"loss": "Loss", "acc": "Accuracy"}

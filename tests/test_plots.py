@@ -1,0 +1,108 @@
+"""Figures: valid PNGs of the documented pixel size, written atomically, headless by default."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from numpynn import plots
+
+ROWS = [{"epoch": e, "train_loss": 1 / e, "train_acc": 1 - 0.5 / e, "test_loss": 1.1 / e, "test_acc": 1 - 0.6 / e,
+         "seconds": 0.5} for e in range(1, 6)]
+
+
+def png_size(path):
+    with Image.open(path) as im:
+        im.verify()  # raises on a truncated or corrupt PNG
+    with Image.open(path) as im:
+        assert im.format == "PNG"
+        return im.size
+
+
+def expected(kind):
+    w, h = plots.SIZES[kind]
+    return round(w * plots.DPI), round(h * plots.DPI)
+
+
+@pytest.mark.parametrize("metric", ["loss", "acc"])
+def test_curves_are_pngs_of_the_documented_size(tmp_path, metric):
+    path = plots.save_figure(plots.curve_figure(ROWS, metric), tmp_path / f"{metric}.png")
+    assert png_size(path) == expected("curve")
+
+
+def test_curve_values_are_the_rows(tmp_path):
+    fig = plots.curve_figure(ROWS, "acc")
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert set(lines) == {"train", "test"}
+    assert list(lines["test"].get_ydata()) == [r["test_acc"] for r in ROWS]
+    assert list(lines["train"].get_xdata()) == [1, 2, 3, 4, 5]
+
+
+def test_missing_values_leave_gaps_not_errors(tmp_path):
+    rows = [{**r, "train_acc": None, "test_acc": None} for r in ROWS]  # an MSE run records no accuracy
+    fig = plots.curve_figure(rows, "acc")
+    assert fig.axes[0].get_lines() == []
+    assert png_size(plots.save_figure(fig, tmp_path / "a.png")) == expected("curve")
+
+
+def test_compare_figure_has_one_curve_pair_per_run(tmp_path):
+    short = [{**r, "test_loss": r["test_loss"] * 2} for r in ROWS[:3]]
+    fig = plots.compare_figure({"lr 0.1": ROWS, "lr 1.0": short})
+    loss_axes = fig.axes[0]
+    labels = sorted(line.get_label() for line in loss_axes.get_lines())
+    assert labels == ["lr 0.1 test", "lr 0.1 train", "lr 1.0 test", "lr 1.0 train"]
+    assert png_size(plots.save_figure(fig, tmp_path / "c.png")) == expected("compare")
+
+
+def test_confusion_figure(tmp_path):
+    cm = np.array([[50, 2, 0], [3, 40, 7], [0, 0, 60]])
+    fig = plots.confusion_figure(cm, ["a", "b", "c"])
+    assert "0.9259" in fig.axes[0].get_title()  # 150 of 162 right
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"50", "40", "60", "7"} <= texts
+    assert png_size(plots.save_figure(fig, tmp_path / "cm.png")) == expected("confusion")
+
+
+def test_most_confident_mistakes_are_chosen():
+    y_true = np.array([0, 1, 2, 3, 4, 5])
+    y_pred = np.array([0, 2, 2, 0, 1, 5])          # wrong at 1, 3, 4
+    confidence = np.array([0.99, 0.6, 0.95, 0.9, 0.7, 0.5])
+    assert list(plots.most_confident_mistakes(y_true, y_pred, confidence, 2)) == [3, 4]
+    assert list(plots.most_confident_mistakes(y_true, y_pred, confidence, 10)) == [3, 4, 1]
+
+
+def test_mistakes_figure(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (100, 28, 28), dtype=np.uint8)
+    y_true, y_pred = rng.integers(0, 10, 100), rng.integers(0, 10, 100)
+    fig = plots.mistakes_figure(images, y_true, y_pred, rng.random(100))
+    captions = [t.get_text() for t in fig.axes[0].texts]
+    assert len(captions) == min(36, int((y_true != y_pred).sum()))
+    assert all(c.startswith("true ") and ", pred " in c for c in captions)
+    assert png_size(plots.save_figure(fig, tmp_path / "m.png")) == expected("mistakes")
+
+
+def test_failed_render_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "loss.png"
+    plots.save_figure(plots.curve_figure(ROWS, "loss"), path)
+    before = path.read_bytes()
+    fig = plots.curve_figure(ROWS, "acc")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+    monkeypatch.setattr(fig, "savefig", broken)
+    with pytest.raises(RuntimeError):
+        plots.save_figure(fig, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loss.png"]  # no temp file left behind
+
+
+def test_headless_import_selects_agg():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
+    code = "import numpynn.plots, matplotlib; print(matplotlib.get_backend())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().lower() == "agg"
