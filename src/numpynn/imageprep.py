@@ -63,7 +63,8 @@ def ink_map(image: Image.Image) -> np.ndarray:
     gray = np.asarray(image.convert("L"), dtype=np.float32) / 255
     # The border is mostly background: its median tells the paper's shade, and so which way to invert.
     ring = max(1, min(gray.shape) // 20)
-    border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(), gray[:, -ring:].ravel()])
+    border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(),
+                             gray[:, :ring].ravel(), gray[:, -ring:].ravel()])
     background = float(np.median(border))
     ink = background - gray if background > 0.5 else gray - background
     return np.clip(ink, 0, None)

@@ -92,7 +92,8 @@ def _load_user_data(path: Path):
         with np.load(path, allow_pickle=False) as archive:
             has_test = {"x_test", "y_test"} <= set(archive.files)
     except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npz archive ({exc}); save one with np.savez(path, x=x, y=y).") from None
+        raise DataError(f"{path}: not a readable .npz archive ({exc}); save one with "
+                        "np.savez(path, x=x, y=y).") from None
     test = datasets.load_npz(path, x_key="x_test", y_key="y_test") if has_test else None
     return datasets.load_npz(path), test
 
@@ -210,8 +211,10 @@ def open_model(path: str | Path) -> TrainedModel:
     if isinstance(meta.get("config"), dict):
         try:
             config = TrainConfig.from_dict(meta["config"], f"{path}'s metadata")
-        except ValueError as exc:
-            raise CheckpointError(f"{path} has an unreadable training config ({exc})") from None
+        except ValueError:
+            # Saved by a newer numpynn with more settings, say: the network still works, and
+            # `evaluate` then asks for --dataset instead of guessing the training data.
+            config = None
     out_features = model.predict_logits(np.zeros((1, n_in), model.dtype)).shape[1]
     names = meta.get("classes")
     if not (isinstance(names, list) and len(names) == out_features and all(isinstance(n, str) for n in names)):
