@@ -258,7 +258,8 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
             kwargs["help"] = meta["help"]
         else:
             shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-            kwargs["help"] = f"{meta['help']} (default: {shown})"
+            # An unset (None) default is explained by the help text itself ("unset: ...") or means "off".
+            kwargs["help"] = meta["help"] if default is None else f"{meta['help']} (default: {shown})"
             choices = meta.get("choices")
             kwargs["choices"] = choices() if callable(choices) else choices
             if meta.get("parse"):
