@@ -99,3 +99,27 @@ def test_weights_that_stop_being_finite_are_caught_at_the_epoch_end():
         nn.fit(model, nn.CrossEntropyLoss(), Overflowing(model, 0.1, fail_at=8), x, y, epochs=3, batch_size=16,
                verbose=0, on_checkpoint=saved.append)
     assert [s.epoch for s in saved] == [1]  # epoch 2's broken weights were never checkpointed
+
+
+def test_cli_exercise4_at_lr_10_exits_1_and_keeps_what_finished(exercise4, tmp_path, monkeypatch, capsys):
+    from numpynn.cli import main
+    (x, y), (xv, yv) = exercise4
+    np.savez(tmp_path / "ex4.npz", x=x, y=y, x_test=xv, y_test=yv)  # already z-scored: --scale none
+    monkeypatch.chdir(tmp_path)
+    code = main(["train", "--dataset", "ex4.npz", "--scale", "none", "--hidden", "128", "--init", "normal",
+                 "--lr", "10", "--batch-size", "32", "--epochs", "10", "--name", "ex4", "--no-plots", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err and "Warning" not in err
+    match = re.search(r"numpynn: error: Training diverged at epoch (\d+), step \d+: .* with lr=10; try a smaller "
+                      r"learning rate \(e\.g\. lr=1\); runs/ex4 keeps (.*)\.\n$", err)
+    assert match, err
+    run, finished = tmp_path / "runs" / "ex4", int(match.group(1)) - 1
+    assert not (run / "model.safetensors").exists()  # no model from a diverged run
+    if finished:  # where it breaks depends on the BLAS; what is kept must match it either way
+        assert match.group(2) == f"the checkpoint of epoch {finished} and metrics.csv"
+        assert len((run / "metrics.csv").read_text().splitlines()) == finished + 1
+        _, meta = nn.load_model(run / "checkpoint.safetensors")
+        assert meta["train_state"]["epoch"] == finished
+    else:
+        assert match.group(2) == "config.json (no epoch finished)"
+        assert sorted(p.name for p in run.iterdir()) == ["config.json"]

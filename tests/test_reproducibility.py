@@ -2,12 +2,16 @@
 global np.random state, and no module calls the legacy global functions."""
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import numpynn as nn
+from numpynn.checkpoint import read_checkpoint
 from numpynn.datasets import train_val_split
 
 
@@ -64,16 +68,40 @@ def test_global_seed_does_not_change_results():
 
 LEGACY = {"seed", "rand", "randn", "randint", "random", "random_sample", "permutation", "shuffle", "choice",
           "normal", "uniform", "binomial", "get_state", "set_state", "RandomState"}
+# `python -m numpynn.article --seed N script.py` runs the article's own scripts, which draw from the global
+# state: seeding it there, on request, is that runner's purpose. Nothing else may touch it.
+ALLOWED = {"article.py"}
 
 
 def test_no_module_calls_the_legacy_global_random_functions():
     """Parse every module and look for np.random.<legacy>(...) calls (docstrings may quote the article's)."""
     src = Path(nn.__file__).parent
     offenders = []
-    for path in sorted(src.rglob("*.py")):
+    for path in sorted(p for p in src.rglob("*.py") if p.name not in ALLOWED):
         for node in ast.walk(ast.parse(path.read_text())):
             func = getattr(node, "func", None)
             if (isinstance(node, ast.Call) and isinstance(func, ast.Attribute) and func.attr in LEGACY
                     and ast.unparse(func.value) in ("np.random", "numpy.random", "random")):
                 offenders.append(f"{path.relative_to(src)}:{node.lineno}")
     assert offenders == [], "library code must draw from a Generator it is given, never np.random.*"
+
+
+def test_cli_same_seed_twice_gives_identical_files(tmp_path):
+    """Two separate `numpynn train` processes: identical weights, optimizer state and metrics (bar the timings)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (300, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "d.npz", x=x, y=rng.integers(0, 10, 300).astype(np.uint8))
+    runs = [subprocess.Popen([sys.executable, "-m", "numpynn", "train", "--dataset", "d.npz", "--val-split", "0.2",
+                              "--epochs", "2", "--dropout", "0.2", "--augment-shift", "2", "--seed", "3", "--name",
+                              name, "--no-plots", "--quiet"], cwd=tmp_path, env=env, stderr=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, text=True) for name in ("a", "b")]
+    for proc in runs:
+        assert proc.wait(120) == 0, proc.stderr.read()
+        proc.stderr.close()
+    for name in ("model.safetensors", "checkpoint.safetensors"):
+        a, _ = read_checkpoint(tmp_path / "runs" / "a" / name)
+        b, _ = read_checkpoint(tmp_path / "runs" / "b" / name)
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a), name
+    strip = lambda p: [row.split(",")[:5] for row in p.read_text().splitlines()]  # noqa: E731 (no seconds)
+    assert strip(tmp_path / "runs/a/metrics.csv") == strip(tmp_path / "runs/b/metrics.csv")

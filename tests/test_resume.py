@@ -198,3 +198,51 @@ def test_real_signal_to_a_training_process_then_resume_is_bit_identical(tmp_path
     b, meta_b = read_checkpoint(tmp_path / "run" / "final.safetensors")
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     assert json.loads(meta_a["records"]) == json.loads(meta_b["records"]) and len(json.loads(meta_a["records"])) == 3
+
+
+# --- the command line: Ctrl-C, then `numpynn train --resume` -----------------------------------------------
+
+def _numpynn(*args, cwd, **kw):
+    return subprocess.Popen([sys.executable, "-m", "numpynn", "train", *args], cwd=cwd, env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_cli_ctrl_c_then_resume_ends_bit_identical(tmp_path):
+    rng = np.random.default_rng(0)  # 3,000 random "images": each epoch takes long enough to be interrupted in
+    x = rng.integers(0, 256, (3000, 28, 28), dtype=np.uint8)
+    np.savez(tmp_path / "d.npz", x=x, y=(x[:, 14, 14] > 127).astype(np.uint8), x_test=x[:200],
+             y_test=(x[:200, 14, 14] > 127).astype(np.uint8))
+    flags = ["--dataset", "d.npz", "--epochs", "3", "--batch-size", "16", "--no-plots", "--momentum", "0.9",
+             "--lr-schedule", "cosine"]
+    ref = _numpynn(*flags, "--name", "ref", "--quiet", cwd=tmp_path)
+    cut = _numpynn(*flags, "--name", "cut", cwd=tmp_path)
+    try:
+        while not cut.stdout.readline().startswith("Epoch 1/3"):  # epoch 1 is done: now in epoch 2
+            assert cut.poll() is None, cut.stderr.read()
+        cut.send_signal(signal.SIGINT)
+        _, err = cut.communicate(timeout=60)
+    finally:
+        cut.kill()
+    assert cut.returncode == 130, err
+    assert "Resume with: numpynn train --resume runs/cut" in err and "Traceback" not in err
+    resumed = subprocess.run([sys.executable, "-m", "numpynn", "train", "--resume", "runs/cut", "--quiet"],
+                             cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert ref.wait(120) == 0, ref.stderr.read()
+    ref.stdout.close(), ref.stderr.close()
+    a, _ = read_checkpoint(tmp_path / "runs" / "ref" / "model.safetensors")
+    b, _ = read_checkpoint(tmp_path / "runs" / "cut" / "model.safetensors")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    strip = lambda p: [line.split(",")[:5] for line in p.read_text().splitlines()]  # noqa: E731 (no seconds)
+    assert strip(tmp_path / "runs/ref/metrics.csv") == strip(tmp_path / "runs/cut/metrics.csv")
+    assert len(strip(tmp_path / "runs/cut/metrics.csv")) == 4
+
+
+def test_cli_resume_refuses_changed_settings_and_missing_checkpoints(tmp_path, monkeypatch, capsys):
+    from numpynn.cli import main
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "x").mkdir(parents=True)
+    for extra, phrase in ((["--lr", "0.5"], "drop --lr"), ([], "has no checkpoint.safetensors")):
+        assert main(["train", "--resume", "runs/x", *extra]) == 2
+        assert phrase in capsys.readouterr().err

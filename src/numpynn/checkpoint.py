@@ -86,13 +86,10 @@ def load_training_checkpoint(path: str | os.PathLike, model: Sequential, optimiz
         raise CheckpointError(f"{path} was saved from a different model ({meta.get('architecture')}, "
                               f"{meta.get('dtype')}); resume with the architecture it was trained with.")
     saved = _build(tensors, meta, path)
-    try:
-        state = TrainState.from_json(meta["train_state"])
-    except (KeyError, ValueError, TypeError, RecursionError) as exc:
-        raise CheckpointError(f"{path} has a corrupt training state ({exc}); resume from an earlier copy or "
-                              "start the run again.") from None
-    opt_state = _optimizer_state(tensors, meta, model, optimizer, path)
-    sched = _json(meta, "scheduler", path)
+    state, opt_type, opt_state, sched = _training_parts(tensors, meta, saved, path)
+    if opt_type != type(optimizer).__name__:
+        raise CheckpointError(f"{path} was trained with optimizer {opt_type}, not {type(optimizer).__name__}; "
+                              "resume with the original optimizer.")
     if (sched is None) != (scheduler is None or not hasattr(scheduler, "load_state_dict")):
         raise CheckpointError(f"{path} was saved {'without' if sched is None else 'with'} an lr scheduler; "
                               "resume with the same --lr-schedule as the original run.")
@@ -129,7 +126,8 @@ def _build(tensors: dict, meta: dict, path) -> Sequential:
     config = _json(meta, "architecture", path)
     dtype = {"float32": np.float32, "float64": np.float64}.get(meta.get("dtype"))
     extras = _json(meta, "extra_tensors", path)
-    if (dtype is None or not isinstance(config, list) or not config or not isinstance(extras, list)
+    if (dtype is None or not isinstance(config, list) or not config
+            or not isinstance(extras, list) or not all(isinstance(name, str) for name in extras)
             or not all(isinstance(spec, dict) and spec.get("type") in LAYERS and _scalars(spec) for spec in config)):
         raise CheckpointError(f"{path} does not describe a valid model (dtype {meta.get('dtype')!r}, architecture "
                               f"{str(meta.get('architecture'))[:200]}); re-save or re-train it.")
@@ -158,18 +156,25 @@ def _build(tensors: dict, meta: dict, path) -> Sequential:
             raise CheckpointError(f"Tensor {name!r} in {path} is {tensors[name].dtype}{list(tensors[name].shape)} "
                                   f"but the architecture needs {target.dtype}{list(target.shape)}.")
     model.load_state_dict({name: tensors[name] for name in own})
+    if meta.get("kind") == "training":  # a corrupt part is a corrupt file, even if this reader skips it
+        _training_parts(tensors, meta, model, path)
     return model
 
 
-def _optimizer_state(tensors, meta, model, optimizer, path) -> dict:
-    """The `optimizer.*` tensors as a state_dict, after checking each against the parameter it belongs to."""
-    info = _json(meta, "optimizer", path)
-    if not isinstance(info, dict) or info.get("type") != type(optimizer).__name__:
-        raise CheckpointError(f"{path} was trained with optimizer {info.get('type') if isinstance(info, dict) else '?'}"
-                              f", not {type(optimizer).__name__}; resume with the original optimizer.")
+def _training_parts(tensors, meta, model, path) -> tuple[TrainState, str, dict, dict | None]:
+    """(TrainState, optimizer type, optimizer state_dict, scheduler state) of a training checkpoint, each
+    checked against the model: a buffer must have its parameter's shape and dtype, lr must be positive."""
+    try:
+        state = TrainState.from_json(meta["train_state"])
+    except (KeyError, ValueError, TypeError, RecursionError) as exc:
+        raise CheckpointError(f"{path} has a corrupt training state ({exc}); resume from an earlier copy or "
+                              "start the run again.") from None
+    info, sched = _json(meta, "optimizer", path), _json(meta, "scheduler", path)
+    if not isinstance(info, dict) or not isinstance(info.get("type"), str) or not isinstance(sched, (dict, type(None))):
+        raise CheckpointError(f"{path} has a malformed optimizer or scheduler description; the file is corrupt.")
     params = dict(model.named_parameters())
-    state = {k[len("optimizer."):]: v for k, v in tensors.items() if k.startswith("optimizer.")}
-    for key, value in state.items():
+    opt_state = {k[len("optimizer."):]: v for k, v in tensors.items() if k.startswith("optimizer.")}
+    for key, value in opt_state.items():
         name, _, _ = key.rpartition(".")
         if key == "step_count":
             ok = value.shape == () and value.dtype == np.int64 and value >= 0
@@ -180,7 +185,7 @@ def _optimizer_state(tensors, meta, model, optimizer, path) -> dict:
         if not ok:
             raise CheckpointError(f"Optimizer entry {key!r} in {path} ({value.dtype}{list(value.shape)}) does not "
                                   "fit this model's parameters; the file is corrupt.")
-    return state
+    return state, info["type"], opt_state, sched
 
 
 def _scalars(spec: dict) -> bool:

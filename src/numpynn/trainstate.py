@@ -68,6 +68,8 @@ class TrainState:
         for key in ("loss_sum", "seconds"):
             if type(raw[key]) not in (int, float) or not math.isfinite(raw[key]):
                 raise ValueError(f"training state `{key}` must be a finite number")
+        if raw["batch_size"] < 1 or raw["step"] * raw["batch_size"] >= max(raw["num_samples"], 1):
+            raise ValueError("training state step lies past the end of its epoch")
         if type(raw["shuffle"]) is not bool:
             raise ValueError("training state `shuffle` must be true or false")
         if not isinstance(raw["records"], list) or not all(_is_record(r) for r in raw["records"]):
