@@ -106,3 +106,11 @@ def test_headless_import_selects_agg():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().lower() == "agg"
+
+
+def test_a_diverging_run_puts_loss_on_a_log_axis():
+    healthy = plots.compare_figure({"a": ROWS})
+    assert healthy.axes[0].get_yscale() == "linear"
+    diverged = [{**r, "train_loss": 10.0 ** (4 * r["epoch"]), "test_loss": 10.0 ** (5 * r["epoch"])} for r in ROWS[:2]]
+    both = plots.compare_figure({"lr 0.1": ROWS, "lr 1.0": diverged})
+    assert both.axes[0].get_yscale() == "log" and both.axes[1].get_yscale() == "linear"

@@ -17,6 +17,7 @@ if not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND") and sys.pl
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 from .fileio import atomic_write_bytes
 
@@ -129,8 +130,14 @@ def _draw_curves(ax, rows, metric, label, color):
             ax.plot(epochs, [np.nan if v is None else v for v in values], style, color=color, marker="o",
                     markersize=3, label=f"{label}{split}")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(_METRIC_NAMES[metric])
     ax.grid(True, alpha=0.3)
+    # A diverging run's loss dwarfs a healthy one's by orders of magnitude: a log axis shows both.
+    values = np.array([v for line in ax.get_lines() for v in line.get_ydata()], dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if metric == "loss" and len(values) and values.min() > 0 and values.max() / values.min() > 1000:
+        ax.set_yscale("log")
 
 
 def gradients_figure(runs: dict[str, list[dict]] | list[dict]) -> Figure:
