@@ -230,6 +230,13 @@ def test_every_single_bit_flip_is_caught(tmp_path):
             nn.load_model(path)
 
 
+def test_a_header_over_the_cap_is_refused_before_parsing():
+    from numpynn.tensorfile import MAX_HEADER_BYTES
+    n = MAX_HEADER_BYTES + 8
+    with pytest.raises(CheckpointError, match=f"declares a {n}-byte header"):
+        decode(struct.pack("<Q", n) + b"{" + b" " * n, "big")  # the bytes are there: only the cap refuses it
+
+
 def test_a_file_over_the_size_cap_is_refused_before_reading(saved, monkeypatch):
     import numpynn.checkpoint as ckpt
     monkeypatch.setattr(ckpt, "MAX_FILE_BYTES", saved.stat().st_size - 1)

@@ -101,17 +101,18 @@ def test_weights_that_stop_being_finite_are_caught_at_the_epoch_end():
     assert [s.epoch for s in saved] == [1]  # epoch 2's broken weights were never checkpointed
 
 
-def test_cli_exercise4_at_lr_10_exits_1_and_keeps_what_finished(exercise4, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("lr", [10, 1000])
+def test_cli_exercise4_at_a_huge_lr_exits_1_and_keeps_what_finished(exercise4, tmp_path, monkeypatch, capsys, lr):
     from numpynn.cli import main
     (x, y), (xv, yv) = exercise4
     np.savez(tmp_path / "ex4.npz", x=x, y=y, x_test=xv, y_test=yv)  # already z-scored: --scale none
     monkeypatch.chdir(tmp_path)
     code = main(["train", "--dataset", "ex4.npz", "--scale", "none", "--hidden", "128", "--init", "normal",
-                 "--lr", "10", "--batch-size", "32", "--epochs", "10", "--name", "ex4", "--no-plots", "--quiet"])
+                 "--lr", str(lr), "--batch-size", "32", "--epochs", "10", "--name", "ex4", "--no-plots", "--quiet"])
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err and "Warning" not in err
-    match = re.search(r"numpynn: error: Training diverged at epoch (\d+), step \d+: .* with lr=10; try a smaller "
-                      r"learning rate \(e\.g\. lr=1\); runs/ex4 keeps (.*)\.\n$", err)
+    match = re.search(rf"numpynn: error: Training diverged at epoch (\d+), step \d+: .* with lr={lr}; try a smaller "
+                      rf"learning rate \(e\.g\. lr={lr // 10}\); runs/ex4 keeps (.*)\.\n$", err)
     assert match, err
     run, finished = tmp_path / "runs" / "ex4", int(match.group(1)) - 1
     assert not (run / "model.safetensors").exists()  # no model from a diverged run
