@@ -1,6 +1,7 @@
 """`numpynn predict`: digits of any size, polarity and position get the label their MNIST original gets."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -66,8 +67,9 @@ def rendered(run, tmp_path_factory):
 
 def test_predict_recovers_labels_of_rerendered_test_digits(run, rendered, tmp_path):
     paths, labels = rendered
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     done = subprocess.run([sys.executable, "-m", "numpynn", "predict", str(run), *map(str, paths), "--json"],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     predicted = np.array([p["label"] for p in report["predictions"]])
