@@ -124,6 +124,8 @@ def test_blank_image_is_refused(tmp_path):
 def test_missing_and_non_image_files_are_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_image(tmp_path / "nope.png")
+    with pytest.raises(DataError, match="is a folder"):
+        load_image(tmp_path)
     (tmp_path / "notes.png").write_text("not an image")
     with pytest.raises(DataError, match="not a readable image"):
         load_image(tmp_path / "notes.png")

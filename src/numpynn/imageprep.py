@@ -29,6 +29,8 @@ STROKE = 0.136                    # MNIST's median stroke width as a fraction of
 def load_image(path: str | os.PathLike) -> Image.Image:
     """Open an image after checking its file size and, from the header alone, its pixel count."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; pass image files (e.g. {path}/*.png).")
     if not path.is_file():
         raise FileNotFoundError(f"Image {path} does not exist; pass the path of a PNG or JPEG file.")
     size = path.stat().st_size
