@@ -70,6 +70,7 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening.")
         self.momentum, self.dampening = float(momentum), float(dampening)
         self.weight_decay, self.nesterov = float(weight_decay), nesterov
+        self._step_buffers: dict[str, np.ndarray] = {}  # lr * g per parameter; scratch, never saved
 
     def update(self, name, param, grad):
         g = grad
@@ -84,7 +85,13 @@ class SGD(Optimizer):
                 buf *= self.momentum
                 buf += (1 - self.dampening) * g
             g = g + self.momentum * buf if self.nesterov else buf
-        param -= self.lr * g
+        # lr * g into a buffer kept per parameter, not a fresh 800 KB temporary per step (~3 us at 784x256);
+        # the same two roundings as `param -= lr * g`, so the result is bit-identical.
+        step = self._step_buffers.get(name)
+        if step is None or step.shape != param.shape or step.dtype != param.dtype:
+            step = self._step_buffers[name] = np.empty_like(param)
+        np.multiply(g, self.lr, out=step)
+        param -= step
 
 
 def _check_betas(betas, eps, weight_decay):
