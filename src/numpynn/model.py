@@ -66,8 +66,11 @@ class Sequential:
 
     @property
     def dtype(self) -> np.dtype:
-        params = self.parameters()
-        return params[0].dtype if params else np.dtype(np.float32)
+        # The first parameter's dtype, found by a plain loop: forward asks every step, parameters() costs ~2 us.
+        for layer in self.layers:
+            for p in layer.params.values():
+                return p.dtype
+        return np.dtype(np.float32)
 
     # --- modes and state ---------------------------------------------------------------------------
 
