@@ -14,6 +14,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     remove_leftovers(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved model should read like any new file
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -40,6 +41,12 @@ def remove_leftovers(path: str | os.PathLike) -> list[Path]:
             tmp.unlink()
             removed.append(tmp)
     return removed
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(folder: Path) -> None:
