@@ -175,7 +175,7 @@ def _child(tmp_path, mode, name):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_real_signal_to_a_training_process_then_resume_is_bit_identical(tmp_path, sig):
     # Reference and resumed runs both in subprocesses with the same BLAS settings, so rounding is the same.
     ref = _child(tmp_path, "reference", "reference.safetensors")
