@@ -21,7 +21,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	-$(PY) -m pip install --quiet 'torch==2.13.0' || echo "PyTorch 2.13.0 not installable here: its column is skipped."
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py --mode as-set $(BENCH_ARGS)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/run.py --mode unset $(BENCH_ARGS)
+	$(PY) benchmarks/report.py --readme
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
