@@ -57,23 +57,32 @@ class Numpynn:
 
     name = "numpynn"
 
-    def __init__(self, data: Data, batch_size: int, seed: int = 0):
-        self.data, self.batch_size = data, batch_size
-        self.model = nn.mlp(list(SIZES), seed=seed)
-        self.loss_fn, self.optimizer = nn.CrossEntropyLoss(), nn.SGD(self.model, lr=LR)
+    def __init__(self, data: Data, batch_size: int, seed: int = 0, package=nn, name: str | None = None):
+        self.nn, self.data, self.batch_size = package, data, batch_size  # package: another numpynn version
+        self.name = name or self.name
+        self.model = package.mlp(list(SIZES), seed=seed)
+        self.loss_fn, self.optimizer = package.CrossEntropyLoss(), package.SGD(self.model, lr=LR)
         self.rng = np.random.default_rng(seed)
         self.timer = _EpochTimer()
 
     def epoch(self) -> float:
-        nn.fit(self.model, self.loss_fn, self.optimizer, self.data.x_train, self.data.y_train, epochs=1,
-               batch_size=self.batch_size, rng=self.rng, verbose=0, callbacks=[self.timer])
+        self.nn.fit(self.model, self.loss_fn, self.optimizer, self.data.x_train, self.data.y_train, epochs=1,
+                    batch_size=self.batch_size, rng=self.rng, verbose=0, callbacks=[self.timer])
         return self.timer.seconds
 
     def predict(self, x):
         return self.model.predict(x)
 
 
-class _EpochTimer(nn.Callback):
+class _EpochTimer:  # a duck-typed Callback, so it also serves other numpynn versions' fit
+    stop_training = False
+
+    def on_batch_end(self, step, loss):
+        pass
+
+    def on_train_end(self, model, history):
+        pass
+
     def on_train_begin(self, model, optimizer):
         self.t0 = time.perf_counter()
 

@@ -23,17 +23,15 @@ def top_functions(session, limit: int = 12) -> list[tuple[float, str]]:
     """(seconds of own time, 'function  file:line') for the functions that spent the most time themselves."""
     own: dict[str, float] = {}
 
-    def walk(frame, parent_key):
-        if frame.is_synthetic:  # pyinstrument keeps a function's own time in a "[self]" child: credit the parent
-            key = parent_key
-        else:
+    def walk(frame):
+        if not frame.is_synthetic:  # pyinstrument's "[self]" children repeat their parent's own time
             owner = f"{frame.class_name}." if frame.class_name else ""
             key = f"{owner}{frame.function}  {Path(frame.file_path or '?').name}:{frame.line_no}"
-        own[key] = own.get(key, 0.0) + frame.total_self_time
+            own[key] = own.get(key, 0.0) + frame.total_self_time
         for child in frame.children:
-            walk(child, key)
+            walk(child)
 
-    walk(session.root_frame(), "(root)")
+    walk(session.root_frame())
     return sorted(((t, k) for k, t in own.items()), reverse=True)[:limit]
 
 

@@ -45,9 +45,12 @@ def environment(result: dict) -> str:
     blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']} kernel)" for b in m["numpy_blas"])
     torch = m["torch"]
     torch_text = f"PyTorch {torch['version']} ({torch['threads']} threads)" if torch else "PyTorch not installed"
+    rounds = [x for timed in result["batches"].values() for x in timed.get("loadavg_per_round", [])]
+    during = f", {min(rounds):.1f}–{max(rounds):.1f} during the timed rounds" if rounds else ""
     return (f"{m['cpu']}, {m['cores']} cores; NumPy {m['numpy']} on {blas}, {m['threads']} BLAS threads; "
             f"{torch_text}. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {set_vars}. "
-            f"Load average at start {m['loadavg_start'][0]:.1f}, at end {m['loadavg_end'][0]:.1f}; {m['date']}.")
+            f"1-minute load average {m['loadavg_start'][0]:.1f} at start{during}, {m['loadavg_end'][0]:.1f} at end "
+            f"(other users' jobs share the {m['cores']} cores); {m['date']}.")
 
 
 def epoch_table(result: dict) -> list[str]:

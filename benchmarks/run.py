@@ -47,15 +47,16 @@ def time_epochs(data, batch_size: int, repeats: int, skip: dict) -> dict:
     runners = [kind(data, batch_size) for kind in kinds]
     for r in runners:  # one untimed warm-up epoch each: first-touch page faults, lazy init, BLAS buffers
         r.epoch()
-    times = {r.name: [] for r in runners}
+    times, load = {r.name: [] for r in runners}, []
     for rep in range(repeats):
+        load.append(os.getloadavg()[0])
         for r in runners[rep % len(runners):] + runners[:rep % len(runners)]:
             t0 = time.perf_counter()
             inner = r.epoch()
             times[r.name].append(inner if inner is not None else time.perf_counter() - t0)
         print(f"  batch {batch_size}, round {rep + 1}/{repeats}: "
               + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()), flush=True)
-    return {"epoch": {k: summary(v) for k, v in times.items()}, "runners": runners}
+    return {"epoch": {k: summary(v) for k, v in times.items()}, "loadavg_per_round": load, "runners": runners}
 
 
 def time_predict(runners, data, repeats: int) -> dict:
