@@ -96,11 +96,20 @@ def time_load(repeats: int = 3) -> dict:
     return result
 
 
+# Runs argv[2:] and writes its peak RSS (KiB) to argv[1]. A small process must fork the measured one: Linux
+# counts the forking process's memory, inherited until exec, in the child's ru_maxrss.
+RSS_WRAPPER = ("import os, subprocess, sys; child = subprocess.Popen(sys.argv[2:]); "
+               "_, status, usage = os.wait4(child.pid, 0); open(sys.argv[1], 'w').write(str(usage.ru_maxrss)); "
+               "sys.exit(os.waitstatus_to_exitcode(status))")
+
+
 def train_run(extra_args: list[str]) -> dict:
     """`numpynn train` (the default command) in a child: peak RSS, and wall time to 97.5 % test accuracy."""
     with tempfile.TemporaryDirectory() as out, tempfile.TemporaryFile("w+") as err:
+        rss_file = Path(out) / "peak_rss_kib"
+        command = [sys.executable, "-m", "numpynn", "train", "--out", str(Path(out) / "runs"), *extra_args]
         t0 = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-m", "numpynn", "train", "--out", out, *extra_args], cwd=ROOT,
+        child = subprocess.Popen([sys.executable, "-c", RSS_WRAPPER, str(rss_file), *command], cwd=ROOT,
                                  stdout=subprocess.PIPE, stderr=err, text=True, env={**os.environ, "MPLBACKEND": "Agg"})
         epochs, reached = [], None
         for line in child.stdout:
@@ -110,13 +119,13 @@ def train_run(extra_args: list[str]) -> dict:
                 epochs.append({"epoch": int(m[1]), "test_acc": float(m[4]), "elapsed": elapsed})
                 if reached is None and float(m[4]) >= 0.975:
                     reached = epochs[-1]
-        _, status, usage = os.wait4(child.pid, 0)
+        rc = child.wait()
         total = time.perf_counter() - t0
         err.seek(0)
         tail = err.read()[-600:]
-    rc = os.waitstatus_to_exitcode(status)
+        peak_kib = int(rss_file.read_text()) if rss_file.exists() else None
     return {"command": " ".join(["numpynn train", *extra_args]), "returncode": rc, "seconds": total,
-            "peak_rss_mb": usage.ru_maxrss * 1024 / 1e6,  # Linux reports KiB
+            "peak_rss_mb": None if peak_kib is None else peak_kib * 1024 / 1e6,  # Linux reports KiB
             "epochs": epochs, "reached_97_5": reached, "stderr_tail": tail if rc else ""}
 
 
