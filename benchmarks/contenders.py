@@ -4,7 +4,7 @@ Every contender has `epoch()` (one pass over the 60,000 training images, updatin
 `predict(x)` (class per row). Same data, same batch size, SGD lr 0.1, plain cross-entropy, all on 2 threads.
 """
 
-import importlib.util
+import importlib
 import time
 
 import numpy as np
@@ -207,6 +207,10 @@ def available() -> dict[str, str | None]:
     """Optional contenders -> None if importable, else the message to print instead of their rows."""
     missing = {}
     for name, module, hint in (("PyTorch", "torch", "pip install torch==2.13.0  (or: pip install -e '.[torch]')"),
-                               ("scikit-learn", "sklearn", "pip install scikit-learn")):
-        missing[name] = None if importlib.util.find_spec(module) else f"{name} is not installed: skipped ({hint})."
+                               ("scikit-learn", "sklearn.neural_network", "pip install scikit-learn")):
+        try:
+            importlib.import_module(module)
+            missing[name] = None
+        except ImportError:
+            missing[name] = f"{name} is not installed: its rows are skipped ({hint})."
     return missing
