@@ -116,3 +116,38 @@ def test_divergence_raises_a_clear_error():
     model = nn.mlp([3, 16, 2], seed=0)
     with pytest.raises(nn.TrainingDiverged, match=r"epoch \d+, step \d+.*lr=1e\+30.*smaller learning rate"):
         nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=1e30), x, y, epochs=20, verbose=0)
+
+
+@pytest.mark.parametrize("method", ["255", "global", "zscore", "none"])
+def test_raw_uint8_with_a_preprocess_step_trains_bit_identically_to_prescaled_input(method):
+    # What `numpynn train` does: the uint8 rows stay raw and each batch is scaled as it is gathered.
+    from numpynn.pipeline import Preprocess
+    (x, y), (xv, yv) = load_mnist()
+    x, y, xv, yv = flatten(x[:1200]), y[:1200], flatten(xv[:300]), yv[:300]
+    pre = Preprocess.fit(method, x, np.float32)
+    models, histories = [], []
+    for kw in (dict(x=pre(x), xv=pre(xv)), dict(x=x, xv=xv, preprocess=pre)):
+        xs, xvs = kw.pop("x"), kw.pop("xv")
+        model = nn.mlp([784, 32, 10], seed=1)
+        histories.append(nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.01, momentum=0.9), xs, y,
+                                epochs=2, batch_size=50, validation_data=(xvs, yv), seed=2, verbose=0, **kw))
+        models.append(model)
+    assert x.dtype == np.uint8 and pre(x[:5]).dtype == np.float32
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_array_equal(a, b)
+    assert histories[0]["val_acc"] == histories[1]["val_acc"] and histories[0]["val_loss"] == histories[1]["val_loss"]
+    loss, acc = nn.evaluate(models[1], nn.CrossEntropyLoss(), xv, yv, preprocess=pre)
+    assert (loss, acc) == (histories[1]["val_loss"][-1], histories[1]["val_acc"][-1])
+
+
+def test_raw_input_is_still_checked_for_nan_and_width():
+    from numpynn.pipeline import Preprocess
+    model = nn.mlp([4, 3, 2], seed=0)
+    bad = np.ones((6, 4))
+    bad[2, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), bad, np.zeros(6, int), verbose=0,
+               preprocess=Preprocess("none", np.float32))
+    with pytest.raises(ValueError, match="has 5 features but the model expects 4"):
+        nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), np.ones((6, 5), np.uint8), np.zeros(6, int),
+               verbose=0, preprocess=Preprocess("255", np.float32))

@@ -187,3 +187,16 @@ def test_subset_refusals(x, y, n, message):
 
 def test_check_labels_passes_good_labels_through():
     assert check_labels(np.array([0, 9], dtype=np.uint8)).dtype == np.uint8
+
+
+@pytest.mark.parametrize("method", ["none", "255", "global", "zscore"])
+@pytest.mark.parametrize("source", [np.uint8, np.int64, np.float64, np.float32])
+def test_scale_into_out_matches_scale(method, source):
+    # fit's preprocess scales batch by batch into a reused buffer: it must give the whole array's values exactly.
+    x = np.random.default_rng(0).integers(0, 256, (40, 9)).astype(source)
+    for dtype in (np.float32, np.float64):
+        want = scale(x, method, dtype)
+        out = np.full(x.shape, np.nan, dtype)
+        got = scale(x, method, out=out)
+        assert got is out and got.dtype == dtype
+        np.testing.assert_array_equal(got, want)

@@ -135,12 +135,12 @@ def train(config: TrainConfig, resume: Path | None = None) -> int:
     say = (lambda *a: None) if config.quiet else print
     say(f"Loading {DATASET_NAMES.get(config.dataset, config.dataset)} data...")
     data = load_data(config)
+    # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
     preprocess = Preprocess.fit(config.scale, data.x_train, config.dtype)
-    x_train, x_test = preprocess(data.x_train), preprocess(data.x_test)
     num_classes = len(data.class_names)
     # Separate streams for initialisation and shuffling, both fixed by the one --seed.
     init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
-    model = build_model(config, x_train.shape[1], num_classes, init_rng)
+    model = build_model(config, data.x_train.shape[1], num_classes, init_rng)
     optimizer = build_optimizer(config, model)
     scheduler, transform, extra_callbacks = build_extras(config, optimizer, data)
     # Only now, with the input known good, does the run get a folder.
@@ -159,17 +159,18 @@ def train(config: TrainConfig, resume: Path | None = None) -> int:
     def save_checkpoint(train_state):
         save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
                                  metadata={"config": config.to_dict()})
-    say(f"{len(x_train):,} training rows, {len(x_test):,} test rows ({data.test_name}); "
-        f"MLP {'-'.join(map(str, [x_train.shape[1], *config.hidden, num_classes]))}, "
+    say(f"{len(data.x_train):,} training rows, {len(data.x_test):,} test rows ({data.test_name}); "
+        f"MLP {'-'.join(map(str, [data.x_train.shape[1], *config.hidden, num_classes]))}, "
         f"{model.num_parameters():,} parameters")
     say("Starting training...")
     # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
     with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            fit(model, build_loss(config), optimizer, x_train, targets_for(config, data.y_train, num_classes),
+            fit(model, build_loss(config), optimizer, data.x_train, targets_for(config, data.y_train, num_classes),
                 epochs=config.epochs, batch_size=config.batch_size,
-                validation_data=(x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
-                scheduler=scheduler, transform=transform, callbacks=[*extra_callbacks, metrics_csv],
+                validation_data=(data.x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
+                scheduler=scheduler, preprocess=preprocess, transform=transform,
+                callbacks=[*extra_callbacks, metrics_csv],
                 verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
                 on_checkpoint=save_checkpoint, should_stop=stop)
         except TrainingInterrupted as exc:
@@ -186,12 +187,12 @@ def train(config: TrainConfig, resume: Path | None = None) -> int:
             say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
 
     # The model before the figures: it is what the run is for, and a failing plot must not cost it.
-    logits = model.predict_logits(x_test)
+    logits = model.predict_logits(preprocess(data.x_test))
     y_pred = logits.argmax(axis=1)
     accuracy = float(np.mean(y_pred == data.y_test))
     metadata = {"config": config.to_dict(), "metrics": metrics_csv.rows[-1], "classes": data.class_names,
                 "preprocessing": {"method": config.scale,
-                                  "input_shape": list(data.image_shape or [x_train.shape[1]])}}
+                                  "input_shape": list(data.image_shape or [data.x_train.shape[1]])}}
     written.append(save_model(run / "model.safetensors", model, metadata=metadata,
                               extra_tensors=preprocess.tensors()))
     if config.plots:

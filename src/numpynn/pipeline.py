@@ -110,6 +110,10 @@ class Preprocess:
 
     def __init__(self, method: str, dtype, mean: np.ndarray | None = None, std: np.ndarray | None = None):
         self.method, self.dtype, self.mean, self.std = method, np.dtype(dtype), mean, std
+        self.scaler = None
+        if method == "zscore":
+            self.scaler = datasets.StandardScaler(dtype)
+            self.scaler.mean, self.scaler.scale = mean, std
 
     @classmethod
     def fit(cls, method: str, x_train: np.ndarray, dtype) -> "Preprocess":
@@ -119,17 +123,17 @@ class Preprocess:
         scaler = datasets.StandardScaler(dtype).fit(x_train)
         return cls(method, dtype, scaler.mean, scaler.scale)
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, D) raw pixels -> (N, D) model input in the model's dtype."""
+    def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """x: (N, D) raw pixels -> (N, D) model input in the model's dtype, into `out` when given.
+
+        fit calls it on every batch with a reused `out`; the values are bit-identical to datasets.scale's.
+        """
         if self.method != "zscore":
-            return datasets.scale(x, self.method, self.dtype)
+            return datasets.scale(x, self.method, self.dtype, out=out)
         if x.shape[1:] != self.mean.shape:
             raise DataError(f"The model was trained on {self.mean.size} features per sample, got {x.shape[1]}; "
                             "pass data shaped like its training data.")
-        out = x.astype(self.dtype)
-        out -= self.mean
-        out /= self.std
-        return out
+        return self.scaler.transform(x, out=out)
 
     def tensors(self) -> dict[str, np.ndarray]:
         """What save_model stores beside the weights (names that torch's load_state_dict must skip)."""

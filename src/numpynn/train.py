@@ -44,16 +44,18 @@ class Callback:
     def on_train_end(self, model, history): ...
 
 
-def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 4096) -> tuple[float, float | None]:
-    """(mean loss, accuracy or None) over x in eval mode, in chunks to bound memory."""
-    x = check_features(model, x)
+def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 4096,
+             preprocess=None) -> tuple[float, float | None]:
+    """(mean loss, accuracy or None) over x in eval mode, in chunks to bound memory (preprocess: as in fit)."""
+    x = check_features(model, x, cast=preprocess is None)
     y = check_targets(y, len(x), model, loss_fn)
     was_training = model.training
     model.eval()
     try:
         total_loss, correct = 0.0, 0
         for i in range(0, len(x), batch_size):
-            logits = model.forward(x[i:i + batch_size])
+            xb = x[i:i + batch_size]
+            logits = model.forward(xb if preprocess is None else preprocess(xb))
             total_loss += loss_fn(logits, y[i:i + batch_size]) * len(logits)
             c = loss_fn.count_correct(logits, y[i:i + batch_size])
             correct = None if c is None or correct is None else correct + c
@@ -64,12 +66,16 @@ def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 409
 
 def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int = 1, batch_size: int = 64,
         validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0,
-        rng: np.random.Generator | None = None, shuffle: bool = True, scheduler=None, transform=None,
+        rng: np.random.Generator | None = None, shuffle: bool = True, scheduler=None, preprocess=None, transform=None,
         callbacks=(), verbose: int = 1, progress: bool = False, state: TrainState | None = None,
         on_checkpoint=None, should_stop=None) -> History:
     """Train `model` with mini-batches of (x, y) for `epochs` epochs; returns the per-epoch History.
 
     x: (N, D) features (any numeric dtype; cast once to the model's dtype); y: (N,) labels or (N, C) targets.
+    preprocess(xb, out=None), when given, turns each gathered batch (and validation chunk) of raw x into model
+    input, and x keeps its own dtype: uint8 pixels are a quarter of float32's memory traffic for the random-row
+    gather (~4x faster per MNIST batch) and 47 instead of 188 MB (pipeline.Preprocess is such a step).
+    transform(xb, rng) then changes each training batch (augmentation, e.g. RandomShift).
     Randomness (shuffling, transforms) comes only from `rng`, or a Generator built from `seed`.
     verbose=1 prints the article's line per epoch; progress=True shows a tqdm bar per epoch.
     Resume: `state` (from load_training_checkpoint) continues a run bit-identically, mid-epoch included.
@@ -79,15 +85,16 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}.")
-    x = check_features(model, x)  # one cast to the model dtype here, none per batch
+    x = check_features(model, x, cast=preprocess is None)  # one cast to the model dtype here, none per batch
     y = check_targets(y, len(x), model, loss_fn)
     if validation_data is not None:
         vx, vy = validation_data
-        vx = check_features(model, vx)
+        vx = check_features(model, vx, cast=preprocess is None)
         validation_data = (vx, check_targets(vy, len(vx), model, loss_fn))
     rng = rng if rng is not None else np.random.default_rng(seed)
     n = len(x)
     batch_buf = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype)  # reused for every batch
+    input_buf = None if preprocess is None else np.empty(batch_buf.shape, dtype=model.dtype)  # and its scaling
     history = History()
     step, done, resume_step = 0, 0, 0
     if state is not None:  # continue: the Generator goes back to the start of the interrupted epoch
@@ -135,6 +142,8 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
             idx = order[start:start + batch_size]
             xb = x.take(idx, axis=0, out=batch_buf[:len(idx)])  # the method skips np.take's wrapper: -1 us
             yb = y[idx]
+            if preprocess is not None:
+                xb = preprocess(xb, out=input_buf[:len(idx)])
             if transform is not None:
                 xb = transform(xb, rng)
             # --- forward
@@ -169,7 +178,7 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
         if scheduler is not None:
             scheduler.step()
         if validation_data is not None:
-            record["val_loss"], record["val_acc"] = evaluate(model, loss_fn, *validation_data)
+            record["val_loss"], record["val_acc"] = evaluate(model, loss_fn, *validation_data, preprocess=preprocess)
         record["seconds"] = time.perf_counter() - t0
         history.records.append(record)
         if verbose:

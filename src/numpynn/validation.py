@@ -32,10 +32,11 @@ def output_size(model) -> int | None:
     return None
 
 
-def check_features(model, x) -> np.ndarray:
+def check_features(model, x, cast: bool = True) -> np.ndarray:
     """x as an array of the model's dtype; refuse empty, non-numeric, non-finite or wrongly sized input.
 
-    x: (N, D), or (N, d1, d2, ...) when the model starts with Flatten.
+    x: (N, D), or (N, d1, d2, ...) when the model starts with Flatten. cast=False keeps x's own dtype (raw
+    input that a preprocess step scales batch by batch).
     """
     try:
         x = np.asarray(x)
@@ -53,8 +54,9 @@ def check_features(model, x) -> np.ndarray:
     if want is not None and got != want:
         raise DataError(f"Input has {got} features but the model expects {want}; "
                         "reshape the data or build the model for this input size.")
-    x = x.astype(model.dtype, copy=False)
-    if not np.isfinite(x).all():
+    if cast:
+        x = x.astype(model.dtype, copy=False)
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
         raise DataError("Input contains NaN or infinity; clean or impute those values first.")
     return x
 

@@ -18,30 +18,40 @@ def flatten(x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1)
 
 
-def scale(x: np.ndarray, method: str = "255", dtype=np.float32) -> np.ndarray:
-    """Pixels as `dtype` (float32 by default; float64 only when asked), scaled by `method`.
+def scale(x: np.ndarray, method: str = "255", dtype=np.float32, out: np.ndarray | None = None) -> np.ndarray:
+    """Pixels as `dtype` (float32 by default; float64 only when asked), scaled by `method`, into `out` if given.
 
     "none": values unchanged; "255": x / 255 into [0, 1]; "global": (x / 255 - 0.1307) / 0.3081, MNIST's
     dataset-wide mean and std; "zscore": per feature (pixel) to mean 0, std 1 using x's own statistics
     (for held-out data fit a StandardScaler on the training set instead).
     """
-    dtype = _float_dtype(dtype)
+    dtype = _float_dtype(dtype if out is None else out.dtype)
     x = _numeric(x, "scale")
+    if method not in SCALE_METHODS:
+        raise DataError(f"Unknown scaling method {method!r}; use one of {', '.join(map(repr, SCALE_METHODS))}.")
+    if method == "zscore":
+        return StandardScaler(dtype).fit(x).transform(x, out=out)
+    out = np.empty(x.shape, dtype) if out is None else out
     if method == "none":
-        return x.astype(dtype)
-    if method == "255":
-        out = x.astype(dtype)
-        out /= 255  # in place: one array of the output dtype, no float64 temporary
+        np.copyto(out, x, casting="unsafe")
         return out
+    np.divide(_cast_into(x, out), dtype.type(255), out=out)
     if method == "global":
-        out = x.astype(dtype)
-        out /= 255
         out -= dtype.type(MNIST_MEAN)
         out /= dtype.type(MNIST_STD)
-        return out
-    if method == "zscore":
-        return StandardScaler(dtype).fit(x).transform(x)
-    raise DataError(f"Unknown scaling method {method!r}; use one of {', '.join(map(repr, SCALE_METHODS))}.")
+    return out
+
+
+def _cast_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """x ready for a ufunc into `out` with the roundings of x.astype(out.dtype): x itself where NumPy computes in
+    out's dtype anyway (uint8 pixels into float32: cast and arithmetic in one pass), else x cast into out.
+
+    So a batch scaled on its own (fit's preprocess) is bit-identical to the whole array scaled at once.
+    """
+    if np.result_type(x.dtype, out.dtype) == out.dtype:
+        return x
+    np.copyto(out, x, casting="unsafe")
+    return out
 
 
 class StandardScaler:
@@ -66,16 +76,16 @@ class StandardScaler:
         self.mean, self.scale = mean.astype(self.dtype), std.astype(self.dtype)
         return self
 
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        """(x - mean) / std in the scaler's dtype; x must have the fitted feature shape."""
+    def transform(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(x - mean) / std in the scaler's dtype, into `out` when given; x must have the fitted feature shape."""
         if self.mean is None:
             raise DataError("This StandardScaler is not fitted yet; call fit(x_train) first.")
         x = _numeric(x, "StandardScaler.transform")
         if x.shape[1:] != self.mean.shape:
             raise DataError(f"StandardScaler was fitted on features of shape {self.mean.shape}, got {x.shape[1:]}; "
                             "transform data shaped like the training set.")
-        out = x.astype(self.dtype)
-        out -= self.mean
+        out = np.empty(x.shape, self.dtype) if out is None else out
+        np.subtract(_cast_into(x, out), self.mean, out=out)
         out /= self.scale
         return out
 
