@@ -50,8 +50,9 @@ def main(argv=None) -> int:
         old = import_revision(args.rev, Path(tmp))
         data = C.Data()
         for b in (int(s) for s in args.batch_sizes.split(",")):
-            runners = [C.Numpynn(data, b, package=old, name=f"numpynn @ {args.rev}"), C.Numpynn(data, b),
-                       C.GemmFloor(data, b)]
+            # The old revision gets float32 input (older fits have no preprocess); the working tree runs both ways.
+            runners = [C.Numpynn(data, b, package=old, name=f"numpynn @ {args.rev}", float32_input=True),
+                       C.Numpynn(data, b, float32_input=True), C.Numpynn(data, b), C.GemmFloor(data, b)]
             if not skip["PyTorch"]:
                 runners.append(C.Torch(data, b))
             for r in runners:

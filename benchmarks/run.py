@@ -39,7 +39,7 @@ def summary(times: list[float]) -> dict:
 
 def time_epochs(data, batch_size: int, repeats: int, skip: dict) -> dict:
     """Seconds per epoch for every contender at this batch size, interleaved in a rotating order."""
-    kinds = [C.Numpynn, C.Article, C.GemmFloor]
+    kinds = [C.Numpynn, lambda d, b: C.Numpynn(d, b, float32_input=True), C.Article, C.GemmFloor]
     if not skip["PyTorch"]:
         kinds += [C.Torch, lambda d, b: C.Torch(d, b, bookkeeping=False)]
     if not skip["scikit-learn"]:
