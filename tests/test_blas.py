@@ -18,9 +18,9 @@ def _numpy_ships_openblas() -> bool:
 def test_the_bundled_openblas_is_found_where_numpy_ships_one():
     # Without this the fast path would silently never run; a NumPy built on MKL or Accelerate has none.
     if not sys.platform.startswith("linux") or not _numpy_ships_openblas():
-        assert blas.uses_blas(np.ones(10_000), np.ones(10_000)) == bool(blas._AXPY)
+        assert blas.uses_blas(np.ones(10_000), np.ones(10_000)) == bool(blas._BLAS)
         return
-    assert set(blas._AXPY) == {np.dtype(np.float32), np.dtype(np.float64)}
+    assert set(blas._BLAS) == {(op, np.dtype(t)) for op in ("axpy", "scal") for t in (np.float32, np.float64)}
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-7), (np.float64, 1e-15)])
@@ -34,6 +34,15 @@ def test_axpy_matches_numpy(dtype, rtol, order):
     np.testing.assert_allclose(y, want, rtol=rtol, atol=rtol)  # fused: at most one rounding apart
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scal_matches_numpy_on_both_paths(dtype):
+    x = np.random.default_rng(5).standard_normal((300, 70)).astype(dtype)
+    for a in (x.copy(), x[:3].copy()):  # the BLAS path, and the small-array NumPy path
+        want = a * dtype(0.9)
+        blas.scal(0.9, a)
+        np.testing.assert_array_equal(a, want)  # one multiplication: one rounding either way
+
+
 def test_mismatched_layouts_and_small_arrays_take_numpys_exact_path():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((300, 70)).astype(np.float32)
@@ -42,8 +51,7 @@ def test_mismatched_layouts_and_small_arrays_take_numpys_exact_path():
     assert not blas.uses_blas(x, y) and not blas.uses_blas(small_x, small_y)
     for a, b in ((x, y), (small_x, small_y)):
         want = b - np.float32(0.1) * a  # NumPy's two roundings, bit for bit
-        scratch = np.empty_like(b)
-        blas.axpy(-0.1, a, b, scratch=scratch)
+        blas.axpy(-0.1, a, b)
         np.testing.assert_array_equal(b, want)
 
 
@@ -55,7 +63,7 @@ def test_a_strided_view_is_never_handed_to_blas():
 
 
 def test_no_blas_switch_turns_the_fast_path_off():
-    code = "from numpynn import blas; print(len(blas._AXPY))"
+    code = "from numpynn import blas; print(len(blas._BLAS))"
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "NUMPYNN_NO_BLAS": "1"},
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "0"
@@ -72,7 +80,7 @@ def _big_model():
 def test_sgd_on_the_blas_path_matches_the_rule_computed_by_hand(kw):
     model = _big_model()
     weight = model[0].params["weight"]
-    assert blas.uses_blas(model[0].grads["weight"], weight) == bool(blas._AXPY)
+    assert blas.uses_blas(model[0].grads["weight"], weight) == bool(blas._BLAS)
     opt = nn.SGD(model, **kw)
     lr, mom, damp = kw["lr"], kw.get("momentum", 0), kw.get("dampening", 0)
     wd, nesterov = kw.get("weight_decay", 0), kw.get("nesterov", False)

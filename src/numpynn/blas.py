@@ -1,4 +1,4 @@
-"""axpy (y += alpha * x) through the OpenBLAS that NumPy already loaded, with a NumPy fallback.
+"""axpy (y += alpha * x) and scal (x *= alpha) through the OpenBLAS that NumPy already loaded, or NumPy.
 
 NumPy has no fused, multi-threaded `y += alpha * x`: `y -= lr * g` is two single-threaded passes (a temporary,
 then the subtraction). OpenBLAS's axpy is one pass split over its threads, the same threads that just wrote
@@ -14,11 +14,12 @@ import os
 import numpy as np
 
 # The 64-bit-integer (ILP64) interfaces NumPy's wheels ship, newest naming first; their int arguments are int64.
-_SYMBOLS = ("scipy_cblas_{t}axpy64_", "cblas_{t}axpy64_")
+_PREFIXES = ("scipy_cblas_", "cblas_")
+_KINDS = (("s", np.float32, ctypes.c_float), ("d", np.float64, ctypes.c_double))
 
 
-def _find_axpy():
-    """{dtype: C function} from NumPy's bundled OpenBLAS, or {} when there is none we can call safely."""
+def _find_blas():
+    """{("axpy" or "scal", dtype): C function} from NumPy's bundled OpenBLAS, or {} if none can be called safely."""
     if os.environ.get("NUMPYNN_NO_BLAS"):  # an escape hatch, and how tests exercise the fallback
         return {}
     libs_dir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
@@ -27,44 +28,55 @@ def _find_axpy():
             lib = ctypes.CDLL(path)  # already loaded by NumPy: this returns the same library, the same threads
         except OSError:
             continue
-        found = {}
-        for pattern in _SYMBOLS:
-            for t, dtype, scalar in (("s", np.float32, ctypes.c_float), ("d", np.float64, ctypes.c_double)):
-                fn = getattr(lib, pattern.format(t=t), None)
-                if fn is not None and np.dtype(dtype) not in found:
-                    fn.restype = None
-                    fn.argtypes = [ctypes.c_int64, scalar, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
-                                   ctypes.c_int64]
-                    found[np.dtype(dtype)] = fn
-        if found:
-            return found
+        for prefix in _PREFIXES:
+            found = {}
+            for t, dtype, scalar in _KINDS:
+                axpy_fn = getattr(lib, f"{prefix}{t}axpy64_", None)  # (n, alpha, x, incx, y, incy)
+                scal_fn = getattr(lib, f"{prefix}{t}scal64_", None)  # (n, alpha, x, incx)
+                if axpy_fn is None or scal_fn is None:
+                    continue
+                axpy_fn.restype = scal_fn.restype = None
+                axpy_fn.argtypes = [ctypes.c_int64, scalar, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
+                                    ctypes.c_int64]
+                scal_fn.argtypes = [ctypes.c_int64, scalar, ctypes.c_void_p, ctypes.c_int64]
+                found["axpy", np.dtype(dtype)], found["scal", np.dtype(dtype)] = axpy_fn, scal_fn
+            if found:
+                return found
     return {}
 
 
-_AXPY = _find_axpy()
+_BLAS = _find_blas()
 # Below this size the ctypes call costs more than it saves (OpenBLAS itself stays on one thread below 10,000).
 MIN_SIZE = 4096
 
 
+def _blas_ok(y: np.ndarray) -> bool:
+    return (y.size >= MIN_SIZE and ("axpy", y.dtype) in _BLAS and y.flags.writeable
+            and (y.flags.c_contiguous or y.flags.f_contiguous))
+
+
 def uses_blas(x: np.ndarray, y: np.ndarray) -> bool:
     """Whether axpy(alpha, x, y) goes through OpenBLAS: same dtype, same shape, same contiguous memory layout."""
-    return (y.size >= MIN_SIZE and x.dtype == y.dtype and y.dtype in _AXPY and x.shape == y.shape
-            and x.strides == y.strides and y.flags.writeable
-            and (y.flags.c_contiguous or y.flags.f_contiguous) and (x.flags.c_contiguous or x.flags.f_contiguous))
+    return (_blas_ok(y) and x.dtype == y.dtype and x.shape == y.shape and x.strides == y.strides
+            and (x.flags.c_contiguous or x.flags.f_contiguous))
 
 
-def axpy(alpha: float, x: np.ndarray, y: np.ndarray, scratch: np.ndarray | None = None) -> None:
+def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
     """y += alpha * x in place (x, y: same shape and dtype).
 
-    Through OpenBLAS the product is fused (one rounding, as an FMA); NumPy's fallback rounds alpha * x first,
-    into `scratch` when given (no temporary per call). Either way the result is deterministic on one machine.
+    Through OpenBLAS the product and sum are fused (one rounding); NumPy's fallback rounds alpha * x first.
+    Either way the result is deterministic on one machine.
     """
     if uses_blas(x, y):
         # Equal strides and contiguity mean both arrays walk their memory in the same element order.
-        _AXPY[y.dtype](y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
-        return
-    if scratch is None:
-        y += y.dtype.type(alpha) * x
+        _BLAS["axpy", y.dtype](y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
     else:
-        np.multiply(x, y.dtype.type(alpha), out=scratch)
-        y += scratch
+        y += y.dtype.type(alpha) * x
+
+
+def scal(alpha: float, x: np.ndarray) -> None:
+    """x *= alpha in place."""
+    if _blas_ok(x):
+        _BLAS["scal", x.dtype](x.size, alpha, x.ctypes.data, 1)
+    else:
+        x *= x.dtype.type(alpha)

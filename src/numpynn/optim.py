@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .blas import axpy, uses_blas
+from .blas import axpy, scal
 
 
 class Optimizer:
@@ -79,31 +79,36 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening.")
         self.momentum, self.dampening = float(momentum), float(dampening)
         self.weight_decay, self.nesterov = float(weight_decay), nesterov
-        self._step_buffers: dict[str, np.ndarray] = {}  # lr * g per parameter; scratch, never saved
 
     def update(self, name, param, grad):
-        g = grad
-        if self.weight_decay:
-            g = g + self.weight_decay * param  # a new array: grad itself stays the gradient
-        if self.momentum:
-            state = self.state.setdefault(name, {})
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, copy=True)
-            else:
-                buf *= self.momentum
-                axpy(1 - self.dampening, g, buf)
-            g = g + self.momentum * buf if self.nesterov else buf
-        # param -= lr * g as one fused, multi-threaded OpenBLAS pass where NumPy ships OpenBLAS (784x256 at batch
-        # 64: ~100 -> ~10 us a step); otherwise lr * g goes into a scratch buffer kept per parameter, not a fresh
-        # 800 KB temporary per step, and is then subtracted.
-        axpy(-self.lr, g, param, scratch=None if uses_blas(g, param) else self._step_buffer(name, param))
-
-    def _step_buffer(self, name, param):
-        step = self._step_buffers.get(name)
-        if step is None or step.shape != param.shape or step.dtype != param.dtype or step.strides != param.strides:
-            step = self._step_buffers[name] = np.empty_like(param)
-        return step
+        # The rule above, expanded into in-place scal/axpy passes (one multi-threaded OpenBLAS pass each where
+        # NumPy ships OpenBLAS, see blas.py; no temporaries): g = grad + weight_decay * param is never built,
+        # each use of g adds its two terms instead. 784x256 at batch 64: ~100 -> ~50 us a step; the mnist-99
+        # model (1.9 M weights, momentum and decay): 3.8 -> ~1.5 ms a step.
+        lr, wd, mom, damp = self.lr, self.weight_decay, self.momentum, self.dampening
+        if not mom:
+            if wd:
+                scal(1 - lr * wd, param)  # param -= lr * wd * param
+            axpy(-lr, grad, param)
+            return
+        state = self.state.setdefault(name, {})
+        buf = state.get("momentum_buffer")
+        if buf is None:  # buf = g
+            buf = state["momentum_buffer"] = np.array(grad, copy=True)
+            if wd:
+                axpy(wd, param, buf)
+        else:  # buf = momentum * buf + (1 - dampening) * g
+            scal(mom, buf)
+            axpy(1 - damp, grad, buf)
+            if wd:
+                axpy((1 - damp) * wd, param, buf)
+        if self.nesterov:  # param -= lr * (g + momentum * buf)
+            if wd:
+                scal(1 - lr * wd, param)
+            axpy(-lr, grad, param)
+            axpy(-lr * mom, buf, param)
+        else:
+            axpy(-lr, buf, param)
 
 
 def _check_betas(betas, eps, weight_decay):
