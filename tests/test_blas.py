@@ -50,9 +50,10 @@ def test_mismatched_layouts_and_small_arrays_take_numpys_exact_path():
     small_x, small_y = x[:2].copy(), y[:2].copy()
     assert not blas.uses_blas(x, y) and not blas.uses_blas(small_x, small_y)
     for a, b in ((x, y), (small_x, small_y)):
-        want = b - np.float32(0.1) * a  # NumPy's two roundings, bit for bit
-        blas.axpy(-0.1, a, b)
-        np.testing.assert_array_equal(b, want)
+        for scratch in (None, np.empty_like(b)):  # alpha * x into a fresh temporary, or into scratch
+            want = b - np.float32(0.1) * a  # NumPy's two roundings, bit for bit
+            blas.axpy(-0.1, a, b, scratch)
+            np.testing.assert_array_equal(b, want)
 
 
 def test_a_strided_view_is_never_handed_to_blas():
@@ -139,3 +140,20 @@ def test_sgd_on_the_blas_path_matches_torch_when_installed():
         p.grad = torch.from_numpy(g.copy())
         topt.step()
         np.testing.assert_allclose(model[0].params["weight"], p.detach().numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_sgd_on_numpys_path_matches_the_blas_path(monkeypatch):
+    # Where NumPy ships no OpenBLAS (MKL, Accelerate) the same rule runs through NumPy with scratch buffers.
+    runs = []
+    for table in (dict(blas._BLAS), {}):
+        monkeypatch.setattr(blas, "_BLAS", table)
+        model = _big_model()
+        opt = nn.SGD(model, lr=0.1, momentum=0.9, weight_decay=0.01)
+        rng = np.random.default_rng(6)
+        model[0].grads["bias"][...] = 0
+        for _ in range(3):
+            model[0].grads["weight"][...] = rng.standard_normal((80, 96))
+            opt.step()
+        assert ("0.weight" in opt._scratch_buffers) == (not table)  # scratch only where NumPy does the sums
+        runs.append(model[0].params["weight"].copy())
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12, atol=1e-15)

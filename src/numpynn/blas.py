@@ -1,10 +1,12 @@
 """axpy (y += alpha * x) and scal (x *= alpha) through the OpenBLAS that NumPy already loaded, or NumPy.
 
-NumPy has no fused, multi-threaded `y += alpha * x`: `y -= lr * g` is two single-threaded passes (a temporary,
-then the subtraction). OpenBLAS's axpy is one pass split over its threads, the same threads that just wrote
-the gradient, so the data is still in their caches: for a 784x256 float32 weight at batch 64 on 2 cores the
-SGD update drops from ~100 us to ~10 us a step (benchmarks/README.md). The library is the one in NumPy's own
-wheel (numpy.libs/), found once at import; anything else (MKL, Accelerate, a source build) uses NumPy.
+NumPy has no fused, multi-threaded `y += alpha * x`: `y -= lr * g` is two single-threaded passes (lr * g into
+a buffer, then the subtraction). OpenBLAS's axpy is one pass split over its threads. For the 1.9 M weights of
+recipes/mnist-99.toml (SGD with momentum and weight decay: four such passes per parameter) the update goes
+from ~4 to ~1.7 ms a step; for 784-256-10 at batch 64, where the update is under a tenth of the step, the
+gain is 0-7 % an epoch, within this machine's noise (benchmarks/README.md). The library is the one in
+NumPy's own wheel (numpy.libs/), found once at import; anything else (MKL, Accelerate, a source build)
+uses NumPy.
 """
 
 import ctypes
@@ -51,27 +53,33 @@ MIN_SIZE = 4096
 
 
 def _blas_ok(y: np.ndarray) -> bool:
-    return (y.size >= MIN_SIZE and ("axpy", y.dtype) in _BLAS and y.flags.writeable
-            and (y.flags.c_contiguous or y.flags.f_contiguous))
+    if y.size < MIN_SIZE or ("axpy", y.dtype) not in _BLAS:
+        return False
+    flags = y.flags  # each .flags access builds a new object: read it once (this runs for every parameter)
+    return flags.writeable and (flags.c_contiguous or flags.f_contiguous)
 
 
 def uses_blas(x: np.ndarray, y: np.ndarray) -> bool:
     """Whether axpy(alpha, x, y) goes through OpenBLAS: same dtype, same shape, same contiguous memory layout."""
-    return (_blas_ok(y) and x.dtype == y.dtype and x.shape == y.shape and x.strides == y.strides
-            and (x.flags.c_contiguous or x.flags.f_contiguous))
+    # With y contiguous, equal shape and strides make x contiguous in the same element order.
+    return x.strides == y.strides and x.shape == y.shape and x.dtype == y.dtype and _blas_ok(y)
 
 
-def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> None:
+def axpy(alpha: float, x: np.ndarray, y: np.ndarray, scratch: np.ndarray | None = None) -> None:
     """y += alpha * x in place (x, y: same shape and dtype).
 
-    Through OpenBLAS the product and sum are fused (one rounding); NumPy's fallback rounds alpha * x first.
-    Either way the result is deterministic on one machine.
+    Through OpenBLAS the product and sum are fused (one rounding); NumPy's fallback rounds alpha * x first,
+    into `scratch` (an array like y) when given: a fresh 800 KB temporary per step costs more than the
+    update itself. Either way the result is deterministic on one machine.
     """
     if uses_blas(x, y):
         # Equal strides and contiguity mean both arrays walk their memory in the same element order.
         _BLAS["axpy", y.dtype](y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
-    else:
+    elif scratch is None:
         y += y.dtype.type(alpha) * x
+    else:
+        np.multiply(x, y.dtype.type(alpha), out=scratch)
+        y += scratch
 
 
 def scal(alpha: float, x: np.ndarray) -> None:
