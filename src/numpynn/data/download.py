@@ -47,11 +47,22 @@ def fetch_file(name: str, sha256: str, mirrors: Sequence[str], folder: str | os.
                                   downloader=pooch.HTTPDownloader(timeout=DOWNLOAD_TIMEOUT_S))
             return Path(path)
         except (ValueError, OSError) as exc:  # requests' errors are OSErrors; a hash mismatch is a ValueError
-            failures.append(f"{url} ({_first_sentence(exc)})")
+            failures.append(f"{url} ({_reason(exc)})")
     raise DownloadError(f"Could not download {name}: no mirror delivered a file with SHA-256 {sha256}. Tried "
                         + "; ".join(failures) + ". Check the network, or pass other mirrors.")
 
 
-def _first_sentence(exc):
+def _reason(exc) -> str:
+    """One mirror's failure in a few words: requests' own messages run to several nested reprs."""
+    import requests  # pooch's own dependency
+
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"no answer within {DOWNLOAD_TIMEOUT_S} s"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "could not connect: no network, or the host is unknown or down"
+    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+        return f"HTTP {exc.response.status_code} {exc.response.reason or ''}".strip()
+    if isinstance(exc, ValueError) and "hash" in str(exc).lower():
+        return "the downloaded file's SHA-256 does not match the pinned one"
     text = str(exc).strip() or type(exc).__name__
     return text.split(". ")[0][:200]
