@@ -67,8 +67,7 @@ class Numpynn:
         self.name = name or (self.name + " (float32 input)" if float32_input else self.name)
         self.x, self.preprocess = data.x_train, None
         if not float32_input:
-            from numpynn.pipeline import Preprocess
-            self.x, self.preprocess = data.x_train_uint8, Preprocess("255", np.float32)
+            self.x, self.preprocess = data.x_train_uint8, datasets.Scaler("255", np.float32)
         self.model = package.mlp(list(SIZES), seed=seed)
         self.loss_fn, self.optimizer = package.CrossEntropyLoss(), package.SGD(self.model, lr=LR)
         self.rng = np.random.default_rng(seed)

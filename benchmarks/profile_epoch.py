@@ -12,8 +12,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import numpynn as nn
+from numpynn import datasets
 from numpynn.fileio import atomic_write_text
-from numpynn.pipeline import Preprocess
 
 import contenders as C
 
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
         model = nn.mlp(list(C.SIZES), seed=0)
         loss_fn, optimizer = nn.CrossEntropyLoss(), nn.SGD(model, lr=C.LR)
         rng = np.random.default_rng(0)
-        preprocess = Preprocess("255", np.float32)  # as numpynn train: uint8 rows, scaled batch by batch
+        preprocess = datasets.Scaler("255", np.float32)  # as numpynn train: uint8 rows, scaled batch by batch
         run = lambda: nn.fit(model, loss_fn, optimizer, data.x_train_uint8, data.y_train, epochs=1,  # noqa: E731
                              batch_size=args.batch_size, rng=rng, verbose=0, preprocess=preprocess)
         run()  # warm-up: page faults and BLAS buffers out of the way

@@ -16,7 +16,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import numpynn as nn
-from numpynn.pipeline import Preprocess
+from numpynn import datasets
 
 import contenders as C
 
@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     model = nn.mlp(list(C.SIZES), seed=0)
     lin0, relu, lin2 = model.layers
     loss_fn, optimizer = nn.CrossEntropyLoss(), nn.SGD(model, lr=C.LR)
-    preprocess, rng = Preprocess("255", np.float32), np.random.default_rng(0)
+    preprocess, rng = datasets.Scaler("255", np.float32), np.random.default_rng(0)
     raw, scaled = np.empty((b, x.shape[1]), x.dtype), np.empty((b, x.shape[1]), np.float32)
     clock, spent = time.perf_counter, [[] for _ in PHASES]
     with threadpool_limits(limits=args.threads):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.datasets import flatten, load_mnist, scale
+from numpynn.datasets import Scaler, flatten, load_mnist, scale
 
 
 @pytest.fixture(scope="module")
@@ -121,10 +121,9 @@ def test_divergence_raises_a_clear_error():
 @pytest.mark.parametrize("method", ["255", "global", "zscore", "none"])
 def test_raw_uint8_with_a_preprocess_step_trains_bit_identically_to_prescaled_input(method):
     # What `numpynn train` does: the uint8 rows stay raw and each batch is scaled as it is gathered.
-    from numpynn.pipeline import Preprocess
     (x, y), (xv, yv) = load_mnist()
     x, y, xv, yv = flatten(x[:1200]), y[:1200], flatten(xv[:300]), yv[:300]
-    pre = Preprocess.fit(method, x, np.float32)
+    pre = Scaler.fit(method, x, np.float32)
     models, histories = [], []
     for kw in (dict(x=pre(x), xv=pre(xv)), dict(x=x, xv=xv, preprocess=pre)):
         xs, xvs = kw.pop("x"), kw.pop("xv")
@@ -141,13 +140,12 @@ def test_raw_uint8_with_a_preprocess_step_trains_bit_identically_to_prescaled_in
 
 
 def test_raw_input_is_still_checked_for_nan_and_width():
-    from numpynn.pipeline import Preprocess
     model = nn.mlp([4, 3, 2], seed=0)
     bad = np.ones((6, 4))
     bad[2, 1] = np.nan
     with pytest.raises(ValueError, match="NaN or infinity"):
         nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), bad, np.zeros(6, int), verbose=0,
-               preprocess=Preprocess("none", np.float32))
+               preprocess=Scaler("none", np.float32))
     with pytest.raises(ValueError, match="has 5 features but the model expects 4"):
         nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), np.ones((6, 5), np.uint8), np.zeros(6, int),
-               verbose=0, preprocess=Preprocess("255", np.float32))
+               verbose=0, preprocess=Scaler("255", np.float32))

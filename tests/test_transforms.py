@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from numpynn.data.transforms import (
     MNIST_MEAN,
     MNIST_STD,
+    Scaler,
     StandardScaler,
     check_labels,
     flatten,
@@ -200,3 +201,26 @@ def test_scale_into_out_matches_scale(method, source):
         got = scale(x, method, out=out)
         assert got is out and got.dtype == dtype
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("method", ["none", "255", "global", "zscore"])
+def test_scaler_learns_on_train_and_scales_any_batch_like_scale(method):
+    rng = np.random.default_rng(1)
+    x_train, x_test = rng.integers(0, 256, (50, 12), dtype=np.uint8), rng.integers(0, 256, (7, 12), dtype=np.uint8)
+    scaler = Scaler.fit(method, x_train)
+    want = scale(x_train, method) if method != "zscore" else StandardScaler().fit(x_train).transform(x_test)
+    got = scaler(x_train) if method != "zscore" else scaler(x_test)
+    np.testing.assert_array_equal(got, want)
+    out = np.empty((7, 12), np.float32)
+    assert scaler(x_test, out=out) is out and out.dtype == np.float32
+
+
+def test_scaler_refusals():
+    with pytest.raises(DataError, match="Unknown scaling method 'minmax'"):
+        Scaler("minmax")
+    with pytest.raises(DataError, match=r"Scaler.fit\('zscore', x_train\)"):
+        Scaler("zscore")
+    with pytest.raises(DataError, match="fitted on 12 features per sample, got 5"):
+        Scaler.fit("zscore", np.ones((4, 12)))(np.ones((2, 5)))
+    with pytest.raises(DataError, match="float type"):
+        Scaler("255", dtype=np.int32)

@@ -10,6 +10,7 @@ from numpynn.data.mnist import fetch_mnist_784, load_fashion_mnist, load_mnist
 from numpynn.data.transforms import (
     MNIST_MEAN,
     MNIST_STD,
+    Scaler,
     StandardScaler,
     flatten,
     one_hot,
@@ -20,6 +21,6 @@ from numpynn.data.transforms import (
 from numpynn.data.userdata import load_csv, load_npz
 
 __all__ = [
-    "MNIST_MEAN", "MNIST_STD", "StandardScaler", "fetch_mnist_784", "flatten", "load_csv", "load_fashion_mnist",
+    "MNIST_MEAN", "MNIST_STD", "Scaler", "StandardScaler", "fetch_mnist_784", "flatten", "load_csv", "load_fashion_mnist",
     "load_mnist", "load_npz", "one_hot", "read_idx", "scale", "subset", "train_val_split", "write_idx",
 ]

@@ -105,35 +105,8 @@ def _square(size):
 
 # --- preprocessing ---------------------------------------------------------------------------------------
 
-class Preprocess:
-    """The input scaling of a run: a method from datasets.scale, plus mean/std when it is per-feature zscore."""
-
-    def __init__(self, method: str, dtype, mean: np.ndarray | None = None, std: np.ndarray | None = None):
-        self.method, self.dtype, self.mean, self.std = method, np.dtype(dtype), mean, std
-        self.scaler = None
-        if method == "zscore":
-            self.scaler = datasets.StandardScaler(dtype)
-            self.scaler.mean, self.scaler.scale = mean, std
-
-    @classmethod
-    def fit(cls, method: str, x_train: np.ndarray, dtype) -> "Preprocess":
-        """Statistics come from the training rows only, so no test-set information leaks into training."""
-        if method != "zscore":
-            return cls(method, dtype)
-        scaler = datasets.StandardScaler(dtype).fit(x_train)
-        return cls(method, dtype, scaler.mean, scaler.scale)
-
-    def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """x: (N, D) raw pixels -> (N, D) model input in the model's dtype, into `out` when given.
-
-        fit calls it on every batch with a reused `out`; the values are bit-identical to datasets.scale's.
-        """
-        if self.method != "zscore":
-            return datasets.scale(x, self.method, self.dtype, out=out)
-        if x.shape[1:] != self.mean.shape:
-            raise DataError(f"The model was trained on {self.mean.size} features per sample, got {x.shape[1]}; "
-                            "pass data shaped like its training data.")
-        return self.scaler.transform(x, out=out)
+class Preprocess(datasets.Scaler):
+    """The input scaling of a run (a datasets.Scaler) and what a model file keeps of it."""
 
     def tensors(self) -> dict[str, np.ndarray]:
         """What save_model stores beside the weights (names that torch's load_state_dict must skip)."""
@@ -203,8 +176,9 @@ def open_model(path: str | Path) -> TrainedModel:
         raise CheckpointError(f"{path} records no input preprocessing, so its inputs cannot be scaled as in "
                               "training; use a model written by `numpynn train`.")
     n_in = expected_features(model)
-    preprocess = Preprocess(prep["method"], model.dtype)
-    if prep["method"] == "zscore":
+    if prep["method"] != "zscore":
+        preprocess = Preprocess(prep["method"], model.dtype)
+    else:
         tensors, _ = read_checkpoint(path)
         mean, std = tensors.get("preprocess.mean"), tensors.get("preprocess.std")
         if mean is None or std is None or mean.shape != (n_in,) or std.shape != (n_in,) or not np.all(std > 0):

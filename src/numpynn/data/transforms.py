@@ -94,6 +94,50 @@ class StandardScaler:
         return self.fit(x).transform(x)
 
 
+class Scaler:
+    """One of scale()'s methods as an object, learned on the training rows and applied to any batch the same way.
+
+        scaler = Scaler.fit("zscore", x_train)         # "zscore" learns per-feature mean/std; others learn nothing
+        fit(model, ..., x_train, y, preprocess=scaler)  # x_train stays raw (uint8); each batch is scaled as gathered
+        model.predict(scaler(x_test))
+
+    scaler(x, out=None) gives bit-identical values to scale(x, method) on the whole array.
+    """
+
+    def __init__(self, method: str = "255", dtype=np.float32, mean: np.ndarray | None = None,
+                 std: np.ndarray | None = None):
+        if method not in SCALE_METHODS:
+            raise DataError(f"Unknown scaling method {method!r}; use one of {', '.join(map(repr, SCALE_METHODS))}.")
+        if method == "zscore" and (mean is None or std is None):
+            raise DataError("A zscore Scaler needs the training set's mean and std; build it with "
+                            "Scaler.fit('zscore', x_train).")
+        self.method, self.dtype, self.mean, self.std = method, _float_dtype(dtype), mean, std
+        self._standard = None
+        if method == "zscore":
+            self._standard = StandardScaler(dtype)
+            self._standard.mean, self._standard.scale = mean, std
+
+    @classmethod
+    def fit(cls, method: str, x_train: np.ndarray, dtype=np.float32) -> "Scaler":
+        """Statistics come from the training rows only, so no test-set information leaks into training."""
+        if method != "zscore":
+            return cls(method, dtype)
+        standard = StandardScaler(dtype).fit(x_train)
+        return cls(method, dtype, standard.mean, standard.scale)
+
+    def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """x: (N, D) raw values -> (N, D) in the scaler's dtype, into `out` when given."""
+        if self.method != "zscore":
+            return scale(x, self.method, self.dtype, out=out)
+        if np.shape(x)[1:] != self.mean.shape:
+            raise DataError(f"The scaler was fitted on {self.mean.size} features per sample, got "
+                            f"{int(np.prod(np.shape(x)[1:]))}; pass data shaped like its training data.")
+        return self._standard.transform(x, out=out)
+
+    def __repr__(self) -> str:
+        return f"Scaler({self.method!r}, dtype={self.dtype.name})"
+
+
 def one_hot(y: np.ndarray, num_classes: int = 10, dtype=np.float32) -> np.ndarray:
     """y: (N,) integer labels -> (N, num_classes) with a single 1 per row."""
     y = check_labels(y, num_classes)
