@@ -21,6 +21,7 @@ from numpynn.data.transforms import (
 from numpynn.data.userdata import load_csv, load_npz
 
 __all__ = [
-    "MNIST_MEAN", "MNIST_STD", "Scaler", "StandardScaler", "fetch_mnist_784", "flatten", "load_csv", "load_fashion_mnist",
-    "load_mnist", "load_npz", "one_hot", "read_idx", "scale", "subset", "train_val_split", "write_idx",
+    "MNIST_MEAN", "MNIST_STD", "Scaler", "StandardScaler", "fetch_mnist_784", "flatten", "load_csv",
+    "load_fashion_mnist", "load_mnist", "load_npz", "one_hot", "read_idx", "scale", "subset", "train_val_split",
+    "write_idx",
 ]
