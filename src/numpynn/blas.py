@@ -68,7 +68,7 @@ def uses_blas(x: np.ndarray, y: np.ndarray) -> bool:
 def axpy(alpha: float, x: np.ndarray, y: np.ndarray, scratch: np.ndarray | None = None) -> None:
     """y += alpha * x in place (x, y: same shape and dtype).
 
-    Through OpenBLAS the product and sum are fused (one rounding); NumPy's fallback rounds alpha * x first,
+    Through OpenBLAS the product and sum are fused on FMA CPUs (one rounding); NumPy rounds alpha * x first,
     into `scratch` (an array like y) when given: a fresh 800 KB temporary per step costs more than the
     update itself. Either way the result is deterministic on one machine.
     """
