@@ -220,7 +220,7 @@ def test_scaler_refusals():
         Scaler("minmax")
     with pytest.raises(DataError, match=r"Scaler.fit\('zscore', x_train\)"):
         Scaler("zscore")
-    with pytest.raises(DataError, match="fitted on 12 features per sample, got 5"):
+    with pytest.raises(DataError, match=r"fitted on features of shape \(12,\), got \(5,\)"):
         Scaler.fit("zscore", np.ones((4, 12)))(np.ones((2, 5)))
     with pytest.raises(DataError, match="float type"):
         Scaler("255", dtype=np.int32)
