@@ -4,19 +4,29 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
+TEST_STAMP := $(VENV)/.installed-test
+
+# `make run` installs only what the main job needs; `make test` adds the test tools and the optional extras.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/numpynn train
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest -q
+
+lint: $(TEST_STAMP)
+	$(PY) -m ruff check .
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'

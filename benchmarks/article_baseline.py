@@ -7,9 +7,9 @@ mini-batches, without its end-of-epoch full-data evaluation (no contender is tim
 The one change: randomness comes from a Generator passed in, not the global np.random (same cost).
 """
 
+
 import numpy as np
 from numpy.typing import NDArray
-from typing import Tuple
 
 
 def relu(Z: NDArray[np.floating]) -> NDArray[np.floating]:
@@ -28,7 +28,7 @@ def cross_entropy(A: NDArray[np.floating], y: NDArray[np.floating]) -> float:
     return -np.mean(np.sum(y * np.log(A + epsilon), axis=1))
 
 
-def forward_mlp(X, W1, b1, W2, b2) -> Tuple[NDArray[np.floating], NDArray[np.floating]]:
+def forward_mlp(X, W1, b1, W2, b2) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     Z1 = X @ W1 + b1  # First layer linear combination
     A1 = relu(Z1)      # ReLU activation for hidden layer
     Z2 = A1 @ W2 + b2  # Second layer linear combination

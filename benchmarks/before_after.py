@@ -17,10 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from threadpoolctl import threadpool_limits
-
 import contenders as C
 from run import THREADS, summary
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,12 +7,11 @@ Every contender has `epoch()` (one pass over the 60,000 training images, updatin
 import importlib
 import time
 
+import article_baseline as article
 import numpy as np
 
 import numpynn as nn
 from numpynn import datasets
-
-import article_baseline as article
 
 SIZES = (784, 256, 10)
 LR = 0.1

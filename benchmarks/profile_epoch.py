@@ -8,14 +8,13 @@ import argparse
 import sys
 from pathlib import Path
 
+import contenders as C
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 import numpynn as nn
 from numpynn import datasets
-from numpynn.fileio import atomic_write_text
-
-import contenders as C
+from numpynn.io.atomic import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 

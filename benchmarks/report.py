@@ -136,7 +136,7 @@ def main(argv=None) -> int:
     p.add_argument("--readme", action="store_true", help="also update README.md between the bench markers")
     args = p.parse_args(argv)
     sys.path.insert(0, str(HERE.parent / "src"))
-    from numpynn.fileio import atomic_write_text
+    from numpynn.io.atomic import atomic_write_text
 
     found = [Path(args.results) / f"{m}.json" for m in MODES if (Path(args.results) / f"{m}.json").exists()]
     if not found:

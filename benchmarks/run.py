@@ -19,13 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import contenders as C
 import numpy as np
+import report
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from numpynn.fileio import atomic_write_text
-
-import contenders as C
-import report
+from numpynn.io.atomic import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -152,7 +151,8 @@ def main(argv=None) -> int:
     p.add_argument("--mode", default="as-set", help="label for this run's environment (as-set or unset)")
     p.add_argument("--repeats", type=int, default=5, help="timed epochs per contender and batch size")
     p.add_argument("--batch-sizes", default="64,256")
-    p.add_argument("--no-train-run", action="store_true", help="skip the full `numpynn train` run (RSS, time to 97.5 %%)")
+    p.add_argument("--no-train-run", action="store_true",
+                   help="skip the full `numpynn train` run (RSS, time to 97.5 %%)")
     p.add_argument("--train-args", default="", help="extra flags for that run (default: none, the default command)")
     p.add_argument("--out", default=str(HERE / "results"))
     args = p.parse_args(argv)

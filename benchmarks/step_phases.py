@@ -12,13 +12,12 @@ gradient through the caches.
 import argparse
 import time
 
+import contenders as C
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 import numpynn as nn
 from numpynn import datasets
-
-import contenders as C
 
 PHASES = ["gather + scale", "0 Linear forward", "1 ReLU forward", "2 Linear forward", "loss", "accuracy count",
           "loss gradient", "2 Linear backward", "1 ReLU backward", "0 Linear backward", "SGD step"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from exercise3_binary_mnist import train
 
-from numpynn import plots
+from numpynn.cli import plots
 
 
 def main(out: str = ".", lrs: tuple[float, ...] = (0.1, 1.0)) -> dict[float, tuple[list[float], float]]:

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 import numpynn as nn
-from numpynn import datasets, plots
+from numpynn import datasets
+from numpynn.cli import plots
 
 RUNS = {"sigmoid, N(0, 0.01)": ("sigmoid", "normal"), "ReLU, He": ("relu", "he")}
 

@@ -6,64 +6,66 @@ article's layout, (n_features, n_hidden); numpynn's Linear stores the transpose,
 facade hands numpynn transposed views (no copies).
 """
 
-from typing import Callable, Dict, List, Tuple
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from numpynn import functional as F
 from numpynn.data.transforms import scale
 from numpynn.gradcheck import numerical_gradient as _numerical_gradient
+from numpynn.nn import functional as F
+
+Array = NDArray[np.floating]  # the article's arrays: float64 unless given otherwise
 
 
-def normalize(X: NDArray[np.floating]) -> NDArray[np.floating]:
+def normalize(X: Array) -> Array:
     """Per-feature z-score: subtract each column's mean, divide by its std where the std is non-zero."""
     X = np.asarray(X)
     return scale(X, "zscore", dtype=X.dtype if X.dtype.kind == "f" else np.float64)
 
 
-def matrix_multiply(X: NDArray[np.floating], W: NDArray[np.floating]) -> NDArray[np.floating]:
+def matrix_multiply(X: Array, W: Array) -> Array:
     """X (m, n) @ W (n, p) -> (m, p)."""
     return np.matmul(X, W)
 
 
-def sigmoid(Z: NDArray[np.floating]) -> NDArray[np.floating]:
+def sigmoid(Z: Array) -> Array:
     """Element-wise sigmoid, values in [0, 1] (numpynn's overflow-free form)."""
     return F.sigmoid(_float(Z))
 
 
-def relu(Z: NDArray[np.floating]) -> NDArray[np.floating]:
+def relu(Z: Array) -> Array:
     """Element-wise max(0, Z)."""
     return F.relu(_float(Z))
 
 
-def softmax(Z: NDArray[np.floating]) -> NDArray[np.floating]:
+def softmax(Z: Array) -> Array:
     """Row-wise softmax of Z (n_samples, n_classes): probabilities summing to 1 per row."""
     return F.softmax(_float(Z), axis=1)
 
 
-def mse_loss(y_pred: NDArray[np.floating], y: NDArray[np.floating]) -> float:
+def mse_loss(y_pred: Array, y: Array) -> float:
     """Mean squared error between predictions and true values."""
     return np.float64(F.mse(_float(y_pred), _float(y)))
 
 
-def binary_cross_entropy(A: NDArray[np.floating], y: NDArray[np.floating]) -> float:
+def binary_cross_entropy(A: Array, y: Array) -> float:
     """Binary cross-entropy of probabilities A against labels y (the article's formula, epsilon 1e-15)."""
     epsilon = 1e-15
     return -np.mean(y * np.log(A + epsilon) + (1 - y) * np.log(1 - A + epsilon))
 
 
-def cross_entropy(A: NDArray[np.floating], y: NDArray[np.floating]) -> float:
+def cross_entropy(A: Array, y: Array) -> float:
     """Categorical cross-entropy of softmax probabilities A against one-hot y (the article's formula)."""
     epsilon = 1e-15  # the article's guard against log(0); numpynn's losses work on logits instead
     return -np.mean(np.sum(y * np.log(A + epsilon), axis=1))
 
 
-def gradient_descent(X: NDArray[np.floating], y: NDArray[np.floating], W: NDArray[np.floating],
-                     b: NDArray[np.floating], lr: float, num_epochs: int, batch_size: int,
-                     loss_fn: Callable[[NDArray[np.floating], NDArray[np.floating]], float],
-                     activation_fn: Callable[[NDArray[np.floating]], NDArray[np.floating]] = lambda x: x
-                     ) -> Tuple[NDArray[np.floating], NDArray[np.floating], List[float]]:
+def gradient_descent(X: Array, y: Array, W: Array,
+                     b: Array, lr: float, num_epochs: int, batch_size: int,
+                     loss_fn: Callable[[Array, Array], float],
+                     activation_fn: Callable[[Array], Array] = lambda x: x
+                     ) -> tuple[Array, Array, list[float]]:
     """Mini-batch gradient descent for a one-layer model; prints the loss per epoch.
 
     Returns (updated W, updated b, loss per epoch). Shuffles with the global np.random, as the article does.
@@ -88,10 +90,10 @@ def gradient_descent(X: NDArray[np.floating], y: NDArray[np.floating], W: NDArra
     return W, b, loss_history
 
 
-def numerical_gradient(X: NDArray[np.floating], y: NDArray[np.floating], params: Dict[str, NDArray[np.floating]],
-                       loss_fn: Callable[[NDArray[np.floating], NDArray[np.floating]], float],
-                       forward_fn: Callable[[NDArray[np.floating], Dict[str, NDArray[np.floating]]], NDArray[np.floating]],
-                       h: float = 1e-4) -> Dict[str, NDArray[np.floating]]:
+def numerical_gradient(X: Array, y: Array, params: dict[str, Array],
+                       loss_fn: Callable[[Array, Array], float],
+                       forward_fn: Callable[[Array, dict[str, Array]], Array],
+                       h: float = 1e-4) -> dict[str, Array]:
     """Central-difference gradients of loss_fn(forward_fn(X, params), y) for each entry of params.
 
     Each parameter is perturbed in place and restored, as in the article.
@@ -101,22 +103,22 @@ def numerical_gradient(X: NDArray[np.floating], y: NDArray[np.floating], params:
             for name, value in params.items()}
 
 
-def forward_perceptron(X: NDArray[np.floating], W: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.floating]:
+def forward_perceptron(X: Array, W: Array, b: Array) -> Array:
     """sigmoid(X @ W + b): a single-layer perceptron, output (n_samples, 1)."""
     return sigmoid(X @ W + b)
 
 
-def forward_mlp(X: NDArray[np.floating], W1: NDArray[np.floating], b1: NDArray[np.floating],
-                W2: NDArray[np.floating], b2: NDArray[np.floating]) -> Tuple[NDArray[np.floating], NDArray[np.floating]]:
+def forward_mlp(X: Array, W1: Array, b1: Array,
+                W2: Array, b2: Array) -> tuple[Array, Array]:
     """Forward pass of the 2-layer MLP: returns (A1 = relu(X W1 + b1), A2 = softmax(A1 W2 + b2))."""
     A1 = relu(X @ W1 + b1)
     A2 = softmax(A1 @ W2 + b2)
     return A1, A2
 
 
-def backward_mlp(X: NDArray[np.floating], A1: NDArray[np.floating], A2: NDArray[np.floating],
-                 y: NDArray[np.floating], W1: NDArray[np.floating], W2: NDArray[np.floating],
-                 Z1: NDArray[np.floating]) -> Tuple[NDArray[np.floating], NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]]:
+def backward_mlp(X: Array, A1: Array, A2: Array,
+                 y: Array, W1: Array, W2: Array,
+                 Z1: Array) -> tuple[Array, Array, Array, Array]:
     """Backpropagation for the 2-layer MLP: (grad_W1, grad_b1, grad_W2, grad_b2) in the article's shapes."""
     n = X.shape[0]
     delta2 = (A2 - y) / n  # softmax + cross-entropy fused gradient, as numpynn's CrossEntropyLoss uses

@@ -18,9 +18,9 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 import numpynn as nn
-from numpynn.checkpoint import load_training_checkpoint, read_checkpoint, save_training_checkpoint
 from numpynn.errors import CheckpointError
-from numpynn.tensorfile import decode, encode
+from numpynn.io.checkpoint import load_training_checkpoint, read_checkpoint, save_training_checkpoint
+from numpynn.io.container import decode, encode
 
 
 def small_model(dtype=np.float32):
@@ -231,14 +231,14 @@ def test_every_single_bit_flip_is_caught(tmp_path):
 
 
 def test_a_header_over_the_cap_is_refused_before_parsing():
-    from numpynn.tensorfile import MAX_HEADER_BYTES
+    from numpynn.io.container import MAX_HEADER_BYTES
     n = MAX_HEADER_BYTES + 8
     with pytest.raises(CheckpointError, match=f"declares a {n}-byte header"):
         decode(struct.pack("<Q", n) + b"{" + b" " * n, "big")  # the bytes are there: only the cap refuses it
 
 
 def test_a_file_over_the_size_cap_is_refused_before_reading(saved, monkeypatch):
-    import numpynn.checkpoint as ckpt
+    import numpynn.io.checkpoint as ckpt
     monkeypatch.setattr(ckpt, "MAX_FILE_BYTES", saved.stat().st_size - 1)
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("the file was read"))
     with pytest.raises(CheckpointError, match="over the"):

@@ -13,10 +13,14 @@ import pytest
 from PIL import Image
 
 import numpynn
-from numpynn import cli, plots
-from numpynn.config import PRESETS, TrainConfig, parse_hidden, resolve_config
+from numpynn.cli import parser as cli
+from numpynn.cli import plot as cli_plot
+from numpynn.cli import plots
+from numpynn.cli import train as cli_train
+from numpynn.cli.run_data import load_data
+from numpynn.cli.run_folder import open_model
+from numpynn.cli.train_config import PRESETS, TrainConfig, parse_hidden, resolve_config
 from numpynn.errors import TrainingDiverged
-from numpynn.pipeline import load_data, open_model
 
 RUN = ["--subset", "1000", "--epochs", "2", "--batch-size", "32", "--seed", "3", "--name", "e2e"]
 RUN_FILES = {"config.json", "metrics.csv", "model.safetensors", "loss.png", "accuracy.png", "confusion_matrix.png",
@@ -108,7 +112,7 @@ def test_config_json_is_all_it_takes_to_rerun(trained, tmp_path):
     run, _ = trained
     config = TrainConfig.from_dict(json.loads((run / "config.json").read_text()))
     assert (config.subset, config.epochs, config.batch_size, config.seed, config.name) == (1000, 2, 32, 3, "e2e")
-    assert cli.train(config.replace(out=str(tmp_path), name="again", quiet=True, plots=False)) == 0
+    assert cli_train.train(config.replace(out=str(tmp_path), name="again", quiet=True, plots=False)) == 0
     first, again = read_csv(run / "metrics.csv"), read_csv(tmp_path / "again" / "metrics.csv")
     assert len(first) == len(again) == 2
     # The same run again; only float rounding may differ, where this process uses more BLAS threads.
@@ -187,7 +191,7 @@ def test_plot_draws_several_runs_on_one_figure(trained, tmp_path, capsys):
     assert cli.main(["plot", str(run), str(tmp_path / "lr1" / "metrics.csv"), "-o", str(out)]) == 0
     w, h = plots.SIZES["compare"]
     assert png_size(out) == (round(w * plots.DPI), round(h * plots.DPI))
-    labels = cli.commands._legend_labels({run: json.loads((run / "config.json").read_text()),
+    labels = cli_plot._legend_labels({run: json.loads((run / "config.json").read_text()),
                                           tmp_path / "lr1": json.loads((tmp_path / "lr1" / "config.json").read_text())})
     assert "lr=1.0" in labels[tmp_path / "lr1"] and "lr=default" in labels[run]
 
@@ -360,7 +364,7 @@ TINY = ["train", "--subset", "300", "--epochs", "1", "--quiet", "--name", "r"]
 def test_divergence_exits_1_and_keeps_the_config(capsys, tmp_path, monkeypatch):
     def diverging_fit(*args, **kwargs):
         raise TrainingDiverged("Training diverged at epoch 1, step 3: the loss became nan; try a smaller lr.")
-    monkeypatch.setattr(cli, "fit", diverging_fit)
+    monkeypatch.setattr(cli_train, "fit", diverging_fit)
     assert "diverged" in error_of(capsys, [*TINY, "--out", tmp_path], code=1)
     assert TrainConfig.from_dict(json.loads((tmp_path / "r" / "config.json").read_text())).subset == 300
 
@@ -368,7 +372,7 @@ def test_divergence_exits_1_and_keeps_the_config(capsys, tmp_path, monkeypatch):
 def test_interrupt_exits_130(capsys, tmp_path, monkeypatch):
     def interrupted_fit(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(cli, "fit", interrupted_fit)
+    monkeypatch.setattr(cli_train, "fit", interrupted_fit)
     assert "interrupted" in error_of(capsys, [*TINY, "--out", tmp_path], code=130)
     assert (tmp_path / "r" / "config.json").is_file()
 

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from numpynn import cli
+from numpynn.cli import parser as cli
+from numpynn.cli.run_data import load_data
+from numpynn.cli.run_folder import open_model
+from numpynn.data.images import prepare_digit
 from numpynn.data.mnist import load_mnist
-from numpynn.imageprep import prepare_digit
-from numpynn.pipeline import load_data, open_model
 
 WAYS = ("big-dark-on-light", "off-centre", "small-rgb-jpeg", "gray-paper")
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from numpynn.config import TrainConfig
-from numpynn.configfile import load_train_config, read_config_file
+from numpynn.cli.config_file import load_train_config, read_config_file
+from numpynn.cli.train_config import TrainConfig
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
@@ -75,9 +75,9 @@ def test_shipped_recipes_load(name):
 # --- end to end: `numpynn train --config FILE` with the new training options -----------------------------
 
 def test_cli_trains_from_a_config_file_with_the_new_options(tmp_path, capsys):
-    from numpynn.checkpoint import load_model
     from numpynn.cli import main
-    from numpynn.pipeline import read_metrics
+    from numpynn.cli.run_folder import read_metrics
+    from numpynn.io.checkpoint import load_model
 
     path = _write(tmp_path, '[data]\nsubset = 600\nval_split = 0.2\n[model]\nhidden = [16, 16]\n'
                             '[optim]\noptimizer = "adamw"\nlr = 0.003\nlr_schedule = "cosine"\nwarmup_epochs = 1\n'

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.checkpoint import save_training_checkpoint
 from numpynn.datasets import flatten, load_mnist, scale, train_val_split
+from numpynn.io.checkpoint import save_training_checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from numpynn import functional as F
+from numpynn.nn import functional as F
 
 logits = arrays(np.float64, st.tuples(st.integers(1, 8), st.integers(2, 12)),
                 elements=st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False))

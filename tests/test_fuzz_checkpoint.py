@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import numpynn as nn
-from numpynn.checkpoint import load_training_checkpoint, read_checkpoint, save_training_checkpoint
 from numpynn.errors import CheckpointError
-from numpynn.tensorfile import encode
+from numpynn.io.checkpoint import load_training_checkpoint, read_checkpoint, save_training_checkpoint
+from numpynn.io.container import encode
 
 CORPUS = Path(__file__).parent / "fuzz_corpus" / "checkpoint"
 # The default run is derandomized (the same examples every time, so CI is stable); a campaign explores anew.

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from numpynn import imageprep
+from numpynn.data import images as imageprep
+from numpynn.data.images import ink_map, load_image, mnist_style, prepare_digit, save_png
 from numpynn.data.mnist import load_mnist
 from numpynn.errors import DataError
-from numpynn.imageprep import ink_map, load_image, mnist_style, prepare_digit, save_png
 
 
 @pytest.fixture(scope="module")

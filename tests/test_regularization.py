@@ -7,7 +7,7 @@ import pytest
 
 import numpynn as nn
 from numpynn.gradcheck import check_layer
-from numpynn.layers import _erf
+from numpynn.nn.layers import _erf
 
 TOL = 1e-6
 
@@ -125,7 +125,8 @@ def test_gelu_matches_torch(approximate):
         got = nn.GELU(approximate)(xd)
         want = torch.nn.functional.gelu(torch.tensor(xd), approximate=approximate).numpy()
         assert got.dtype == dtype
-        np.testing.assert_allclose(got, want, atol=1e-6 if dtype == np.float32 else 1e-12)
+        # float32: |x| up to ~16, where one float32 ulp is ~1e-6; torch's vectorised erf differs by CPU ISA.
+        np.testing.assert_allclose(got, want, atol=4e-6 if dtype == np.float32 else 1e-12)
 
 
 def test_softmax_layer_gives_probabilities():

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.checkpoint import read_checkpoint
 from numpynn.datasets import train_val_split
+from numpynn.io.checkpoint import read_checkpoint
 
 
 def _data():

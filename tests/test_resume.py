@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.checkpoint import load_training_checkpoint, read_checkpoint, save_training_checkpoint
+from numpynn.io.checkpoint import load_training_checkpoint, read_checkpoint, save_training_checkpoint
 
 # Shared by the test process and the subprocesses: data, a model with every source of state a resume must
 # restore (momentum, lr schedule, Dropout's own Generator, a transform drawing from fit's Generator).
@@ -142,7 +142,7 @@ def test_a_second_ctrl_c_raises_at_once():
 
 CHILD = COMMON + """
 import json, sys, time
-from numpynn.checkpoint import load_training_checkpoint, save_training_checkpoint
+from numpynn.io.checkpoint import load_training_checkpoint, save_training_checkpoint
 ckpt, out, mode = sys.argv[1:4]
 x, y = data()
 model, opt, sched = build()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.schedules import build_scheduler, warmup
+from numpynn.optim.schedules import build_scheduler, warmup
 
 
 def _opt(lr=0.1):

@@ -17,7 +17,8 @@ def mnist_small():
 def _train(data, seed=0, dtype=np.float32, epochs=3, **kw):
     (x, y), (xv, yv) = data
     model = nn.mlp([784, 128, 10], init="he", seed=seed, dtype=dtype)
-    history = nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.05, momentum=0.9), x, y, epochs=epochs, batch_size=64,
+    history = nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.05, momentum=0.9), x, y,
+                     epochs=epochs, batch_size=64,
                      validation_data=(xv, yv), seed=seed, verbose=0, **kw)
     return model, history
 

@@ -60,7 +60,8 @@ def test_bad_features_are_one_clear_value_error(setup, case, api):
 
 
 Y_CASES = {
-    "label above the classes": (lambda y: np.where(np.arange(len(y)) == 5, 7, y), r"Labels 7 are outside the model's 3 classes"),
+    "label above the classes": (lambda y: np.where(np.arange(len(y)) == 5, 7, y),
+                                r"Labels 7 are outside the model's 3 classes"),
     "negative label": (lambda y: np.where(np.arange(len(y)) < 2, -1, y), r"Labels -1 are outside"),
     "many bad labels listed briefly": (lambda y: np.arange(len(y)) + 3, r"Labels 3, 4, 5, 6, 7, \.\.\. are outside"),
     "fewer targets than rows": (lambda y: y[:-1], "40 input rows but 39 targets"),

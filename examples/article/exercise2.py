@@ -1,7 +1,9 @@
 # Exercise 2 of the article, verbatim; only the imports above the marker are added (the article leaves them
 # to the reader). Run it offline with:  python -m numpynn.article examples/article/exercise2.py
 import numpy as np
-from neural_network import normalize, cross_entropy, forward_mlp, backward_mlp
+
+from neural_network import backward_mlp, cross_entropy, forward_mlp
+
 # --- the article's code ---
 # Your code here
 X = np.array([[1.0, 2.0], [3.0, 4.0]])

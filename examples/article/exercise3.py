@@ -1,11 +1,14 @@
 # Exercise 3 of the article, verbatim; only the imports above the marker are added (the article leaves them
 # to the reader). Run it offline with:  python -m numpynn.article examples/article/exercise3.py
 import numpy as np
-from neural_network import normalize, cross_entropy, forward_mlp, backward_mlp
+
 # --- the article's code ---
 # Your code here
 from sklearn.datasets import fetch_openml
 from sklearn.model_selection import train_test_split
+
+from neural_network import backward_mlp, cross_entropy, forward_mlp, normalize
+
 X_full, y_full = fetch_openml('mnist_784', version=1, return_X_y=True, as_frame=False)
 X_full = X_full.astype(float)
 y_full = y_full.astype(int)

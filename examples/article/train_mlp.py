@@ -1,13 +1,17 @@
 # The article's training script, verbatim but for the one import line the article says to add.
 # Run it offline with:  python -m numpynn.article examples/article/train_mlp.py
-import numpy as np
-from numpy.typing import NDArray
-from typing import Union, Tuple, List
+
 import matplotlib.pyplot as plt
+import numpy as np
 from sklearn.datasets import fetch_openml
 from sklearn.model_selection import train_test_split
-from neural_network import normalize, relu, softmax, cross_entropy, forward_mlp
-from neural_network import backward_mlp  # added, as the article says to
+
+from neural_network import (
+    backward_mlp,  # added, as the article says to
+    cross_entropy,
+    forward_mlp,
+    normalize,
+)
 
 # Load MNIST data (subset for faster training on CPU)
 print("Loading MNIST data...")

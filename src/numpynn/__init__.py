@@ -2,22 +2,28 @@
 
 __version__ = "0.1.0"
 
-from . import functional, init
-from .callbacks import EarlyStopping, GradientTracker
-from .checkpoint import load_model, load_training_checkpoint, save_model, save_training_checkpoint
-from .errors import (CheckpointError, DataError, DownloadError, NumpynnError, TrainingDiverged,
-                     TrainingInterrupted)
-from .gradcheck import check_layer, check_loss, check_model, numerical_gradient
-from .layers import ACTIVATIONS, GELU, LAYERS, Flatten, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from .losses import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
-from .metrics import accuracy, classification_report, confusion_matrix, precision_recall_f1
-from .model import Sequential, mlp
-from .optim import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
-from .regularization import BatchNorm1d, Dropout  # importing it registers them in LAYERS
-from .schedules import SCHEDULERS, CosineAnnealingLR, LinearLR, SequentialLR, StepLR
-from .signals import StopRequest
-from .train import Callback, History, evaluate, fit
-from .trainstate import TrainState
+from numpynn.errors import (
+                     CheckpointError,
+                     DataError,
+                     DownloadError,
+                     NumpynnError,
+                     TrainingDiverged,
+                     TrainingInterrupted,
+)
+from numpynn.gradcheck import check_layer, check_loss, check_model, numerical_gradient
+from numpynn.io.checkpoint import load_model, load_training_checkpoint, save_model, save_training_checkpoint
+from numpynn.metrics import accuracy, classification_report, confusion_matrix, precision_recall_f1
+from numpynn.nn import functional, init
+from numpynn.nn.layers import ACTIVATIONS, GELU, LAYERS, Flatten, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from numpynn.nn.losses import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from numpynn.nn.regularization import BatchNorm1d, Dropout  # importing it registers them in LAYERS
+from numpynn.nn.sequential import Sequential, mlp
+from numpynn.optim.optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
+from numpynn.optim.schedules import SCHEDULERS, CosineAnnealingLR, LinearLR, SequentialLR, StepLR
+from numpynn.training.callbacks import EarlyStopping, GradientTracker
+from numpynn.training.fit import Callback, History, evaluate, fit
+from numpynn.training.signals import StopRequest
+from numpynn.training.state import TrainState
 
 __all__ = [
     "ACTIVATIONS", "BCEWithLogitsLoss", "Callback", "CheckpointError", "CrossEntropyLoss", "DataError",

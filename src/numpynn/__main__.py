@@ -1,5 +1,5 @@
 """python -m numpynn  ->  the numpynn command."""
 
-from .cli import main
+from numpynn.cli.parser import main
 
 raise SystemExit(main())

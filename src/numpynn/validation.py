@@ -11,7 +11,7 @@ foreign file raises CheckpointError naming the file and how to get a trained one
 
 import numpy as np
 
-from .errors import DataError
+from numpynn.errors import DataError
 
 _MAX_LISTED = 5  # how many offending labels an error message names
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 import numpynn as nn
-from numpynn.checkpoint import read_checkpoint, save_training_checkpoint
-from numpynn.tensorfile import encode
+from numpynn.io.checkpoint import read_checkpoint, save_training_checkpoint
+from numpynn.io.container import encode
 
 OUT = Path(__file__).parent / "checkpoint"
 

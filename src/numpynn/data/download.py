@@ -12,7 +12,10 @@ DOWNLOAD_TIMEOUT_S = 60
 
 
 def cache_dir() -> Path:
-    """Where numpynn keeps downloads and verified arrays: $NUMPYNN_DATA, else $XDG_CACHE_HOME/numpynn, else ~/.cache/numpynn."""
+    """Where numpynn keeps downloads and verified arrays.
+
+    $NUMPYNN_DATA, else $XDG_CACHE_HOME/numpynn, else ~/.cache/numpynn.
+    """
     if os.environ.get("NUMPYNN_DATA"):
         return Path(os.environ["NUMPYNN_DATA"]).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
@@ -28,7 +31,8 @@ def resolve_mirrors(mirrors: Sequence[str] | str | None, env_var: str, default: 
         mirrors = [mirrors]
     mirrors = tuple(mirrors)
     if not mirrors:
-        raise DownloadError(f"No mirrors given; pass mirrors=[...] or set {env_var}, or leave both unset for the defaults.")
+        raise DownloadError(f"No mirrors given; pass mirrors=[...] or set {env_var}, "
+                            "or leave both unset for the defaults.")
     return mirrors
 
 

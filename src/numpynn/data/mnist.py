@@ -1,4 +1,4 @@
-"""MNIST and Fashion-MNIST as uint8 arrays: from the bundled files or verified downloads, remembered in a verified cache."""
+"""MNIST and Fashion-MNIST as uint8 arrays: bundled files or verified downloads, kept in a verified cache."""
 
 import contextlib
 import hashlib
@@ -162,4 +162,4 @@ def _write_cache(path, array):
             raise
     except OSError as exc:
         warnings.warn(f"Could not cache {path.name} in {path.parent} ({exc}); loading works but stays slow. "
-                      "Set NUMPYNN_DATA to a writable folder.", RuntimeWarning)
+                      "Set NUMPYNN_DATA to a writable folder.", RuntimeWarning, stacklevel=2)

@@ -73,7 +73,8 @@ def load_npz(path: str | os.PathLike, *, x_key: str = "x", y_key: str = "y", num
     try:
         archive = np.load(name, allow_pickle=False)
     except (ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{name}: not a readable .npz archive ({exc}); save one with np.savez(path, x=x, y=y).") from None
+        raise DataError(f"{name}: not a readable .npz archive ({exc}); "
+                        "save one with np.savez(path, x=x, y=y).") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise DataError(f"{name}: holds a single array, not an .npz archive; save one with np.savez(path, x=x, y=y).")
     with archive:

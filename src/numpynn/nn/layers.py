@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from . import functional as F
-from .init import INITS
+from numpynn.nn import functional as F
+from numpynn.nn.init import INITS
 
 
 class Layer:

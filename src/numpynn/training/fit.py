@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from .errors import TrainingDiverged, TrainingInterrupted
-from .trainstate import TrainState, layer_generators
-from .validation import check_features, check_targets
+from numpynn.errors import TrainingDiverged, TrainingInterrupted
+from numpynn.training.state import TrainState, layer_generators
+from numpynn.validation import check_features, check_targets
 
 # Weights this large have exploded: float32 resolves them to ~10 units and no sane model needs them (scale
 # inputs and targets instead). Checked once per epoch, before the epoch's checkpoint, so it costs nothing.
@@ -80,7 +80,7 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
     verbose=1 prints the article's line per epoch; progress=True shows a tqdm bar per epoch.
     Resume: `state` (from load_training_checkpoint) continues a run bit-identically, mid-epoch included.
     `on_checkpoint(state)` gets a TrainState at every epoch's end and at an interruption; `should_stop()` is
-    polled between steps, and when it turns true fit raises TrainingInterrupted (see numpynn.signals).
+    polled between steps, and when it turns true fit raises TrainingInterrupted (see numpynn.training.signals).
     A non-finite loss or weight raises TrainingDiverged at once, carrying `.epoch`, `.step`, `.lr`, `.history`.
     """
     if epochs < 1 or batch_size < 1:

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .blas import axpy, scal, uses_blas
+from numpynn.optim.blas import axpy, scal, uses_blas
 
 
 class Optimizer:

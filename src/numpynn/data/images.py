@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from .errors import DataError
-from .fileio import atomic_write_bytes
+from numpynn.errors import DataError
+from numpynn.io.atomic import atomic_write_bytes
 
 MAX_PIXELS = 50_000_000           # a 48-megapixel phone photo fits; a decompression bomb does not
 MAX_FILE_BYTES = 100 * 1024**2

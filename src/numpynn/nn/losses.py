@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import functional as F
+from numpynn.nn import functional as F
 
 
 class Loss:

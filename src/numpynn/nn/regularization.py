@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .layers import LAYERS, Layer
+from numpynn.nn.layers import LAYERS, Layer
 
 
 class Dropout(Layer):

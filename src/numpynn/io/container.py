@@ -14,7 +14,7 @@ import struct
 
 import numpy as np
 
-from .errors import CheckpointError
+from numpynn.errors import CheckpointError
 
 MAX_FILE_BYTES = 2 * 1024**3      # a 784-256-10 model is 0.8 MB; 2 GiB leaves room for anything sane
 MAX_HEADER_BYTES = 16 * 1024**2   # the header is a small JSON index of tensors plus metadata

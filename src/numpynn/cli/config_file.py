@@ -12,7 +12,7 @@ import types
 import typing
 from pathlib import Path
 
-from .config import TrainConfig, resolve_config
+from numpynn.cli.train_config import TrainConfig, resolve_config
 
 if sys.version_info >= (3, 11):
     import tomllib

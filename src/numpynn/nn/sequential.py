@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from . import functional as F
-from .layers import ACTIVATIONS, LAYERS, Layer, Linear
-from .validation import check_features
+from numpynn.nn import functional as F
+from numpynn.nn.layers import ACTIVATIONS, LAYERS, Layer, Linear
+from numpynn.validation import check_features
 
 
 class Sequential:
@@ -166,7 +166,7 @@ def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
 
     Each hidden block is Linear [-> BatchNorm1d] -> activation [-> Dropout(dropout)]; the output layer is a bare Linear.
     """
-    from .regularization import BatchNorm1d, Dropout  # regularization imports layers, as this module does
+    from numpynn.nn.regularization import BatchNorm1d, Dropout  # regularization imports layers, as this module does
     if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
         raise ValueError(f"mlp needs at least two positive layer sizes, got {sizes}; e.g. [784, 256, 10].")
     if activation not in ACTIVATIONS:

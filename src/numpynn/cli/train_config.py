@@ -7,10 +7,10 @@ field defaults < preset < config file < command-line flags.
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from .init import INITS
-from .layers import ACTIVATIONS
-from .losses import LOSSES
-from .optim import OPTIMIZERS
+from numpynn.nn.init import INITS
+from numpynn.nn.layers import ACTIVATIONS
+from numpynn.nn.losses import LOSSES
+from numpynn.optim.optimizers import OPTIMIZERS
 
 SCALES = ("255", "zscore", "global", "none")
 DTYPES = ("float32", "float64")

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CheckpointError
-from .fileio import atomic_write_bytes
-from .layers import LAYERS
-from .model import Sequential
-from .tensorfile import MAX_FILE_BYTES, decode, encode
-from .trainstate import TrainState
+from numpynn.errors import CheckpointError
+from numpynn.io.atomic import atomic_write_bytes
+from numpynn.io.container import MAX_FILE_BYTES, decode, encode
+from numpynn.nn.layers import LAYERS
+from numpynn.nn.sequential import Sequential
+from numpynn.training.state import TrainState
 
 FORMAT = "numpynn"
 FORMAT_VERSION = 1
@@ -106,7 +106,7 @@ def load_training_checkpoint(path: str | os.PathLike, model: Sequential, optimiz
 # --- helpers -----------------------------------------------------------------------------------------------
 
 def _save(path, model, metadata, extra, internal) -> Path:
-    from . import __version__
+    from numpynn import __version__
     clash = RESERVED & set(metadata or {})
     if clash:
         raise ValueError(f"Metadata keys {sorted(clash)} are reserved by numpynn; rename them.")

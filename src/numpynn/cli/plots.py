@@ -17,9 +17,8 @@ if not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND") and sys.pl
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from matplotlib.ticker import MaxNLocator
 
-from .fileio import atomic_write_bytes
+from numpynn.io.atomic import atomic_write_bytes
 
 DPI = 100
 SIZES = {  # inches at DPI: a saved PNG is exactly (width * DPI) x (height * DPI) pixels

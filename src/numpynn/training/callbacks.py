@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .train import Callback
+from numpynn.training.fit import Callback
 
 
 class EarlyStopping(Callback):

@@ -1,0 +1,5 @@
+"""The numpynn application: the command line on top of the library (the library never imports this)."""
+
+from numpynn.cli.parser import main
+
+__all__ = ["main"]

@@ -1,0 +1,74 @@
+"""`numpynn predict`: the digit in each image file, after MNIST-style preparation."""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from numpynn.cli.run_folder import MODEL_HELP, check_width, open_model
+from numpynn.data.images import FIELD, prepare_digit, save_png
+from numpynn.errors import DataError
+
+EXAMPLES = """examples:
+  numpynn predict runs/NAME digit.png
+  numpynn predict runs/NAME *.jpg --json
+  numpynn predict runs/NAME photo.jpg --save-preprocessed seen/
+"""
+
+
+def add_parser(sub) -> None:
+    help = "the digit in each image (PNG/JPEG, any size, dark-on-light or light-on-dark)"
+    p = sub.add_parser("predict", help=help, description=help, epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    p.add_argument("images", metavar="IMAGE", nargs="+", help="image files, one digit each")
+    p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    p.add_argument("--save-preprocessed", metavar="DIR", nargs="?", const=".",
+                   help="write the 28x28 image the model saw, as DIR/<image>-28x28.png (default DIR: .)")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    """The label and top-3 probabilities of each image, after MNIST-style preprocessing."""
+    trained = open_model(args.model)
+    check_width(trained, FIELD * FIELD, f"{FIELD}x{FIELD} digit images")
+    pixels = []
+    for path in args.images:
+        try:
+            pixels.append(prepare_digit(path))
+        except DataError as exc:
+            message = str(exc)
+            raise DataError(message if str(path) in message else f"{path}: {message}") from None
+    pixels = np.stack(pixels)
+    probs = trained.model.predict_proba(trained.preprocess(pixels.reshape(len(pixels), -1)))
+    saved = _save_preprocessed(args.save_preprocessed, args.images, pixels) if args.save_preprocessed else {}
+    names = trained.class_names
+    results = []
+    for path, p in zip(args.images, probs):
+        top = np.argsort(-p, kind="stable")[:3]
+        results.append({"image": str(path), "label": int(top[0]), "class_name": names[top[0]],
+                        "top3": [{"label": int(k), "class_name": names[k], "probability": float(p[k])} for k in top],
+                        **({"preprocessed": str(saved[path])} if path in saved else {})})
+    if args.json:
+        print(json.dumps({"model": str(trained.path), "predictions": results}, indent=2))
+        return 0
+    for r in results:
+        top3 = ", ".join(f"{t['class_name']}: {t['probability']:.1%}" for t in r["top3"])
+        print(f"{r['image']}: {r['class_name']}  ({top3})")
+        if "preprocessed" in r:
+            print(f"  the model saw {r['preprocessed']}")
+    return 0
+
+
+def _save_preprocessed(folder, images, pixels) -> dict:
+    folder, saved, used = Path(folder), {}, set()
+    for path, digit in zip(images, pixels):
+        stem, k = Path(path).stem, 1
+        name = f"{stem}-28x28.png"
+        while name in used:  # two inputs with one file name (from different folders) keep both outputs
+            k += 1
+            name = f"{stem}-{k}-28x28.png"
+        used.add(name)
+        saved[path] = save_png(folder / name, digit)
+    return saved

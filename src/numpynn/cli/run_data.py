@@ -1,0 +1,98 @@
+"""What a run trains on: load_data(config) -> Data (raw rows, labels, class names), and Preprocess."""
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from numpynn import datasets
+from numpynn.cli.train_config import TrainConfig
+from numpynn.errors import DataError
+
+DIGITS = [str(i) for i in range(10)]
+CLASS_NAMES = {
+    "mnist": DIGITS,
+    "fashion-mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                      "Ankle boot"],
+}
+
+
+@dataclass
+class Data:
+    """Raw (unscaled) features as (N, D) rows, integer labels, and what the evaluation rows are."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    test_name: str
+    class_names: list[str]
+    image_shape: tuple[int, ...] | None  # for drawing samples; None when rows are not square images
+
+
+def load_data(config: TrainConfig) -> Data:
+    """The training rows and the evaluation rows that `config` describes (subset, then split)."""
+    name = config.dataset
+    if name in ("mnist", "fashion-mnist"):
+        loader = datasets.load_mnist if name == "mnist" else datasets.load_fashion_mnist
+        (x_train, y_train), (x_test, y_test) = loader()
+        test_name = f"the {name} test set"
+    else:
+        (x_train, y_train), test = _load_user_data(Path(name))
+        x_test, y_test = test if test is not None else (None, None)
+        test_name = f"the test rows of {Path(name).name}"
+    image_shape = x_train.shape[1:] if x_train.ndim == 3 else _square(x_train[0].size)
+    if config.subset is not None:
+        # The first N rows, as the article takes X_full[:5000]: a subset is the same rows on every machine.
+        x_train, y_train = datasets.subset(x_train, y_train, min(config.subset, len(x_train)))
+    if config.val_split > 0:
+        (x_train, y_train), (x_test, y_test) = datasets.train_val_split(x_train, y_train, config.val_split,
+                                                                         config.seed)
+        test_name = f"a held-out {config.val_split:.0%} of the training rows"
+    elif x_test is None:
+        raise DataError(f"{name} holds no test rows (x_test, y_test); pass --val-split 0.2 to hold some out.")
+    return Data(datasets.flatten(x_train), y_train.astype(np.int64), datasets.flatten(x_test),
+                y_test.astype(np.int64), test_name, CLASS_NAMES.get(name, DIGITS), image_shape)
+
+
+def load_test_data(name: str) -> Data:
+    """Rows to evaluate a model on: a named dataset's test set, or a file's test rows (all its rows if none)."""
+    if name in ("mnist", "fashion-mnist"):
+        return load_data(TrainConfig(dataset=name))
+    (x, y), test = _load_user_data(Path(name))
+    described = f"the test rows of {Path(name).name}" if test is not None else f"all rows of {Path(name).name}"
+    x, y = test if test is not None else (x, y)
+    shape = x.shape[1:] if x.ndim == 3 else _square(x[0].size)
+    x, y = datasets.flatten(x), y.astype(np.int64)
+    return Data(x[:0], y[:0], x, y, described, DIGITS, shape)
+
+
+def _load_user_data(path: Path):
+    if not path.is_file():
+        raise FileNotFoundError(f"Dataset {path} does not exist; use mnist, fashion-mnist or a .npz/.csv path.")
+    if path.suffix == ".csv":
+        return datasets.load_csv(path, num_features=None), None
+    if path.suffix != ".npz":
+        raise DataError(f"Dataset {path} is neither .npz nor .csv; save one with np.savez(path, x=x, y=y).")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            has_test = {"x_test", "y_test"} <= set(archive.files)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npz archive ({exc}); save one with "
+                        "np.savez(path, x=x, y=y).") from None
+    test = datasets.load_npz(path, x_key="x_test", y_key="y_test") if has_test else None
+    return datasets.load_npz(path), test
+
+
+def _square(size):
+    side = math.isqrt(size)
+    return (side, side) if side * side == size else None
+
+
+class Preprocess(datasets.Scaler):
+    """The input scaling of a run (a datasets.Scaler) and what a model file keeps of it."""
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        """What save_model stores beside the weights (names that torch's load_state_dict must skip)."""
+        return {} if self.method != "zscore" else {"preprocess.mean": self.mean, "preprocess.std": self.std}

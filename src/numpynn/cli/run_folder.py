@@ -1,0 +1,148 @@
+"""What a run leaves behind and how commands read it back: the folder, metrics.csv, model.safetensors.
+
+A model is only usable with the input scaling it was trained with, so `numpynn train` saves that scaling
+(method, and per-feature mean/std as extra tensors) in model.safetensors, and every command that reads a
+model gets it back through open_model.
+"""
+
+import csv
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from numpynn.cli.run_data import Preprocess
+from numpynn.cli.train_config import SCALES, TrainConfig
+from numpynn.errors import CheckpointError, DataError
+from numpynn.io.atomic import atomic_write_text
+from numpynn.io.checkpoint import load_model, read_checkpoint
+from numpynn.nn.sequential import Sequential
+from numpynn.training.fit import Callback
+from numpynn.validation import expected_features
+
+MODEL_HELP = "a model.safetensors file, or a run folder holding one"
+
+
+def make_run_dir(config: TrainConfig) -> Path:
+    """<out>/<name>/, refusing to reuse a named folder that holds files (they are an earlier run's results)."""
+    out = Path(config.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; pass a folder to hold the run folders.")
+    if config.name is not None:
+        if Path(config.name).name != config.name or config.name.strip() in ("", ".", ".."):
+            raise ValueError(f"--name {config.name!r} must be a plain folder name such as lr0.1, without slashes.")
+        run = out / config.name
+        if run.exists() and any(run.iterdir()):
+            raise ValueError(f"Run folder {run} already exists; choose another --name or delete that folder.")
+    else:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        run, k = out / stamp, 1
+        while run.exists():
+            k += 1
+            run = out / f"{stamp}-{k}"
+    run.mkdir(parents=True, exist_ok=True)
+    return run
+
+
+METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"]
+
+
+def write_metrics(path: Path, rows: list[dict]) -> Path:
+    """One row per epoch, METRIC_COLUMNS first, then any others (lr, ...); written atomically."""
+    columns = METRIC_COLUMNS + [k for k in rows[0] if k not in METRIC_COLUMNS]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else repr(v)) for k, v in row.items()} for row in rows)
+    return atomic_write_text(path, out.getvalue())
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """Rows of a metrics.csv as {column: float or None}, refusing a file that is not one."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; pass a run folder written by `numpynn train`.")
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or "epoch" not in reader.fieldnames:
+            raise DataError(f"{path} is not a numpynn metrics.csv (it has no epoch column).")
+        try:
+            rows = [{k: (float(v) if v else None) for k, v in row.items() if k is not None} for row in reader]
+        except (ValueError, TypeError):
+            raise DataError(f"{path} holds a value that is not a number; it is corrupt.") from None
+    if not rows:
+        raise DataError(f"{path} has no epochs yet; wait for the run to finish its first epoch.")
+    return rows
+
+
+class MetricsCSV(Callback):
+    """Rewrites metrics.csv after every epoch, so an interrupted run keeps the epochs it finished."""
+
+    def __init__(self, path: Path):
+        self.path, self.rows = path, []
+
+    def on_epoch_end(self, epoch, record, model, optimizer):
+        # fit calls the held-out rows validation data; in a run folder they are the test rows.
+        row = {k.replace("val_", "test_", 1) if k.startswith("val_") else k: v for k, v in record.items()}
+        self.rows.append({**{k: row.get(k) for k in METRIC_COLUMNS}, **row})
+        write_metrics(self.path, self.rows)
+
+
+@dataclass
+class TrainedModel:
+    """A model file's network, its preprocessing, and (if `numpynn train` wrote it) the run's config."""
+
+    path: Path
+    model: Sequential
+    preprocess: Preprocess
+    config: TrainConfig | None
+    metadata: dict
+    class_names: list[str]
+
+    @property
+    def in_features(self) -> int:
+        return expected_features(self.model)
+
+
+def open_model(path: str | Path) -> TrainedModel:
+    """Load and validate a model.safetensors (or a run folder holding one) with everything inference needs."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.safetensors"
+    if not path.is_file():
+        raise FileNotFoundError(f"Model {path} does not exist; pass a model.safetensors or a run folder.")
+    model, meta = load_model(path)
+    prep = meta.get("preprocessing")
+    if not isinstance(prep, dict) or prep.get("method") not in SCALES:
+        raise CheckpointError(f"{path} records no input preprocessing, so its inputs cannot be scaled as in "
+                              "training; use a model written by `numpynn train`.")
+    n_in = expected_features(model)
+    if prep["method"] != "zscore":
+        preprocess = Preprocess(prep["method"], model.dtype)
+    else:
+        tensors, _ = read_checkpoint(path)
+        mean, std = tensors.get("preprocess.mean"), tensors.get("preprocess.std")
+        if mean is None or std is None or mean.shape != (n_in,) or std.shape != (n_in,) or not np.all(std > 0):
+            raise CheckpointError(f"{path} lacks valid z-score statistics (preprocess.mean/std of {n_in} "
+                                  "positive values); it is corrupt, re-train the model.")
+        preprocess = Preprocess("zscore", model.dtype, mean.astype(model.dtype), std.astype(model.dtype))
+    config = None
+    if isinstance(meta.get("config"), dict):
+        try:
+            config = TrainConfig.from_dict(meta["config"], f"{path}'s metadata")
+        except ValueError:
+            # Saved by a newer numpynn with more settings, say: the network still works, and
+            # `evaluate` then asks for --dataset instead of guessing the training data.
+            config = None
+    out_features = model.predict_logits(np.zeros((1, n_in), model.dtype)).shape[1]
+    names = meta.get("classes")
+    if not (isinstance(names, list) and len(names) == out_features and all(isinstance(n, str) for n in names)):
+        names = [str(i) for i in range(out_features)]
+    return TrainedModel(path, model, preprocess, config, meta, names)
+
+
+def check_width(trained, width: int, what: str) -> None:
+    if trained.in_features != width:
+        raise DataError(f"{trained.path} takes {trained.in_features} input features but {what} have {width}; "
+                        "use a model trained on data of that shape.")

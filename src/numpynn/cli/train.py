@@ -1,0 +1,209 @@
+"""`numpynn train`: flags -> TrainConfig -> data, model, optimizer -> fit -> the run folder.
+
+Every train option is a TrainConfig field (numpynn.cli.train_config), so a new field is a new flag.
+"""
+
+import argparse
+import json
+import sys
+from dataclasses import MISSING, fields
+from pathlib import Path
+
+import numpy as np
+
+from numpynn.cli.build import build_extras, build_loss, build_model, build_optimizer, targets_for
+from numpynn.cli.config_file import read_config_file
+from numpynn.cli.run_data import Data, Preprocess, load_data
+from numpynn.cli.run_folder import MetricsCSV, make_run_dir
+from numpynn.cli.train_config import TrainConfig, resolve_config
+from numpynn.errors import TrainingDiverged, TrainingInterrupted
+from numpynn.io.atomic import atomic_write_text
+from numpynn.io.checkpoint import load_training_checkpoint, save_model, save_training_checkpoint
+from numpynn.metrics import confusion_matrix
+from numpynn.nn.functional import softmax
+from numpynn.training.callbacks import EarlyStopping
+from numpynn.training.fit import fit
+from numpynn.training.signals import StopRequest
+
+DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+
+
+TRAIN_EXAMPLES = """examples:
+  numpynn train                                  the article's MLP on full MNIST, 20 epochs
+  numpynn train --preset article                 the article's exact run (5,000 rows, 80/20 split)
+  numpynn train --subset 5000 --epochs 3 --name quick
+  numpynn train --hidden 512,256 --momentum 0.9 --lr 0.05
+  numpynn train --config recipes/mnist-99.toml   an MLP to 99 % (1024-1024, shifts, cosine lr)
+  numpynn train --optimizer adam --lr-schedule cosine --warmup-epochs 2 --dropout 0.2
+  numpynn train --hidden 256,256,256 --val-split 0.1 --early-stopping 5 --track-gradients
+  numpynn train --dataset fashion-mnist --epochs 10
+  numpynn train --dataset my_digits.npz --val-split 0.2 --no-plots
+  numpynn train --resume runs/quick              continue a run stopped by Ctrl-C
+"""
+
+
+def _parser_type(parse):
+    """An argparse type that reports a bad value in one sentence instead of `invalid <function> value`."""
+    def convert(text):
+        try:
+            return parse(text)
+        except ValueError as exc:
+            wanted = {int: "an integer", float: "a number"}.get(parse)
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}" if wanted else str(exc)) from None
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field; unset flags stay absent so presets and config files can fill them."""
+    group = parser.add_argument_group("training options (defaults: the article's MLP on full MNIST)")
+    for f in fields(TrainConfig):
+        meta = f.metadata
+        default = f.default if f.default is not MISSING else None
+        flag = meta.get("flag") or "--" + f.name.replace("_", "-")
+        kwargs = {"dest": f.name, "default": argparse.SUPPRESS}
+        if isinstance(default, bool):
+            kwargs["action"] = "store_false" if default else "store_true"
+            kwargs["help"] = meta["help"]
+        else:
+            shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+            # An unset (None) default is explained by the help text itself ("unset: ...") or means "off".
+            kwargs["help"] = meta["help"] if default is None else f"{meta['help']} (default: {shown})"
+            choices = meta.get("choices")
+            kwargs["choices"] = choices() if callable(choices) else choices
+            if meta.get("parse"):
+                kwargs["type"] = _parser_type(meta["parse"])
+            if meta.get("metavar"):
+                kwargs["metavar"] = meta["metavar"]
+        group.add_argument(flag, **kwargs)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a network and write a run folder (config, metrics, model, figures)",
+                       description="train a network and write a run folder (config, metrics, model, figures)",
+                       epilog=TRAIN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", metavar="FILE", help="read settings from a TOML file (e.g. recipes/mnist-99.toml); "
+                   "flags given beside it win")
+    p.add_argument("--resume", metavar="RUN", help="continue the interrupted run in folder RUN from its "
+                   "checkpoint.safetensors, with its own config.json (ends bit-identical to an unbroken run)")
+    add_train_options(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    if args.resume is not None:
+        return resume_train(Path(args.resume), given, args.config)
+    if args.config is not None:
+        return train(resolve_config(given, read_config_file(args.config), source=args.config))
+    return train(resolve_config(given))
+
+
+def resume_train(run: Path, given: dict, config_file: str | None) -> int:
+    """`numpynn train --resume RUN`: RUN's own config.json, continued from RUN/checkpoint.safetensors."""
+    changed = sorted(set(given) - {"quiet", "plots"}) + (["config"] if config_file else [])
+    if changed:
+        raise ValueError(f"--resume continues {run} exactly as its config.json says; drop "
+                         f"--{changed[0].replace('_', '-')} (start a new run to change settings).")
+    if not (run / "checkpoint.safetensors").is_file():
+        raise ValueError(f"{run} has no checkpoint.safetensors to resume from; pass a run folder that "
+                         "`numpynn train` wrote (a run killed before its first checkpoint must start again).")
+    try:
+        values = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"{run / 'config.json'} is missing or unreadable; this run cannot be resumed.") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{run / 'config.json'} is not a numpynn run config; this run cannot be resumed.")
+    return train(TrainConfig.from_dict({**values, **given}, source=str(run / "config.json")), resume=run)
+
+
+def train(config: TrainConfig, resume: Path | None = None) -> int:
+    """Run `config` and write its run folder; each file is complete the moment it appears.
+
+    Every epoch ends with RUN/checkpoint.safetensors; Ctrl-C or SIGTERM adds one at the current step and
+    exits 130/143. With `resume` (a run folder) the run continues from that checkpoint, bit-identically.
+    """
+    say = (lambda *a: None) if config.quiet else print
+    say(f"Loading {DATASET_NAMES.get(config.dataset, config.dataset)} data...")
+    data = load_data(config)
+    # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
+    preprocess = Preprocess.fit(config.scale, data.x_train, config.dtype)
+    num_classes = len(data.class_names)
+    # Separate streams for initialisation and shuffling, both fixed by the one --seed.
+    init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
+    model = build_model(config, data.x_train.shape[1], num_classes, init_rng)
+    optimizer = build_optimizer(config, model)
+    scheduler, transform, extra_callbacks = build_extras(config, optimizer, data)
+    # Only now, with the input known good, does the run get a folder.
+    run = make_run_dir(config) if resume is None else resume
+    if resume is None:
+        written = [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
+    metrics_csv = MetricsCSV(run / "metrics.csv")
+    checkpoint, state = run / "checkpoint.safetensors", None
+    if resume is not None:
+        written = [run / "config.json"]
+        state, _ = load_training_checkpoint(checkpoint, model, optimizer, scheduler)
+        for record in state.records:  # metrics.csv again holds exactly the epochs the checkpoint has
+            metrics_csv.on_epoch_end(record["epoch"], record, model, optimizer)
+        say(f"Resuming {run} at epoch {state.epoch + 1}, step {state.step}.")
+
+    def save_checkpoint(train_state):
+        save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
+                                 metadata={"config": config.to_dict()})
+    say(f"{len(data.x_train):,} training rows, {len(data.x_test):,} test rows ({data.test_name}); "
+        f"MLP {'-'.join(map(str, [data.x_train.shape[1], *config.hidden, num_classes]))}, "
+        f"{model.num_parameters():,} parameters")
+    say("Starting training...")
+    # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
+    with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            fit(model, build_loss(config), optimizer, data.x_train, targets_for(config, data.y_train, num_classes),
+                epochs=config.epochs, batch_size=config.batch_size,
+                validation_data=(data.x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
+                scheduler=scheduler, preprocess=preprocess, transform=transform,
+                callbacks=[*extra_callbacks, metrics_csv],
+                verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
+                on_checkpoint=save_checkpoint, should_stop=stop)
+        except TrainingInterrupted as exc:
+            print(f"Stopped by {stop.name} at epoch {exc.state.epoch + 1}, step {exc.state.step}; saved {checkpoint}. "
+                  f"Resume with: numpynn train --resume {run}", file=sys.stderr)
+            return 128 + stop.signum
+        except TrainingDiverged as exc:
+            kept = f"the checkpoint of epoch {len(metrics_csv.rows)} and metrics.csv" if metrics_csv.rows else \
+                "config.json (no epoch finished)"
+            raise TrainingDiverged(f"{str(exc).rstrip('.')}; {run} keeps {kept}.") from None
+    written += [metrics_csv.path, checkpoint]
+    for cb in extra_callbacks:
+        if isinstance(cb, EarlyStopping) and cb.best_state is not None:
+            say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
+
+    # The model before the figures: it is what the run is for, and a failing plot must not cost it.
+    logits = model.predict_logits(preprocess(data.x_test))
+    y_pred = logits.argmax(axis=1)
+    accuracy = float(np.mean(y_pred == data.y_test))
+    metadata = {"config": config.to_dict(), "metrics": metrics_csv.rows[-1], "classes": data.class_names,
+                "preprocessing": {"method": config.scale,
+                                  "input_shape": list(data.image_shape or [data.x_train.shape[1]])}}
+    written.append(save_model(run / "model.safetensors", model, metadata=metadata,
+                              extra_tensors=preprocess.tensors()))
+    if config.plots:
+        written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
+        if config.track_gradients:
+            from numpynn.cli import plots
+            written.append(plots.save_figure(plots.gradients_figure(metrics_csv.rows), run / "gradients.png"))
+    print(f"Final Test Accuracy: {accuracy:.4f}")
+    print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
+    return 0
+
+
+def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs) -> list[Path]:
+    from numpynn.cli import plots  # matplotlib takes ~0.5 s to import: only when figures are wanted
+    cm = confusion_matrix(data.y_test, y_pred, len(data.class_names))
+    paths = [plots.save_figure(plots.curve_figure(rows, "loss"), run / "loss.png"),
+             plots.save_figure(plots.curve_figure(rows, "acc"), run / "accuracy.png"),
+             plots.save_figure(plots.confusion_figure(cm, data.class_names), run / "confusion_matrix.png")]
+    if data.image_shape is not None:
+        images = data.x_test.reshape(len(data.x_test), *data.image_shape)
+        fig = plots.mistakes_figure(images, data.y_test, y_pred, probs.max(axis=1), data.class_names)
+        paths.append(plots.save_figure(fig, run / "misclassified.png"))
+    return paths

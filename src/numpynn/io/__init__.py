@@ -1,0 +1,1 @@
+"""Files: the safetensors container, model and checkpoint files, atomic writes."""

@@ -1,0 +1,1 @@
+"""What a model is made of: pure functions, initialisers, layers, losses and Sequential."""

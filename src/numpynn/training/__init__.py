@@ -1,0 +1,1 @@
+"""The training loop (fit), its callbacks, the state a resume needs, and signal handling."""
