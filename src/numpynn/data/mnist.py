@@ -119,7 +119,9 @@ def _load_part(name, hashes, dataset, mirrors, bundled, home):
     if bundled is not None and content_sha256 and (bundled / name).is_file():
         source = bundled / name
     else:
-        source = fetch_file(name, gz_sha256, mirrors, home / dataset)
+        reader = read_images if is_images else read_labels
+        check = (lambda path: reader(path, sha256=content_sha256)) if content_sha256 else None
+        source = fetch_file(name, gz_sha256, mirrors, home / dataset, content_check=check)
     array = (read_images if is_images else read_labels)(source, sha256=content_sha256)
     _write_cache(cached, array)
     return array
