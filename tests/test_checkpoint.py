@@ -207,7 +207,7 @@ def test_pickle_payload_is_live(tmp_path):
 def test_every_single_bit_flip_is_caught(tmp_path):
     """Flip each bit of a small model file in turn: the container checks (header, checksum) refuse every one.
 
-    In memory through tensorfile.decode, which load_model runs first; a seeded sample goes through load_model.
+    In memory through container.decode, which load_model runs first; a seeded sample goes through load_model.
     """
     path = tmp_path / "m.safetensors"
     nn.save_model(path, nn.mlp([2, 2], seed=0))
