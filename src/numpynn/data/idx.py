@@ -11,6 +11,7 @@ import zlib
 import numpy as np
 
 from numpynn.errors import DataError
+from numpynn.io.atomic import atomic_write_bytes
 
 # IDX type byte -> big-endian dtype, as in LeCun's format description.
 IDX_DTYPES = {
@@ -48,15 +49,14 @@ def idx_bytes(array: np.ndarray) -> bytes:
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | None = None) -> None:
-    """Write `array` as an IDX file; gzip it when `compress` is True or (if None) when path ends in .gz."""
+    """Write `array` as an IDX file, atomically; gzip it when `compress` is True or (if None) when path ends in .gz."""
     data = idx_bytes(array)
     if compress is None:
         compress = os.fspath(path).endswith(".gz")
     if compress:
         # mtime=0 keeps the output byte-identical across runs, so its hash can be pinned.
         data = gzip.compress(data, compresslevel=6, mtime=0)
-    with open(path, "wb") as f:
-        f.write(data)
+    atomic_write_bytes(path, data)
 
 
 def read_idx(source: str | os.PathLike | bytes, *, sha256: str | None = None,
