@@ -56,6 +56,15 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         raise DataError(f"Image {path} is corrupt or truncated ({exc}); re-save it as PNG or JPEG.") from None
 
 
+def is_image(path: str | os.PathLike) -> bool:
+    """Whether `path` is a file Pillow recognises as one of FORMATS (from its header; nothing is decoded)."""
+    try:
+        with Image.open(path, formats=FORMATS):
+            return True
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return False
+
+
 def ink_map(image: Image.Image) -> np.ndarray:
     """(H, W) float32 ink in [0, 1] on a zero background, whatever the colours and polarity of `image`."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
