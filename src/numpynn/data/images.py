@@ -56,13 +56,22 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         raise DataError(f"Image {path} is corrupt or truncated ({exc}); re-save it as PNG or JPEG.") from None
 
 
+def is_image(path: str | os.PathLike) -> bool:
+    """Whether `path` is a file Pillow recognises as one of FORMATS (from its header; nothing is decoded)."""
+    try:
+        with Image.open(path, formats=FORMATS):
+            return True
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return False
+
+
 def ink_map(image: Image.Image) -> np.ndarray:
     """(H, W) float32 ink in [0, 1] on a zero background, whatever the colours and polarity of `image`."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         alpha = np.asarray(image.convert("RGBA"))[..., 3]
         if alpha.min() < 128:  # drawn on a transparent canvas: whatever is opaque is ink
             return alpha.astype(np.float32) / 255
-    gray = np.asarray(image.convert("L"), dtype=np.float32) / 255
+    gray = _gray(image)
     # The border is mostly background: its median tells the paper's shade, and so which way to invert.
     ring = max(1, min(gray.shape) // 20)
     border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(),
@@ -70,6 +79,18 @@ def ink_map(image: Image.Image) -> np.ndarray:
     background = float(np.median(border))
     ink = background - gray if background > 0.5 else gray - background
     return np.clip(ink, 0, None)
+
+
+def _gray(image: Image.Image) -> np.ndarray:
+    """(H, W) float32 brightness in [0, 1]. 8-bit images keep their scale; 16-bit and 32-bit integer and float
+    images (16-bit PNG, float TIFF) are scaled by their own range, since convert("L") clips them to 0..255."""
+    if image.mode not in ("F", "I") and not image.mode.startswith("I;16"):
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255
+    values = np.asarray(image, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise DataError("The image holds NaN or infinite pixel values; save it with finite values (or as 8-bit PNG).")
+    low, high = float(values.min()), float(values.max())
+    return ((values - low) / (high - low) if high > low else np.zeros_like(values)).astype(np.float32)
 
 
 def mnist_style(ink: np.ndarray) -> np.ndarray:
