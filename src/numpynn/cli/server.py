@@ -90,20 +90,25 @@ async def read_image(request: Request) -> bytes:
                                  f"(this request had {kind or 'none'}).")
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-        raise HTTPException(413, f"The image is over the {MAX_BODY // 1024**2} MB cap; send a smaller picture.")
+        raise too_large()
     chunks, size = [], 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > MAX_BODY:  # checked as it arrives: a body without Content-Length cannot fill memory either
-                raise HTTPException(413, f"The image is over the {MAX_BODY // 1024**2} MB cap; "
-                                         "send a smaller picture.")
+                raise too_large()
             chunks.append(chunk)
     except ClientDisconnect:
         raise HTTPException(400, "The client went away before sending the whole image.") from None
     if size == 0:
         raise HTTPException(400, "The request body is empty; send a PNG or JPEG image of one digit.")
     return b"".join(chunks)
+
+
+def too_large() -> HTTPException:
+    # Connection: close makes uvicorn drop the connection rather than read (and discard) the rest of the body.
+    return HTTPException(413, f"The image is over the {MAX_BODY // 1024**2} MB cap; send a smaller picture.",
+                         headers={"Connection": "close"})
 
 
 async def run_prepared(service: DigitService, work, *args):
@@ -149,8 +154,8 @@ async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 404:
         message = f"There is nothing at {request.url.path}; the page is / and the API is {API}."
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "another method")
-        message = f"{request.method} is not allowed on {request.url.path}; use {allowed}."
+        allowed = [m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip() != "HEAD"]
+        message = f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed) or 'GET'}."
     return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
 
 
