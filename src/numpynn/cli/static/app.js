@@ -197,7 +197,12 @@ async function loadModel() {
     const sizes = model.architecture.filter((layer) => layer.type === "Linear")
       .map((layer, i) => (i === 0 ? [layer.in_features, layer.out_features] : [layer.out_features])).flat();
     const accuracy = model.metrics && model.metrics.test_acc;
-    info.textContent = `${model.model} · ${sizes.length ? sizes.join("–") + " network · " : ""}`
+    // The run folder's name (the full path is in the tooltip): "runs/NAME/model.safetensors" reads as NAME.
+    const parts = model.model.split(/[\\/]/);
+    const name = parts.length > 1 && parts[parts.length - 1] === "model.safetensors" ? parts[parts.length - 2]
+      : parts[parts.length - 1];
+    info.title = model.model;
+    info.textContent = `Model ${name} · ${sizes.length ? sizes.join("–") + " network · " : ""}`
       + `${model.parameters.toLocaleString("en")} parameters`
       + (typeof accuracy === "number" ? ` · ${(100 * accuracy).toFixed(1)}% on its test set` : "");
   } catch (_) {
