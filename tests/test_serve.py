@@ -254,3 +254,12 @@ def test_without_the_serve_extra_it_says_how_to_install_it(digit_run, monkeypatc
     assert cli.main(["serve", str(digit_run)]) == 2
     err = capsys.readouterr().err
     assert "pip install 'numpynn[serve]'" in err and err.count("\n") == 1
+
+
+def test_the_served_socket_sends_without_waiting_for_acks():
+    # Without TCP_NODELAY every response waits ~40 ms on the client's delayed ACK (benchmarks/serve_load.py).
+    from numpynn.cli.serve import _bind
+
+    with _bind("127.0.0.1", 0) as sock:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        assert sock.getsockname()[0] == "127.0.0.1"
