@@ -194,7 +194,8 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(client):
     assert page.status_code == 200 and "<canvas" in page.text and "default-src 'self'" in page.headers[
         "content-security-policy"]
     for name in ("app.js", "style.css"):
-        assert client.get(f"/static/{name}").status_code == 200
+        asset = client.get(f"/static/{name}")
+        assert asset.status_code == 200 and asset.headers["cache-control"] == "no-cache"
     assert "http://" not in page.text and "https://" not in page.text  # no CDN: it works offline
 
 
@@ -263,3 +264,20 @@ def test_the_served_socket_sends_without_waiting_for_acks():
     with _bind("127.0.0.1", 0) as sock:
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         assert sock.getsockname()[0] == "127.0.0.1"
+
+
+def test_the_wheel_carries_every_page_file():
+    # pyproject's package-data decides what a wheel holds; a page file it misses would 404 once installed.
+    import fnmatch
+    from pathlib import Path
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: numpynn depends on tomli there
+        import tomli as tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["numpynn.cli"]
+    files = [p.relative_to(server.STATIC.parent).as_posix() for p in server.STATIC.rglob("*") if p.is_file()]
+    assert {"static/index.html", "static/app.js", "static/style.css"} <= set(files)
+    assert [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)] == []

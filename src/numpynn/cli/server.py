@@ -33,7 +33,18 @@ LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
 API = "POST /api/predict, POST /api/drawings?label=N, GET /api/model and GET /healthz"
 # The page runs only its own files: no inline script, nothing from other sites (it works offline).
 PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'",
-                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"}
+
+
+class PageFiles(StaticFiles):
+    """The page's scripts and styles, revalidated on every load (cheap, by ETag): after a numpynn upgrade a
+    cached old app.js must not talk to the new API."""
+
+    def file_response(self, *args, **kwargs):
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class DigitService:
@@ -191,7 +202,7 @@ def create_app(trained: TrainedModel, drawings: Drawings | None = None, loopback
         Route("/api/drawings", save_drawing, methods=["POST"]),
         Route("/api/model", model_info, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Mount("/static", PageFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.service = DigitService(trained, drawings)
