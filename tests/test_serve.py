@@ -281,3 +281,17 @@ def test_the_wheel_carries_every_page_file():
     files = [p.relative_to(server.STATIC.parent).as_posix() for p in server.STATIC.rglob("*") if p.is_file()]
     assert {"static/index.html", "static/app.js", "static/style.css"} <= set(files)
     assert [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)] == []
+
+
+def test_a_failing_handler_is_a_json_500_and_the_server_keeps_serving(trained, tmp_path):
+    app = server.create_app(trained, Drawings(tmp_path / "drawings.npz"))
+
+    def broken(image):
+        raise RuntimeError("a bug")
+
+    app.state.service.predict = broken
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+        answer = post_image(http, drawn("1"))
+        assert answer.status_code == 500 and "RuntimeError" in answer.json()["error"]
+        assert "a bug" not in answer.text  # no internals leak to the client
+        assert http.get("/healthz").json() == {"status": "ok"}
