@@ -47,11 +47,13 @@ def run(args) -> int:
     app = create_app(trained, loopback_only=loopback)
     sock = _bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):  # every interface: this machine reaches itself at the loopback address
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
     shown = f"[{host}]" if ":" in host else host
     print(f"Serving {trained.path} at http://{shown}:{port}/ (Ctrl+C stops)", flush=True)
     if not loopback:
-        print(f"Listening on {args.host}: anyone who can reach this machine can use the page and add drawings.",
-              flush=True)
+        print(f"Listening on {args.host}: anyone who can reach this machine (at its network address, same port) "
+              "can use the page and add drawings.", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
     return 0
