@@ -78,26 +78,30 @@ class NumpynnMLP(BaseEstimator):
 
     def _fit(self, X, y, incremental: bool, classes=None):
         self._check_params()
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True; set early_stopping=False.")
         first = not hasattr(self, "model_") or not (incremental or self.warm_start)
         X, y = validate_data(self, X, y, reset=first, dtype=np.dtype(self.dtype), multi_output=True,
                              y_numeric=not is_classifier(self))
         y = self._validate_targets(y, first, classes)
-        if first:
+        if first or not incremental:  # every fit draws afresh from random_state, as scikit-learn's; partial_fit goes on
             self._rng = generator(self.random_state)
+        if first:
             self.model_ = self._build_network(X.shape[1])
             self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
             self._no_improvement_count = 0
             self.best_loss_ = None if self.early_stopping else np.inf
             self.validation_scores_ = [] if self.early_stopping else None
             self.best_validation_score_ = -np.inf if self.early_stopping else None
-        elif not incremental:  # warm start: a fit draws its shuffles afresh from random_state, as scikit-learn's
-            self._rng = generator(self.random_state)
+        if self.early_stopping and self.validation_scores_ is None:  # a warm start that turned it on
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
+        self.n_iter_ = 0  # epochs of this call, as scikit-learn >= 1.7 counts them (t_ keeps counting samples)
         if not incremental or not hasattr(self, "_optimizer"):  # partial_fit keeps its optimizer's moments
             self._network = WeightPenalty(self.model_, self.alpha)
             self._optimizer = self._build_optimizer(self._network)
         self._network.alpha = float(self.alpha)
         validation = None
-        if self.early_stopping and not incremental:
+        if self.early_stopping:
             X, X_val, y, y_val = train_test_split(X, y, test_size=self.validation_fraction,
                                                   random_state=int(self._rng.integers(2**31 - 1)),
                                                   stratify=y if is_classifier(self) else None)
@@ -207,6 +211,15 @@ class NumpynnMLP(BaseEstimator):
     def n_layers_(self) -> int:
         return len(self.coefs_) + 1
 
+    @property
+    def n_outputs_(self) -> int:
+        return self._n_outputs
+
+    @property
+    def out_activation_(self) -> str:
+        check_is_fitted(self)
+        return "softmax" if is_classifier(self) else "identity"
+
     def _network_output(self, X) -> np.ndarray:
         """The network's raw output (N, n_outputs) for validated rows X."""
         check_is_fitted(self)
@@ -302,7 +315,7 @@ class _StoppingRule(Callback):
                 est._no_improvement_count + 1
             if score > est.best_validation_score_:
                 est.best_validation_score_, self.best_state = score, est.model_.state_dict()
-        else:  # (partial_fit of an early_stopping estimator has no validation set: the loss rule applies)
+        else:  # (best_loss_ is None after a warm start that turned early_stopping off)
             best = np.inf if est.best_loss_ is None else est.best_loss_
             est._no_improvement_count = 0 if loss <= best - est.tol else est._no_improvement_count + 1
             est.best_loss_ = min(best, loss)
