@@ -182,6 +182,9 @@ class NumpynnMLP(BaseEstimator):
             bad("validation_fraction", "a number strictly between 0 and 1")
         if str(self.dtype) not in DTYPES:
             bad("dtype", "'float32' or 'float64'")
+        if self.conv is not None:
+            from numpynn.interop.sklearn_conv import conv_channels
+            conv_channels(self.conv)
 
     def _hidden(self) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes
