@@ -233,3 +233,14 @@ def test_import_without_scikit_learn_says_how_to_install_it():
             "try:\n    import numpynn.sklearn\nexcept ImportError as e:\n    print(e)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out.endswith("install it with `pip install numpynn[sklearn]`.") and out.count(". ") == 0
+
+
+def test_a_file_whose_metadata_does_not_fit_its_network_is_refused(tmp_path):
+    x, y, _ = small_data()
+    path = MLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(x, y).save(tmp_path / "est.safetensors")
+    model, meta = nn.load_model(path)
+    meta["sklearn"]["fitted"]["classes_"] = [0, 1]  # two classes for a network with three outputs
+    forged = nn.save_model(tmp_path / "forged.safetensors", model,
+                           metadata={k: meta[k] for k in ("sklearn", "preprocessing", "classes")})
+    with pytest.raises(CheckpointError, match="malformed scikit-learn metadata"):
+        MLPClassifier.load(forged)

@@ -16,10 +16,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from numpynn.errors import CheckpointError
+from numpynn.interop.sklearn_conv import as_images, build_cnn, conv_channels
 from numpynn.interop.sklearn_network import WeightPenalty, activation_name, build_mlp, generator, writeable_copies
+from numpynn.interop.sklearn_stopping import StoppingRule
 from numpynn.io.checkpoint import load_model, save_model
 from numpynn.optim.optimizers import SGD, Adam
-from numpynn.training.fit import Callback, fit
+from numpynn.training.fit import fit
+from numpynn.validation import expected_features, output_size
 
 try:
     from sklearn.utils.validation import validate_data  # scikit-learn >= 1.6
@@ -64,7 +67,7 @@ class NumpynnMLP(BaseEstimator):
         self.dropout = dropout
         self.dtype = dtype
 
-    # --- what subclasses provide: targets, loss, output width, validation score -------------------------
+    # --- what subclasses provide: targets (setting _n_outputs), loss, validation score -------------------------
 
     def _validate_targets(self, y, first: bool, classes=None) -> np.ndarray: ...
     def _loss(self): ...
@@ -110,7 +113,7 @@ class NumpynnMLP(BaseEstimator):
                                  "or pass more data for early_stopping.")
             validation = (self._network_input(X_val), y_val)
         batch_size = self._batch_size(len(X))
-        rule = _StoppingRule(self, validation, len(X))
+        rule = StoppingRule(self, validation, len(X))
         fit(self._network, self._loss(), self._optimizer, self._network_input(X), y,
             epochs=1 if incremental else self.max_iter, batch_size=batch_size, rng=self._rng, shuffle=self.shuffle,
             verbose=0, callbacks=[rule])
@@ -124,7 +127,6 @@ class NumpynnMLP(BaseEstimator):
     def _build_network(self, n_features: int):
         activation = activation_name(self.activation)
         if self.conv:
-            from numpynn.interop.sklearn_conv import build_cnn  # only models with convolutions need it
             return build_cnn(n_features, self.conv, self._hidden(), self._n_outputs, activation,
                              self._rng, np.dtype(self.dtype), self.dropout)
         return build_mlp(n_features, self._hidden(), self._n_outputs, activation, self._rng,
@@ -134,7 +136,6 @@ class NumpynnMLP(BaseEstimator):
         """Rows (N, n_features) as the network takes them: as they are, or as images for a network with conv."""
         if not self.conv:
             return X
-        from numpynn.interop.sklearn_conv import as_images
         return as_images(X)
 
     def _build_optimizer(self, network):
@@ -183,7 +184,6 @@ class NumpynnMLP(BaseEstimator):
         if str(self.dtype) not in DTYPES:
             bad("dtype", "'float32' or 'float64'")
         if self.conv is not None:
-            from numpynn.interop.sklearn_conv import conv_channels
             conv_channels(self.conv)
 
     def _hidden(self) -> tuple[int, ...]:
@@ -235,11 +235,13 @@ class NumpynnMLP(BaseEstimator):
         """Write the fitted estimator as a numpynn model file (safetensors + JSON metadata), atomically."""
         check_is_fitted(self)
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
-        params["random_state"] = params["random_state"] if isinstance(params["random_state"], int) else None
+        seed = params["random_state"]  # a Generator or RandomState cannot be written down: None then
+        params["random_state"] = int(seed) if isinstance(seed, numbers.Integral) else None
         fitted = {"n_features_in_": int(self.n_features_in_), "n_iter_": int(self.n_iter_), "t_": int(self.t_),
                   "loss_curve_": [float(v) for v in self.loss_curve_],
                   "best_loss_": None if self.best_loss_ is None else float(self.best_loss_),
-                  "validation_scores_": self.validation_scores_,
+                  "validation_scores_": None if self.validation_scores_ is None else
+                  [float(v) for v in self.validation_scores_],
                   "feature_names_in_": getattr(self, "feature_names_in_", np.array([])).tolist(),
                   **self._fitted_metadata()}
         meta = {"sklearn": {"estimator": type(self).__name__, "params": params, "fitted": fitted},
@@ -278,6 +280,9 @@ class NumpynnMLP(BaseEstimator):
             est._no_improvement_count = 0
             est._rng = generator(est.random_state)
             est._restore_fitted(fitted)
+            width_in = est.n_features_in_ if not est.conv else expected_features(model)  # conv: pooled size
+            if output_size(model) != est._n_outputs or expected_features(model) != width_in:
+                raise ValueError("the network's input or output width does not match n_features_in_ or the classes")
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{path} has malformed scikit-learn metadata ({exc}); "
                                   "re-save the estimator.") from None
@@ -288,43 +293,3 @@ class NumpynnMLP(BaseEstimator):
 
     def _restore_fitted(self, fitted: dict) -> None: ...
 
-
-class _StoppingRule(Callback):
-    """scikit-learn's per-epoch bookkeeping and stopping rule, run by numpynn's fit() after every epoch.
-
-    Without early_stopping: stop when the training loss has not fallen below best_loss_ - tol for more than
-    n_iter_no_change epochs. With it: the same on the validation score, and keep the best-scoring weights.
-    """
-
-    def __init__(self, est: NumpynnMLP, validation, n_samples: int):
-        self.est, self.validation, self.n_samples = est, validation, n_samples
-        self.stopped, self.best_state = False, None
-
-    def on_epoch_end(self, epoch, record, model, optimizer):
-        est = self.est
-        loss = record["train_loss"] + model.penalty_sum / self.n_samples  # scikit-learn's loss includes alpha's
-        model.penalty_sum = 0.0
-        est.n_iter_ += 1
-        est.t_ += self.n_samples
-        est.loss_curve_.append(loss)
-        if est.verbose:
-            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
-        if self.validation is not None:
-            score = est._score_network(*self.validation)
-            est.validation_scores_.append(score)
-            if est.verbose:
-                print(f"Validation score: {score:f}")
-            est._no_improvement_count = 0 if score >= est.best_validation_score_ + est.tol else \
-                est._no_improvement_count + 1
-            if score > est.best_validation_score_:
-                est.best_validation_score_, self.best_state = score, est.model_.state_dict()
-        else:  # (best_loss_ is None after a warm start that turned early_stopping off)
-            best = np.inf if est.best_loss_ is None else est.best_loss_
-            est._no_improvement_count = 0 if loss <= best - est.tol else est._no_improvement_count + 1
-            est.best_loss_ = min(best, loss)
-        if est._no_improvement_count > est.n_iter_no_change:
-            what = "Validation score" if self.validation is not None else "Training loss"
-            if est.verbose:
-                print(f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} consecutive "
-                      "epochs. Stopping.")
-            self.stopped = self.stop_training = True
