@@ -173,15 +173,17 @@ def train(config: TrainConfig, resume: Path | None = None) -> int:
                 "config.json (no epoch finished)"
             raise TrainingDiverged(f"{str(exc).rstrip('.')}; {run} keeps {kept}.") from None
     written += [metrics_csv.path, checkpoint]
+    kept = metrics_csv.rows[-1]  # the epoch whose weights the model file holds, and so whose metrics it reports
     for cb in extra_callbacks:
         if isinstance(cb, EarlyStopping) and cb.best_state is not None:
             say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
+            kept = next(r for r in metrics_csv.rows if r["epoch"] == cb.best_epoch)
 
     # The model before the figures: it is what the run is for, and a failing plot must not cost it.
     logits = model.predict_logits(preprocess(data.x_test))
     y_pred = logits.argmax(axis=1)
     accuracy = float(np.mean(y_pred == data.y_test))
-    metadata = {"config": config.to_dict(), "metrics": metrics_csv.rows[-1], "classes": data.class_names,
+    metadata = {"config": config.to_dict(), "metrics": kept, "classes": data.class_names,
                 "preprocessing": {"method": config.scale,
                                   "input_shape": list(data.image_shape or [data.x_train.shape[1]])}}
     written.append(save_model(run / "model.safetensors", model, metadata=metadata,
