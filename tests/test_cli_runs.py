@@ -78,3 +78,71 @@ def test_random_shift_refuses_shifts_that_leave_no_image_in_the_library_too():
     with pytest.raises(ValueError, match="blank image"):
         random_shift(np.zeros((2, 16), np.float32), np.random.default_rng(0), 4, image_shape=(4, 4))
     assert RandomShift(27).max_shift == 27
+
+
+# --- one writer per run folder (issue 17.2, 17.3, 17.5, 17.22) ------------------------------------------------
+
+def test_a_locked_run_folder_is_refused_naming_its_holder(tmp_path, capsys):
+    from numpynn.cli.run_lock import RunLock
+    data = make_npz(tmp_path / "d.npz")
+    (tmp_path / "runs" / "r").mkdir(parents=True)
+    with RunLock(tmp_path / "runs" / "r"):  # another writer (flock conflicts between open files, even in-process)
+        assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1") == 2
+        err = capsys.readouterr().err
+        assert "is in use by pid" in err and "numpynn" in err
+        assert main(["train", "--resume", str(tmp_path / "runs" / "r")]) == 2
+        assert "is in use by pid" in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "r" / ".lock").exists()  # released: nothing left behind
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1") == 0
+
+
+def test_two_trainings_racing_for_one_name_cannot_both_win(tmp_path):
+    import os
+    import subprocess
+    import sys
+    data = make_npz(tmp_path / "d.npz", n=2000)
+    cmd = [sys.executable, "-m", "numpynn", "train", "--dataset", str(data), "--val-split", "0.2", "--epochs", "3",
+           "--name", "same", "--out", str(tmp_path / "runs"), "--no-plots", "--quiet"]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for _ in range(2)]
+    results = [(p.wait(120), p.stderr.read()) for p in procs]
+    assert sorted(code for code, _ in results) == [0, 2], results
+    loser = next(err for code, err in results if code == 2)
+    assert "is in use by pid" in loser or "already exists" in loser
+
+
+def test_a_run_that_failed_before_its_first_epoch_can_be_rerun_or_resumed(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz")
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "2", "--lr", "1e30") == 1  # diverges
+    run = tmp_path / "runs" / "r"
+    assert sorted(p.name for p in run.iterdir()) == ["config.json"]
+    assert main(["train", "--resume", str(run), "--no-plots"]) == 1  # the same config: starts and diverges again
+    assert "starting it again from epoch 1" in capsys.readouterr().out
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "2") == 0  # the name is free again
+    assert {"metrics.csv", "model.safetensors", "checkpoint.safetensors"} <= {p.name for p in run.iterdir()}
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "2") == 2  # now it holds results
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_a_resumed_run_that_stopped_before_its_first_checkpoint_trains_from_the_start(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz")
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "2", name="full") == 0
+    run = tmp_path / "runs" / "cut"
+    run.mkdir(parents=True)
+    (run / "config.json").write_bytes((tmp_path / "runs/full/config.json").read_bytes().replace(b'"full"', b'"cut"'))
+    assert main(["train", "--resume", str(run), "--no-plots"]) == 0
+    assert (run / "metrics.csv").read_text().count("\n") == 3
+    full, cut = (open_model(tmp_path / "runs" / n).model.state_dict() for n in ("full", "cut"))
+    assert all(np.array_equal(full[k], cut[k]) for k in full)  # the same run as an unbroken one
+
+
+def test_resuming_a_finished_run_says_so_and_rewrites_nothing(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz")
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "2") == 0
+    run = tmp_path / "runs" / "r"
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in run.iterdir()}
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run)]) == 0
+    assert "has already finished" in capsys.readouterr().out
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in run.iterdir()} == before
