@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from numpynn.cli.run_data import Preprocess
+from numpynn.cli.run_lock import LOCK_NAME, RunLock
 from numpynn.cli.train_config import SCALES, TrainConfig
 from numpynn.errors import CheckpointError, DataError
 from numpynn.io.atomic import atomic_write_text
@@ -25,25 +26,40 @@ from numpynn.validation import expected_features
 MODEL_HELP = "a model.safetensors file, or a run folder holding one"
 
 
-def make_run_dir(config: TrainConfig) -> Path:
-    """<out>/<name>/, refusing to reuse a named folder that holds files (they are an earlier run's results)."""
+# What a run that failed before its first epoch leaves: such a folder may be claimed again (issue 17.5).
+NOT_RESULTS = {"config.json", LOCK_NAME}
+
+
+def claim_run_dir(config: TrainConfig) -> tuple[Path, RunLock]:
+    """<out>/<name>/ created or claimed under its lock (held by the caller until the run ends).
+
+    A named folder that holds results (an earlier run's) is refused; one that holds only the config.json
+    of a run that failed before its first epoch is claimed again. Two processes racing for one name
+    cannot both win: the folder's lock decides, and the loser is told who holds it.
+    """
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; pass a folder to hold the run folders.")
+    out.mkdir(parents=True, exist_ok=True)
     if config.name is not None:
         if Path(config.name).name != config.name or config.name.strip() in ("", ".", ".."):
             raise ValueError(f"--name {config.name!r} must be a plain folder name such as lr0.1, without slashes.")
         run = out / config.name
-        if run.exists() and any(run.iterdir()):
+        run.mkdir(exist_ok=True)
+        lock = RunLock(run).acquire()
+        if any(p.name not in NOT_RESULTS for p in run.iterdir()):
+            lock.release()
             raise ValueError(f"Run folder {run} already exists; choose another --name or delete that folder.")
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        run, k = out / stamp, 1
-        while run.exists():
+        return run, lock
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run, k = out / stamp, 1
+    while True:
+        try:
+            run.mkdir()  # exclusive: of two runs started in the same second, each gets its own folder
+            return run, RunLock(run).acquire()
+        except FileExistsError:
             k += 1
             run = out / f"{stamp}-{k}"
-    run.mkdir(parents=True, exist_ok=True)
-    return run
 
 
 METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"]

@@ -5,6 +5,7 @@ adding a field adds an option. Values are resolved in layers, later ones winning
 field defaults < preset < config file < command-line flags.
 """
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from numpynn.nn.init import INITS
@@ -99,6 +100,10 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Refuse impossible values with one sentence naming the option and a valid example."""
+        for f in fields(self):  # NaN and inf slip through every `>= 0` below (NaN fails them, inf passes)
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"--{f.name.replace('_', '-')} must be a finite number, got {value}.")
         checks = [
             (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}."),
             (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}."),

@@ -17,9 +17,7 @@ def random_shift(xb: np.ndarray, rng: np.random.Generator, max_shift: int = 2,
     if xb.ndim != 2 or xb.shape[1] != h * w:
         raise ValueError(f"random_shift expects flattened images (N, {h * w}) for image_shape {image_shape}, "
                          f"got {xb.shape}; pass the right image_shape.")
-    s = int(max_shift)
-    if s < 0:
-        raise ValueError(f"max_shift must be >= 0, got {max_shift}.")
+    s = check_shift(max_shift, image_shape)
     if s == 0 or n == 0:
         return xb
     # One padded copy of the batch; every shifted image is then a window of it, gathered in one indexing op.
@@ -30,12 +28,22 @@ def random_shift(xb: np.ndarray, rng: np.random.Generator, max_shift: int = 2,
     # Window (s - dy, s - dx) shows the image moved down by dy and right by dx.
     return windows[np.arange(n), s - dy, s - dx].reshape(n, h * w)
 
+def check_shift(max_shift: int, image_shape: tuple[int, int]) -> int:
+    """max_shift as an int, refusing one that can move a whole image out of its frame (nothing left to learn)."""
+    s, side = int(max_shift), min(image_shape)
+    if s < 0:
+        raise ValueError(f"max_shift must be >= 0, got {max_shift}.")
+    if s >= side:
+        raise ValueError(f"A shift of up to {s} pixels can move a {image_shape[0]}x{image_shape[1]} image entirely "
+                         f"out of view, leaving a blank image; use a shift below {side} (2 suits MNIST).")
+    return s
+
+
 class RandomShift:
     """fit(transform=RandomShift(2)): random_shift as a callable(xb, rng), with its settings in config()."""
 
     def __init__(self, max_shift: int = 2, image_shape: tuple[int, int] = (28, 28), fill: float | None = None):
-        if int(max_shift) < 0:
-            raise ValueError(f"max_shift must be >= 0, got {max_shift}.")
+        check_shift(max_shift, image_shape)
         self.max_shift, self.image_shape, self.fill = int(max_shift), tuple(image_shape), fill
 
     def __call__(self, xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
