@@ -41,7 +41,7 @@ def run(args) -> int:
             message = str(exc)
             raise DataError(message if str(path) in message else f"{path}: {message}") from None
     pixels = np.stack(pixels)
-    probs = trained.model.predict_proba(trained.preprocess(pixels.reshape(len(pixels), -1)))
+    probs = trained.model.predict_proba(trained.as_input(trained.preprocess(pixels.reshape(len(pixels), -1))))
     saved = _save_preprocessed(args.save_preprocessed, args.images, pixels) if args.save_preprocessed else {}
     names = trained.class_names
     results = []

@@ -49,6 +49,8 @@ def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 409
     """(mean loss, accuracy or None) over x in eval mode, in chunks to bound memory (preprocess: as in fit)."""
     x = check_features(model, x, cast=preprocess is None)
     y = check_targets(y, len(x), model, loss_fn)
+    if hasattr(model, "inference_batch_size"):
+        batch_size = model.inference_batch_size(batch_size)  # smaller chunks for convolutions' im2col columns
     was_training = model.training
     model.eval()
     try:
