@@ -44,6 +44,20 @@ def test_export_a_run_and_get_predicts_probabilities_from_raw_pixels(run, capsys
     assert json.loads(meta["classes"]) == [str(i) for i in range(10)]
 
 
+def test_export_a_cnn_run_taking_the_same_raw_pixels(tmp_path):
+    argv = ["train", "--out", str(tmp_path), "--name", "cnn", "--quiet", "--no-plots", "--conv", "4", "--hidden", "16",
+            "--subset", "300", "--epochs", "1", "--scale", "global", "--batch-norm"]
+    assert cli.main(argv) == 0
+    assert cli.main(["export", str(tmp_path / "cnn"), "-o", str(tmp_path / "cnn.onnx")]) == 0
+    trained = open_model(tmp_path / "cnn")
+    pixels = load_mnist()[1][0][:500]
+    rows = trained.preprocess(pixels.reshape(len(pixels), -1))
+    expected = trained.model.predict_proba(rows.reshape(len(rows), *trained.input_shape))
+    got = probabilities(tmp_path / "cnn.onnx", pixels)  # (N, 28, 28), as for the MLP run
+    np.testing.assert_array_equal(got.argmax(axis=1), expected.argmax(axis=1))
+    assert np.abs(got - expected).max() < 1e-5
+
+
 def test_output_path_and_opset_options(run, tmp_path):
     out = tmp_path / "digits.onnx"
     assert cli.main(["export", str(run / "model.safetensors"), "-o", str(out), "--opset", "18"]) == 0

@@ -30,7 +30,9 @@ def run(args) -> int:
     """Export the model with its preprocessing, input shape and class names; print what was written."""
     from numpynn.interop.onnx_export import INPUT, LOGITS, PROBABILITIES, export_onnx
     trained = open_model(args.model)
-    shape = trained.metadata["preprocessing"].get("input_shape") or [trained.in_features]
+    shape = list(trained.metadata["preprocessing"].get("input_shape") or [trained.in_features])
+    if trained.input_shape is not None and shape[0] == 1:  # a one-channel CNN takes (batch, H, W) as an MLP run
+        shape = shape[1:]
     output = Path(args.output) if args.output else trained.path.with_suffix(".onnx")
     if output.suffix != ".onnx":
         raise ValueError(f"--output {output} should end in .onnx, e.g. -o model.onnx.")
