@@ -12,7 +12,7 @@ from numpynn.sklearn import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-# Small and quick: the checks fit each estimator ~150 times on tiny data. 40 epochs at lr 0.01 still clear
+# Small and quick: the checks fit each estimator again and again on tiny data. 40 epochs at lr 0.01 still clear
 # check_classifiers_train's accuracy > 0.83 and check_regressors_train's R^2 > 0.5 (200 epochs are not needed).
 ESTIMATORS = [MLPClassifier(hidden_layer_sizes=(16,), max_iter=40, learning_rate_init=0.01, random_state=0),
               MLPRegressor(hidden_layer_sizes=(16,), max_iter=40, learning_rate_init=0.01, random_state=0)]
