@@ -9,10 +9,10 @@ import os
 import sys
 
 from numpynn import __version__
-from numpynn.cli import evaluate, info, plot, predict, train
+from numpynn.cli import evaluate, info, plot, predict, sweep, train
 from numpynn.errors import NumpynnError, TrainingDiverged
 
-COMMANDS = [train, evaluate, predict, plot, info]
+COMMANDS = [train, evaluate, predict, plot, info, sweep]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,282 @@
+"""The Optuna side of a sweep: the storage, the study, and a worker that claims and runs trials until N are done.
+
+Storage: a journal file in the sweep folder (several processes on this machine share it), or a database URL
+(postgresql://, mysql://, sqlite:///) that workers on any number of machines share. Every claim of a trial
+(count the finished and running ones, then ask for one more) happens under one lock, so a study ends with
+exactly N finished trials however many workers race. A trial whose worker died is marked failed and queued
+again with the same options: on a database by Optuna's heartbeats, on a journal file by the dead worker's
+released file lock.
+"""
+
+import contextlib
+import fcntl
+import io
+import os
+import socket
+import threading
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from numpynn.cli.sweep_space import SweepSpec
+from numpynn.errors import TrainingDiverged
+from numpynn.training.fit import Callback
+
+INSTALL = "numpynn sweep needs Optuna; install it with: pip install 'numpynn[sweep]' (or pip install optuna)."
+FINISHED = ("COMPLETE", "PRUNED")
+
+
+def import_optuna():
+    """Optuna, imported on demand (an optional extra), quiet: the sweep prints its own line per trial."""
+    try:
+        import optuna
+    except ImportError:
+        raise ValueError(INSTALL) from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    return optuna
+
+
+def is_database(url: str) -> bool:
+    return "://" in url
+
+
+class Study:
+    """An Optuna study in its storage, plus the lock that makes claiming a trial atomic."""
+
+    def __init__(self, url: str, name: str, spec: SweepSpec, *, seed_index: int = 0, create: bool = False):
+        optuna = self.optuna = import_optuna()
+        self.url, self.name, self.spec = url, name, spec
+        self.rdb = None
+        if is_database(url):
+            self.rdb = optuna.storages.RDBStorage(url, **_heartbeat_kwargs(optuna, spec.heartbeat))
+            storage = self.rdb
+        else:
+            storage = optuna.storages.JournalStorage(_journal_backend(optuna, url))
+        sampler = _sampler(optuna, spec, [spec.seed, seed_index])
+        pruner = _pruner(optuna, spec)
+        if create:
+            self.study = optuna.create_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner,
+                                             direction="maximize", load_if_exists=True)
+        else:
+            self.study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        self.retry = _retry_callback(optuna)
+        self.reseed(seed_index)
+
+    # --- the claim lock: a PostgreSQL/MySQL advisory lock, or an flock beside the journal or SQLite file
+    @contextlib.contextmanager
+    def lock(self):
+        if self.rdb is not None and self.rdb.engine.dialect.name in ("postgresql", "mysql"):
+            key = int.from_bytes(self.name.encode()[:7].ljust(7, b"\0"), "big")  # one lock per study name
+            pg = self.rdb.engine.dialect.name == "postgresql"
+            import sqlalchemy
+            with self.rdb.engine.connect() as conn:
+                conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:k)" if pg else "SELECT GET_LOCK(:k, -1)"),
+                             {"k": key if pg else f"numpynn-{self.name}"})
+                try:
+                    yield
+                finally:
+                    conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:k)" if pg else "SELECT RELEASE_LOCK(:k)"),
+                                 {"k": key if pg else f"numpynn-{self.name}"})
+                    conn.commit()
+            return
+        path = self.url if not is_database(self.url) else self.rdb.engine.url.database or "numpynn-sweep"
+        with open(f"{path}.claim-lock", "a") as f:  # not .lock: Optuna's journal lock has that name
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def trials(self, states=None):
+        trials = self.study.get_trials(deepcopy=False)
+        return trials if states is None else [t for t in trials if t.state.name in states]
+
+    def fail_stale(self, workers_dir: Path) -> list[int]:
+        """Mark the running trials of dead workers failed and queue each again; returns their numbers.
+
+        Called under the claim lock, in which every claim also names its worker: a running trial seen there
+        without a worker lost its claimer mid-claim.
+        """
+        if self.rdb is not None:
+            before = {t.number for t in self.trials(("RUNNING",))}
+            self.optuna.storages.fail_stale_trials(self.study)  # heartbeats; its callback queues the retry
+            stale = [t for t in self.trials(("FAIL",)) if t.number in before]
+        else:
+            stale = []
+        for t in self.trials(("RUNNING",)):
+            worker = t.user_attrs.get("worker")
+            if worker is None or (self.rdb is None and _is_dead(workers_dir / f"{worker}.lock")):
+                self.study.tell(t.number, state=self.optuna.trial.TrialState.FAIL)
+                self.retry(self.study, self.frozen(t.number))
+                (workers_dir / f"{worker}.lock").unlink(missing_ok=True)
+                stale.append(t)
+        return sorted(t.number for t in stale)
+
+    def frozen(self, number: int):
+        return next(t for t in self.study.get_trials(deepcopy=False) if t.number == number)
+
+    def reseed(self, index: int) -> None:
+        """Each worker its own sampler stream: two workers seeded alike would propose the same first options."""
+        entropy = [self.spec.seed, index, len(self.trials())] + ([os.getpid()] if self.rdb is not None else [])
+        self.study.sampler = _sampler(self.optuna, self.spec, entropy)
+
+
+def _is_dead(lock_path: Path) -> bool:
+    """A live worker holds an exclusive flock on its file for its whole life; the kernel drops it at death."""
+    try:
+        with open(lock_path, "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(f, fcntl.LOCK_UN)
+            return True
+    except BlockingIOError:
+        return False
+
+
+def _journal_backend(optuna, path: str):
+    try:
+        from optuna.storages.journal import JournalFileBackend
+    except ImportError:  # Optuna < 4
+        from optuna.storages import JournalFileStorage as JournalFileBackend
+    return JournalFileBackend(path)
+
+
+def _retry_callback(optuna):
+    retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)  # Optuna >= 4.9
+    return (retry or optuna.storages.RetryFailedTrialCallback)(max_retry=None)
+
+
+def _heartbeat_kwargs(optuna, interval: int) -> dict:
+    import inspect
+    params = inspect.signature(optuna.storages.RDBStorage).parameters
+    key = "heartbeat_stale_trial_callback" if "heartbeat_stale_trial_callback" in params else "failed_trial_callback"
+    return {"heartbeat_interval": interval, "grace_period": 3 * interval, key: _retry_callback(optuna)}
+
+
+def _sampler(optuna, spec: SweepSpec, entropy: list[int]):
+    seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
+    if spec.sampler == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    return optuna.samplers.RandomSampler(seed=seed)  # grid trials are queued up front, so no sampling is left
+
+
+def _pruner(optuna, spec: SweepSpec):
+    if spec.pruner == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5)
+    if spec.pruner == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource="auto", reduction_factor=3)
+    return optuna.pruners.NopPruner()
+
+
+class PruningCallback(Callback):
+    """Reports each epoch's held-out accuracy to the trial and stops training (gracefully) when it is pruned."""
+
+    def __init__(self, trial):
+        self.trial, self.pruned_at = trial, None
+
+    def on_epoch_end(self, epoch, record, model, optimizer):
+        value = held_out_accuracy(record)
+        if value is None or not np.isfinite(value):
+            return
+        self.trial.report(float(value), epoch)
+        if self.trial.should_prune():
+            self.pruned_at, self.stop_training = epoch, True
+
+
+def held_out_accuracy(record: dict):
+    """The held-out rows' accuracy under whichever name it is recorded (val_acc from fit, test_acc in a run)."""
+    return next((record[k] for k in ("val_acc", "test_acc") if record.get(k) is not None), None)
+
+
+class Worker:
+    """One process's share of a sweep: claim a trial, train it as a run folder, tell the result, repeat."""
+
+    def __init__(self, study: Study, out: Path, target: int, on_trial=None):
+        self.study, self.out, self.target, self.on_trial = study, out, target, on_trial
+        self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.workers_dir = out / "workers"
+        self.heartbeat_wait = study.spec.heartbeat if study.rdb is not None else 1
+
+    def run(self) -> int:
+        """Run trials until the study has `target` finished ones; returns how many this worker finished."""
+        self.workers_dir.mkdir(parents=True, exist_ok=True)
+        done = 0
+        with open(self.workers_dir / f"{self.id}.lock", "a") as alive:
+            fcntl.flock(alive, fcntl.LOCK_EX)  # released by the kernel if this process dies
+            try:
+                while True:
+                    trial, running = self._claim()
+                    if trial is None and not running:
+                        return done
+                    if trial is None:  # others still run trials that may yet fail and need a retry
+                        time.sleep(self.heartbeat_wait)
+                        continue
+                    self._run_trial(trial)
+                    done += 1
+                    if self.on_trial is not None:
+                        self.on_trial()
+            finally:
+                (self.workers_dir / f"{self.id}.lock").unlink(missing_ok=True)
+
+    def _claim(self):
+        with self.study.lock():
+            self.study.fail_stale(self.workers_dir)
+            counted = self.study.trials((*FINISHED, "RUNNING"))
+            if len(counted) >= self.target:
+                return None, len(self.study.trials(FINISHED)) < self.target
+            trial = self.study.study.ask()
+            trial.set_user_attr("worker", self.id)
+            trial.set_user_attr("pid", os.getpid())
+            if self.study.rdb is not None:
+                self.study.rdb.record_heartbeat(trial._trial_id)  # stale from here on if this process dies
+            return trial, True
+
+    def _run_trial(self, trial):
+        from numpynn.cli.train import train
+        optuna, spec = self.study.optuna, self.study.spec
+        TrialState = optuna.trial.TrialState
+        run = self.out / f"trial-{trial.number:04d}"
+        trial.set_user_attr("run", str(run))
+        stop = threading.Event()
+        heartbeat = None
+        if self.study.rdb is not None:  # ask/tell runs no heartbeat thread of its own, so beat here
+            heartbeat = threading.Thread(target=_beat, args=(self.study.rdb, trial._trial_id, spec.heartbeat, stop),
+                                         daemon=True)
+            heartbeat.start()
+        try:
+            config = spec.config_for({p.name: p.suggest(trial) for p in spec.params},
+                                     out=str(self.out), name=run.name, quiet=True, plots=False)
+            pruning, outcome = PruningCallback(trial), {}
+            with contextlib.redirect_stdout(io.StringIO()):  # a trial's own summary lines are not the sweep's
+                code = train(config, callbacks=[pruning], outcome=outcome)
+            if code != 0:  # Ctrl-C or SIGTERM: train saved a checkpoint; the trial runs again next time
+                raise KeyboardInterrupt
+        except TrainingDiverged as exc:  # a too-large lr is an answer too: stopped early, like a pruned trial
+            trial.set_user_attr("diverged", str(exc))
+            self.study.study.tell(trial, state=TrialState.PRUNED)
+        except (KeyboardInterrupt, SystemExit):
+            self.study.study.tell(trial, state=TrialState.FAIL)
+            self.study.retry(self.study.study, self.study.frozen(trial.number))
+            raise
+        except BaseException:  # a bug or an impossible combination of options: stop, do not loop on it
+            self.study.study.tell(trial, state=TrialState.FAIL)
+            raise
+        else:
+            if pruning.pruned_at is not None:
+                self.study.study.tell(trial, state=TrialState.PRUNED)
+            else:
+                self.study.study.tell(trial, outcome["accuracy"])
+        finally:
+            stop.set()
+            if heartbeat is not None:
+                heartbeat.join()
+
+
+def _beat(storage, trial_id: int, interval: int, stop: threading.Event):
+    while True:
+        storage.record_heartbeat(trial_id)
+        if stop.wait(interval):
+            return
