@@ -35,9 +35,9 @@ hidden = [[8], [16, 8]]
 REPORT = ("trials.csv", "best.toml", "history.png", "top_curves.png")
 
 
-def sweep_cmd(*args, cwd, **kwargs):
+def sweep_cmd(*args, cwd, timeout=600):
     return subprocess.run([sys.executable, "-m", "numpynn", "sweep", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=600, env=ENV, **kwargs)
+                          text=True, timeout=timeout, env=ENV)
 
 
 def load(out):
@@ -137,9 +137,10 @@ def test_a_killed_worker_loses_no_trial_and_a_rerun_ends_with_exactly_n(tmp_path
     try:
         while victim is None and time.monotonic() < deadline and first.poll() is None:
             time.sleep(0.2)
-            if not (tmp_path / "sw" / "study.journal").is_file():
+            try:
+                trials = load(tmp_path / "sw").get_trials()
+            except KeyError:  # the study is not created yet
                 continue
-            trials = load(tmp_path / "sw").get_trials()
             running = [t for t in trials if t.state.name == "RUNNING" and t.intermediate_values]
             if running and any(t.state.name == "COMPLETE" for t in trials):
                 victim = running[0]
@@ -151,7 +152,7 @@ def test_a_killed_worker_loses_no_trial_and_a_rerun_ends_with_exactly_n(tmp_path
             os.killpg(first.pid, signal.SIGKILL)
         first.wait()
     assert load(tmp_path / "sw").trials[victim.number].state.name == "RUNNING"  # nobody was left to say otherwise
-    again = sweep_cmd(*args, cwd=tmp_path)
+    again = sweep_cmd(*args, cwd=tmp_path, timeout=240)  # without retries it would wait for the dead trials
     assert again.returncode == 0, again.stderr
     study = load(tmp_path / "sw")
     assert len(finished(study)) == 6

@@ -133,7 +133,9 @@ def _run_workers(study, plan: dict, out: Path, target: int, jobs: int) -> int:
     from numpynn.cli.sweep_study import Worker
     progress = Progress(target, study.trials())
     try:
-        if jobs == 1:
+        if len(study.trials(("COMPLETE", "PRUNED"))) >= target:
+            pass  # resumed a finished study: nothing to start
+        elif jobs == 1:
             Worker(study, out, target, on_trial=lambda: progress.update(study.trials())).run()
         else:
             _run_subprocesses(study, plan, jobs, progress)

@@ -52,7 +52,11 @@ class Study:
         self.url, self.name, self.spec = url, name, spec
         self.rdb = None
         if is_database(url):
-            self.rdb = optuna.storages.RDBStorage(url, **_heartbeat_kwargs(optuna, spec.heartbeat))
+            try:
+                self.rdb = _database(optuna, url, spec.heartbeat)
+            except ImportError:
+                raise ValueError(f"--storage {url.split('://')[0]}:// needs its database driver; install it (pip "
+                                 "install psycopg2-binary for PostgreSQL, pymysql for mysql+pymysql://).") from None
             storage = self.rdb
         else:
             storage = optuna.storages.JournalStorage(_journal_backend(optuna, url))
@@ -134,6 +138,30 @@ def _is_dead(lock_path: Path) -> bool:
             return True
     except BlockingIOError:
         return False
+
+
+def _database(optuna, url: str, heartbeat: int, attempts: int = 5):
+    """RDBStorage; workers starting together on a fresh database race to create its tables, so retry a few times."""
+    import sqlalchemy.exc
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(_with_driver(url), **_heartbeat_kwargs(optuna, heartbeat))
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1 + attempt)
+
+
+def _with_driver(url: str) -> str:
+    """postgresql:// with psycopg2 when psycopg (3), SQLAlchemy 2.1's default driver, is not installed."""
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            return parsed.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+    return url
 
 
 def _journal_backend(optuna, path: str):
