@@ -74,6 +74,7 @@ def test_an_int_range_suggests_integers():
     ("val_split = 0.2\n[search]\nactivation = {low = 0, high = 1}", "list the choices instead"),
     ("val_split = 0.2\n[search]\nbatch_size = {low = 16.5, high = 64}", "give integer low, high and step"),
     ("val_split = 0.2\n[search]\nlr = {low = 0.1, hi = 1}", "takes low, high and optionally log and step"),
+    ("val_split = 0.2\n[search]\nbatch_size = {low = 16, high = 64, step = 16, log = true}", "takes no step"),
     ("val_split = 0.2\n[search]\nbatchsize = [16]", "not a train option (did you mean 'batch_size'?)"),
     ("val_split = 0.2\n[search]\nseed = [1, 2]", "[search] cannot vary 'seed'"),
     ("val_split = 0.2\n[search]\nhidden = [[16], [16]]", "lists a value twice"),

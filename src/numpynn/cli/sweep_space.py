@@ -272,8 +272,8 @@ def _param(name: str, value, base: TrainConfig, source) -> Param:
         raise ValueError(f"[search] {name}: low ({low}) must be less than high ({high}).")
     if log and low <= 0:
         raise ValueError(f"[search] {name}: a log range needs low > 0, got {low}; try low = 1e-4.")
-    if step is not None and (step <= 0 or (log and tp is float)):
-        raise ValueError(f"[search] {name}: step must be positive and cannot be combined with log for numbers.")
+    if step is not None and (step <= 0 or log):
+        raise ValueError(f"[search] {name}: step must be positive, and a log range takes no step.")
     kind = "int" if tp is int else "float"
     return Param(name, kind, float(low) if kind == "float" else low, float(high) if kind == "float" else high,
                  log, step)

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,7 @@ class Study:
     @contextlib.contextmanager
     def lock(self):
         if self.rdb is not None and self.rdb.engine.dialect.name in ("postgresql", "mysql"):
-            key = int.from_bytes(self.name.encode()[:7].ljust(7, b"\0"), "big")  # one lock per study name
+            key = zlib.crc32(self.name.encode())  # one lock per study name
             pg = self.rdb.engine.dialect.name == "postgresql"
             import sqlalchemy
             with self.rdb.engine.connect() as conn:
@@ -113,7 +114,9 @@ class Study:
             stale = []
         for t in self.trials(("RUNNING",)):
             worker = t.user_attrs.get("worker")
-            if worker is None or (self.rdb is None and _is_dead(workers_dir / f"{worker}.lock")):
+            # A journal's lock files say nothing about another machine's workers: judge only this machine's.
+            local = worker is not None and worker.startswith(f"{socket.gethostname()}-")
+            if worker is None or (self.rdb is None and local and _is_dead(workers_dir / f"{worker}.lock")):
                 self.study.tell(t.number, state=self.optuna.trial.TrialState.FAIL)
                 self.retry(self.study, self.frozen(t.number))
                 (workers_dir / f"{worker}.lock").unlink(missing_ok=True)
@@ -267,7 +270,7 @@ class Worker:
         optuna, spec = self.study.optuna, self.study.spec
         TrialState = optuna.trial.TrialState
         run = self.out / f"trial-{trial.number:04d}"
-        trial.set_user_attr("run", str(run))
+        trial.set_user_attr("run", str(run.resolve()))
         stop = threading.Event()
         heartbeat = None
         if self.study.rdb is not None:  # ask/tell runs no heartbeat thread of its own, so beat here
