@@ -137,6 +137,8 @@ def test_a_killed_worker_loses_no_trial_and_a_rerun_ends_with_exactly_n(tmp_path
     try:
         while victim is None and time.monotonic() < deadline and first.poll() is None:
             time.sleep(0.2)
+            if not (tmp_path / "sw" / "study.journal").is_file():
+                continue
             try:
                 trials = load(tmp_path / "sw").get_trials()
             except KeyError:  # the study is not created yet
