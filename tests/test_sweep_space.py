@@ -47,6 +47,12 @@ def test_a_sweep_file_gives_fixed_options_ranges_and_choices(tmp_path):
                                                                                               "adam", 0.2)
 
 
+def test_the_bundled_sweep_recipe_reads_by_name():
+    spec = read_sweep_file("sweep", {})
+    assert spec.base.subset == 10000 and spec.base.val_split == 0.1 and spec.trials == 20
+    assert {p.name for p in spec.params} == {"lr", "hidden", "weight_decay", "dropout", "batch_size"}
+
+
 def test_the_spec_survives_its_json_form(tmp_path):
     spec = read_sweep_file(write(tmp_path, GOOD), {})
     again = SweepSpec.from_dict({**spec.to_dict(), "seed": spec.seed, "heartbeat": spec.heartbeat}, spec.base)

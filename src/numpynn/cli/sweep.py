@@ -22,7 +22,7 @@ DEFAULT_TRIALS = 20
 SWEEP_SKIPS = ("out", "name", "quiet", "plots")  # the sweep names and quiets its trial runs itself
 
 EXAMPLES = """examples:
-  numpynn sweep --config recipes/sweep.toml --trials 20 --jobs 2
+  numpynn sweep --config sweep --jobs 2            the bundled recipes/sweep.toml: 20 trials on 10,000 rows
   numpynn sweep --grid lr=0.1,1.0 --preset article --epochs 5        the article's exercise 4, curves on one figure
   numpynn sweep --grid hidden=256/512,256 --grid dropout=0,0.2 --subset 5000 --val-split 0.2 --epochs 3
   numpynn sweep --config sweep.toml --storage postgresql://user:pw@db-host/optuna --study mnist --jobs 4

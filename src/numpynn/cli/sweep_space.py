@@ -22,7 +22,7 @@ import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from numpynn.cli.config_file import MAX_BYTES, check_settings
+from numpynn.cli.config_file import MAX_BYTES, bundled_recipe, check_settings
 from numpynn.cli.train_config import TrainConfig, parse_hidden, resolve_config
 
 if sys.version_info >= (3, 11):
@@ -124,8 +124,8 @@ def read_sweep_file(path, flags: dict) -> SweepSpec:
 
 
 def read_sweep_toml(path) -> tuple[dict, dict, dict]:
-    """(fixed train options, the [search] table, the [sweep] table) of a sweep file, each a dict."""
-    path = Path(path)
+    """(fixed train options, the [search] table, the [sweep] table) of a sweep file (or bundled recipe name)."""
+    path = bundled_recipe(path) or Path(path)
     if not path.is_file():
         raise ValueError(f"Sweep file {path} does not exist; pass a .toml file with a [search] table.")
     if path.stat().st_size > MAX_BYTES:
