@@ -119,7 +119,7 @@ def resume_train(run: Path, given: dict, config_file: str | None) -> int:
     return train(TrainConfig.from_dict({**values, **given}, source=str(run / "config.json")), resume=run)
 
 
-def train(config: TrainConfig, resume: Path | None = None, callbacks=(), outcome: dict | None = None) -> int:
+def train(config: TrainConfig, resume: Path | None = None, *, callbacks=(), outcome: dict | None = None) -> int:
     """Run `config` and write its run folder; each file is complete the moment it appears.
 
     `callbacks` join fit's own (numpynn sweep's pruning); `outcome`, a dict, receives run and accuracy.
