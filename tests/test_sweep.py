@@ -161,3 +161,12 @@ def test_a_killed_worker_loses_no_trial_and_a_rerun_ends_with_exactly_n(tmp_path
     assert study.trials[victim.number].state.name == "FAIL"
     retried = [t for t in finished(study) if t.system_attrs.get("failed_trial") == victim.number]
     assert len(retried) == 1 and retried[0].params == victim.params  # run again, with the same options
+
+
+def test_an_unreachable_database_is_one_sentence_and_its_password_is_never_written(tmp_path, capsys):
+    url = "postgresql://user:hunter2@127.0.0.1:1/optuna"  # port 1: nothing listens there
+    assert cli.main(["sweep", "--grid", "lr=0.1", "--val-split", "0.2", "--storage", url, "--out",
+                     str(tmp_path / "sw")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("numpynn: error: Cannot open the database postgresql://user:***@") and err.count("\n") == 1
+    assert "hunter2" not in err and "hunter2" not in (tmp_path / "sw" / "sweep.json").read_text()

@@ -57,7 +57,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from numpynn.cli.sweep_study import import_optuna
+    from numpynn.cli.sweep_study import import_optuna, masked_url  # fcntl and Optuna: only when a sweep runs
     import_optuna()  # fails in one sentence, before anything is written, when the extra is missing
     if args.worker:
         return _worker(json.loads(sys.stdin.read()))
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     _start(study, spec, target)
     finished = len(study.trials(("COMPLETE", "PRUNED")))
     print(f"Sweep {name!r}: {target} trials ({finished} finished before), sampler {spec.sampler}, pruner "
-          f"{spec.pruner}, {args.jobs} worker{'s' if args.jobs > 1 else ''}; storage {_masked(storage)}.\n"
+          f"{spec.pruner}, {args.jobs} worker{'s' if args.jobs > 1 else ''}; storage {masked_url(storage)}.\n"
           f"Objective: accuracy on a held-out {spec.base.val_split:.0%} of the training rows (never the test set).")
     code = _run_workers(study, plan, out, target, args.jobs)
     from numpynn.cli.sweep_report import write_report
@@ -230,15 +230,8 @@ def _write_sweep_json(out: Path, plan: dict) -> None:
             earlier = None
         if earlier is not None and earlier != plan["study"]:
             raise ValueError(f"{out} holds study {earlier!r}; pass another --out folder for study {plan['study']!r}.")
+    from numpynn.cli.sweep_study import masked_url
     out.mkdir(parents=True, exist_ok=True)
-    masked = _masked(plan["storage"])
+    masked = masked_url(plan["storage"])
     saved = {**plan, "storage": masked, "storage_masked": masked != plan["storage"]}
     atomic_write_text(path, json.dumps(saved, indent=2) + "\n")
-
-
-def _masked(url: str) -> str:
-    if "://" not in url:
-        return url
-    from sqlalchemy.engine import make_url
-    parsed = make_url(url)
-    return parsed.render_as_string(hide_password=True) if parsed.password else url

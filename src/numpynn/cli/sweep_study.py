@@ -153,6 +153,19 @@ def _database(optuna, url: str, heartbeat: int, attempts: int = 5):
             if attempt == attempts - 1:
                 raise
             time.sleep(1 + attempt)
+        except sqlalchemy.exc.OperationalError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else "no answer"
+            raise ValueError(f"Cannot open the database {masked_url(url)} ({reason}); check --storage and that the "
+                             "server runs.") from None
+
+
+def masked_url(url: str) -> str:
+    """A storage URL fit to print or write down: a database password becomes ***."""
+    if not is_database(url):
+        return url
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
 
 
 def _with_driver(url: str) -> str:
