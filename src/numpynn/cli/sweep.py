@@ -130,7 +130,7 @@ def _start(study, spec: SweepSpec, target: int) -> None:
 
 def _run_workers(study, plan: dict, out: Path, target: int, jobs: int) -> int:
     from numpynn.cli.sweep_report import Progress
-    from numpynn.cli.sweep_study import Worker
+    from numpynn.cli.sweep_worker import Worker
     progress = Progress(target, study.trials())
     try:
         if len(study.trials(("COMPLETE", "PRUNED"))) >= target:
@@ -182,7 +182,7 @@ def _run_subprocesses(study, plan: dict, jobs: int, progress) -> None:
 
 
 def _worker(plan: dict) -> int:
-    from numpynn.cli.sweep_study import Worker
+    from numpynn.cli.sweep_worker import Worker
     study = _open(plan, index=plan.get("index", 0))
     Worker(study, Path(plan["out"]), plan["trials"]).run()
     return 0

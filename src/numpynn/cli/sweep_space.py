@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from numpynn.cli.config_file import MAX_BYTES, bundled_recipe, check_settings
-from numpynn.cli.train_config import TrainConfig, parse_hidden, resolve_config
+from numpynn.cli.train_config import TrainConfig, resolve_config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -152,8 +152,8 @@ def grid_spec(entries: list[str], flags: dict, file_values: dict | None = None, 
         name = key.strip().replace("-", "_")
         if not sep or not values.strip():
             raise ValueError(f"--grid takes KEY=V1,V2 such as lr=0.1,1.0, got {entry!r}.")
-        # hidden sizes are themselves comma-separated, so its choices are separated by slashes.
-        texts = values.split("/" if name == "hidden" else ",")
+        # hidden and conv sizes are themselves comma-separated, so their choices are separated by slashes.
+        texts = values.split("/" if _is_list_option(name) else ",")
         params.append(_param(name, [_parse_text(name, t.strip(), entry) for t in texts], base, "--grid"))
     if len({p.name for p in params}) < len(params):
         raise ValueError("--grid names an option twice; give each option once with all its values.")
@@ -227,6 +227,10 @@ def _sweep_options(sweep: dict, path: Path) -> dict:
     return options
 
 
+def _is_list_option(name: str) -> bool:
+    return name in typing.get_type_hints(TrainConfig) and typing.get_origin(_field_type(name)) is tuple
+
+
 def _field_type(name: str):
     tp = typing.get_type_hints(TrainConfig)[name]
     args = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -289,7 +293,7 @@ def _parse_text(name: str, text: str, entry: str):
     tp = _field_type(name)
     try:
         if typing.get_origin(tp) is tuple:
-            return list(parse_hidden(text))
+            return list(next(f for f in fields(TrainConfig) if f.name == name).metadata["parse"](text))
         if tp is bool:
             if text.lower() not in ("true", "false"):
                 raise ValueError
