@@ -67,6 +67,11 @@ def test_a_plain_grid_is_every_combination_once():
     assert spec.config_for(spec.grid()[1]).hidden == (512, 256)
 
 
+def test_a_grid_over_conv_blocks_uses_conv_s_own_parser():
+    spec = grid_spec(["conv=8/8,16"], {"val_split": 0.2})
+    assert [spec.config_for(point).conv for point in spec.grid()] == [(8,), (8, 16)]
+
+
 def test_an_int_range_suggests_integers():
     class Trial:  # the one method an int range calls
         def suggest_int(self, name, low, high, log=False, step=1):

@@ -1,4 +1,4 @@
-"""The Optuna side of a sweep: the storage, the study, and a worker that claims and runs trials until N are done.
+"""The Optuna side of a sweep: the storage, the study, its claim lock, and the retry of dead workers' trials.
 
 Storage: a journal file in the sweep folder (several processes on this machine share it), or a database URL
 (postgresql://, mysql://, sqlite:///) that workers on any number of machines share. Every claim of a trial
