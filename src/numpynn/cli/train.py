@@ -59,10 +59,12 @@ def _parser_type(parse):
     return convert
 
 
-def add_train_options(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field; unset flags stay absent so presets and config files can fill them."""
+def add_train_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    """One flag per TrainConfig field but `skip`; unset flags stay absent so presets and config files can fill them."""
     group = parser.add_argument_group("training options (defaults: the article's MLP on full MNIST)")
     for f in fields(TrainConfig):
+        if f.name in skip:
+            continue
         meta = f.metadata
         default = f.default if f.default is not MISSING else None
         flag = meta.get("flag") or "--" + f.name.replace("_", "-")
@@ -144,8 +146,11 @@ def _resume_locked(run: Path, given: dict, lock: RunLock) -> int:
     return train(config, claimed=(run, lock), resume=has_checkpoint)
 
 
-def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resume: bool = False) -> int:
+def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resume: bool = False, *,
+          callbacks=(), outcome: dict | None = None) -> int:
     """Run `config` and write its run folder; each file is complete the moment it appears.
+
+    `callbacks` join fit's own (numpynn sweep's pruning); `outcome`, a dict, receives run and accuracy.
 
     Every epoch ends with RUN/checkpoint.safetensors; Ctrl-C or SIGTERM adds one at the current step and
     exits 130/143. `claimed`: a run folder whose lock the caller holds; with `resume` the run continues from
@@ -195,7 +200,7 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
                     epochs=config.epochs, batch_size=config.batch_size,
                     validation_data=(x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
                     scheduler=scheduler, preprocess=preprocess, transform=transform,
-                    callbacks=[*extra_callbacks, metrics_csv],
+                    callbacks=[*extra_callbacks, metrics_csv, *callbacks],
                     verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
                     on_checkpoint=save_checkpoint, should_stop=stop)
             except TrainingInterrupted as exc:
@@ -230,6 +235,8 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
             if config.track_gradients:
                 from numpynn.cli import plots
                 written.append(plots.save_figure(plots.gradients_figure(metrics_csv.rows), run / "gradients.png"))
+        if outcome is not None:
+            outcome.update(run=run, accuracy=accuracy)
         print(f"Final Test Accuracy: {accuracy:.4f}")
         print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
         return 0
