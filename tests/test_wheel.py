@@ -44,13 +44,14 @@ def test_the_installed_wheel_trains_on_mnist_from_a_mirror(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    # Nothing from this checkout may leak in: without PYTHONPATH, pip and numpynn see only the fresh venv.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "NUMPYNN_"))}
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True,
-                   capture_output=True, text=True, timeout=600)
+                   capture_output=True, text=True, timeout=600, env=env)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(ROOT / "data" / "mnist"))
     handler.log_message = lambda *a: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "NUMPYNN_"))}
     env.update(NUMPYNN_MNIST_MIRRORS=f"http://127.0.0.1:{server.server_address[1]}/",
                NUMPYNN_DATA=str(tmp_path / "cache"), NO_PROXY="127.0.0.1", MPLBACKEND="Agg")
     numpynn = env_dir / "bin" / "numpynn"
