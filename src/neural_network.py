@@ -2,7 +2,8 @@
 as a thin facade over numpynn: the math lives once, in numpynn; only the series' own formulas stay here.
 
 The first 13 are from "Learn Deep Learning with NumPy, Part 3.4: Backpropagation for Training MLPs"; Parts
-4.1-4.5 add eight (a 3-layer MLP, conv2d, max_pool, L2, dropout, momentum, accuracy). Weights keep the
+4.1-4.5 add eight (a 3-layer MLP, conv2d, max_pool, L2, dropout, momentum, accuracy); conv2d and max_pool
+are numpynn's conv2d and max_pool2d, the code of its Conv2d and MaxPool2d layers. Weights keep the
 series' layout, (n_features, n_hidden); numpynn's Linear stores the transpose, as PyTorch does, so the
 facade hands numpynn transposed views (no copies).
 """
@@ -166,8 +167,9 @@ def conv2d(image: Array, filter_kernel: Array, stride: int = 1) -> Array:
     Returns (H-kh+1, W-kw+1) before striding, then every stride-th row and column of it, float64.
     """
     image = np.asarray(image, dtype=np.float64)
-    kernel = np.asarray(filter_kernel, dtype=np.float64)[::-1, ::-1]  # numpynn's conv2d cross-correlates
-    return _conv2d_nchw(image[None, None], kernel[None, None], stride)[0, 0]
+    kernel = np.asarray(filter_kernel, dtype=np.float64)[::-1, ::-1]  # numpynn's conv2d cross-correlates, as torch
+    feature_map = F.conv2d(image[None, None], kernel[None, None])[0, 0]
+    return feature_map[::stride, ::stride]  # the series strides the full 'valid' map, as it does with SciPy's
 
 
 # --- Part 4.3: Pooling and CNN Architecture
@@ -179,7 +181,7 @@ def max_pool(X: Array, size: int = 2, stride: int = 2) -> Array:
     """
     X = np.asarray(X, dtype=np.float64)
     chw = X[None] if X.ndim == 2 else X.transpose(2, 0, 1)
-    pooled = _max_pool2d_nchw(chw[None], size, stride)[0]  # (C, H', W')
+    pooled = F.max_pool2d(chw[None], size, stride)[0]  # (C, H', W')
     return pooled[0] if pooled.shape[0] == 1 else pooled.transpose(1, 2, 0)
 
 
@@ -219,14 +221,3 @@ def _float(a):
     a = np.asarray(a)
     return a if a.dtype.kind == "f" else a.astype(np.float64)
 
-
-def _conv2d_nchw(x, weight, stride):
-    """Stand-in for numpynn.nn.functional.conv2d until it lands: x (N, C, H, W), weight (O, C, kh, kw)."""
-    windows = np.lib.stride_tricks.sliding_window_view(x, weight.shape[2:], axis=(2, 3))[:, :, ::stride, ::stride]
-    return np.einsum("nchwij,ocij->nohw", windows, weight)
-
-
-def _max_pool2d_nchw(x, size, stride):
-    """Stand-in for numpynn.nn.functional.max_pool2d until it lands: x (N, C, H, W)."""
-    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
-    return windows.max(axis=(4, 5))
