@@ -123,39 +123,43 @@ def _padded(x, ph, pw, value=0.0):
 
 
 def im2col(x: np.ndarray, kh: int, kw: int, stride=(1, 1), padding=(0, 0), out=None) -> np.ndarray:
-    """x: (N, C, H, W) -> columns (N*Ho*Wo, C*kh*kw), one row per output pixel, ordered like weight.reshape(O, -1).
+    """x: (N, C, H, W) -> columns (N*Ho*Wo, kh*kw*C), one row per output pixel, its window channels-last.
 
-    The windows are a sliding_window_view of x (no copy); they are copied once, into `out` when given (a buffer
-    the caller keeps across steps, so nothing is allocated per step).
+    The windows are a sliding_window_view of x (no copy), copied once, into `out` when given (a buffer the
+    caller keeps across steps). Channels-last rows copy C contiguous numbers at a time when x's memory is
+    channels-last, as every Conv2d output is; the weight matching them is weight.transpose(0, 2, 3, 1).
     """
     (sh, sw), (ph, pw) = pair(stride), pair(padding)
     n, c, h, w = x.shape
     ho, wo = conv_output_size(h, w, kh, kw, (sh, sw), (ph, pw))
-    windows = np.lib.stride_tricks.sliding_window_view(_padded(x, ph, pw), (kh, kw), axis=(2, 3))
-    windows = windows[:, :, ::sh, ::sw][:, :, :ho, :wo]           # (N, C, Ho, Wo, kh, kw)
+    xh = x.transpose(0, 2, 3, 1)                                   # (N, H, W, C), a view
+    if ph or pw:
+        xh = np.pad(xh, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(xh, (kh, kw), axis=(1, 2))[:, ::sh, ::sw][:, :ho, :wo]
     if out is None:
-        out = np.empty((n * ho * wo, c * kh * kw), dtype=x.dtype)
-    np.copyto(out.reshape(n, ho, wo, c, kh, kw), windows.transpose(0, 2, 3, 1, 4, 5))
+        out = np.empty((n * ho * wo, kh * kw * c), dtype=x.dtype)
+    np.copyto(out.reshape(n, ho, wo, kh, kw, c), windows.transpose(0, 1, 2, 4, 5, 3))  # from (N,Ho,Wo,C,kh,kw)
     return out
 
 
 def col2im(cols: np.ndarray, x_shape, kh: int, kw: int, stride=(1, 1), padding=(0, 0), out=None) -> np.ndarray:
-    """columns (N*Ho*Wo, C*kh*kw) -> (N, C, H, W): each window's entries added back where im2col took them.
+    """columns (N*Ho*Wo, kh*kw*C) -> (N, C, H, W): each window's entries added back where im2col took them.
 
-    The adjoint of im2col, as kh x kw strided slice-adds (overlapping windows sum), never np.add.at.
-    `out`, if given, is a kept (N, C, H + 2ph, W + 2pw) buffer; the result is a view of it without the padding.
+    The adjoint of im2col, as kh x kw strided slice-adds (overlapping windows sum), never np.add.at. The
+    result is channels-last in memory, a view of `out` (an (N, H + 2ph, W + 2pw, C) buffer) without the padding.
     """
     (sh, sw), (ph, pw) = pair(stride), pair(padding)
     n, c, h, w = x_shape
     ho, wo = conv_output_size(h, w, kh, kw, (sh, sw), (ph, pw))
     if out is None:
-        out = np.empty((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    out.fill(0)
-    windows = cols.reshape(n, ho, wo, c, kh, kw).transpose(0, 3, 1, 2, 4, 5)  # (N, C, Ho, Wo, kh, kw)
+        out = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=cols.dtype)
+    else:
+        out.fill(0)
+    windows = cols.reshape(n, ho, wo, kh, kw, c)
     for i in range(kh):
         for j in range(kw):
-            out[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += windows[..., i, j]
-    return out[:, :, ph:ph + h, pw:pw + w]
+            out[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += windows[:, :, :, i, j]
+    return out[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
 
 
 def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1, padding=0) -> np.ndarray:
@@ -170,7 +174,7 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, st
     ho, wo = conv_output_size(h, w, kh, kw, stride, padding)
     if ho < 1 or wo < 1:
         raise ValueError(f"Input {h}x{w} (padding {pair(padding)}) is smaller than the {kh}x{kw} kernel.")
-    out = im2col(x, kh, kw, stride, padding) @ weight.reshape(o, -1).T    # (N*Ho*Wo, O)
+    out = im2col(x, kh, kw, stride, padding) @ weight.transpose(0, 2, 3, 1).reshape(o, -1).T   # (N*Ho*Wo, O)
     if bias is not None:
         out += bias
     return np.ascontiguousarray(out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2))
@@ -194,5 +198,5 @@ def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0) -> np.ndarray
     for i in range(kh):
         for j in range(kw):
             window = xp[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
-            out = window.copy() if out is None else np.maximum(out, window, out=out)
+            out = window.copy(order="K") if out is None else np.maximum(out, window, out=out)
     return out

@@ -22,7 +22,7 @@ class Sequential:
     # --- forward and backward -------------------------------------------------------------------
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, in_features) -> (N, out_features) logits; input is cast to the model's dtype, never up."""
+        """x: (N, in_features) or images (N, C, H, W) -> (N, out_features) logits; cast to the model's dtype."""
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         for layer in self.layers:
@@ -124,7 +124,7 @@ class Sequential:
             name = spec.pop("type", None)
             if name not in LAYERS:
                 raise ValueError(f"Unknown layer type {name!r}; known: {', '.join(sorted(LAYERS))}.")
-            if name in ("Linear", "BatchNorm1d"):  # the layers that own float arrays
+            if name in ("Linear", "BatchNorm1d", "Conv2d", "BatchNorm2d"):  # the layers that own float arrays
                 spec["dtype"] = dtype
             layers.append(LAYERS[name](**spec))
         return cls(*layers)
@@ -166,7 +166,8 @@ def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
 
     Each hidden block is Linear [-> BatchNorm1d] -> activation [-> Dropout(dropout)]; the output layer is a bare Linear.
     """
-    from numpynn.nn.regularization import BatchNorm1d, Dropout  # regularization imports layers, as this module does
+    from numpynn.nn.normalization import BatchNorm1d  # these modules import layers, as this module does
+    from numpynn.nn.regularization import Dropout
     if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
         raise ValueError(f"mlp needs at least two positive layer sizes, got {sizes}; e.g. [784, 256, 10].")
     if activation not in ACTIVATIONS:
