@@ -50,7 +50,7 @@ def train(params, keep_prob=1.0, lambda_=0.0, lr=0.1, batch_size=64):
     """SGD with optional dropout (keep_prob < 1) and L2 (lambda_ > 0); returns loss and test accuracy per epoch."""
     W1, b1, W2, b2, W3, b3 = params
     losses, accuracies = [], []
-    for epoch in range(num_epochs):
+    for _ in range(num_epochs):
         indices = np.random.permutation(X_train.shape[0])
         for start_idx in range(0, X_train.shape[0], batch_size):
             batch = indices[start_idx:start_idx + batch_size]

@@ -50,7 +50,7 @@ for mu in [0.0, 0.9]:
     W1, b1, W2, b2, W3, b3 = params
     velocities = [np.zeros_like(p) for p in params]
     losses, accuracies = [], []
-    for epoch in range(num_epochs):
+    for _ in range(num_epochs):
         indices = np.random.permutation(X_train.shape[0])
         for start_idx in range(0, X_train.shape[0], 64):
             batch = indices[start_idx:start_idx + 64]

@@ -1,4 +1,4 @@
-"""The series' MNIST setup for the numpynn examples: the first n images, an 80/20 split, z-scores from the training rows."""
+"""The series' MNIST setup for the numpynn examples: the first n images, an 80/20 split, z-scores from training rows."""
 
 import numpy as np
 
