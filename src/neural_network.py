@@ -2,10 +2,10 @@
 as a thin facade over numpynn: the math lives once, in numpynn; only the series' own formulas stay here.
 
 The first 13 are from "Learn Deep Learning with NumPy, Part 3.4: Backpropagation for Training MLPs"; Parts
-4.1-4.5 add eight (a 3-layer MLP, conv2d, max_pool, L2, dropout, momentum, accuracy); conv2d and max_pool
-are numpynn's conv2d and max_pool2d, the code of its Conv2d and MaxPool2d layers. Weights keep the
-series' layout, (n_features, n_hidden); numpynn's Linear stores the transpose, as PyTorch does, so the
-facade hands numpynn transposed views (no copies).
+4.1-4.5 add eight (a 3-layer MLP, conv2d, max_pool, L2, dropout, momentum, accuracy); conv2d and
+max_pool are numpynn.nn.functional's conv2d (the im2col and GEMM its Conv2d layer runs) and max_pool2d.
+Weights keep the series' layout, (n_features, n_hidden); numpynn's Linear stores the transpose, as PyTorch
+does, so the facade hands numpynn transposed views (no copies).
 """
 
 from collections.abc import Callable
@@ -182,7 +182,7 @@ def max_pool(X: Array, size: int = 2, stride: int = 2) -> Array:
     X = np.asarray(X, dtype=np.float64)
     chw = X[None] if X.ndim == 2 else X.transpose(2, 0, 1)
     pooled = F.max_pool2d(chw[None], size, stride)[0]  # (C, H', W')
-    return pooled[0] if pooled.shape[0] == 1 else pooled.transpose(1, 2, 0)
+    return pooled[0] if pooled.shape[0] == 1 else np.ascontiguousarray(pooled.transpose(1, 2, 0))
 
 
 # --- Part 4.4: Regularization
