@@ -2,6 +2,7 @@
 eight that Parts 4.1-4.5 add, checked against the series' formulas, SciPy and central differences."""
 
 import inspect
+import subprocess
 import sys
 from pathlib import Path
 
@@ -300,3 +301,10 @@ def test_accuracy_takes_one_hot_or_class_indices():
     for y_true in (labels, np.eye(3)[labels]):
         acc = nw.accuracy(y_pred, y_true)
         assert isinstance(acc, np.float64) and acc == 0.75
+
+
+def test_conv2d_and_max_pool_need_no_scipy_at_run_time():
+    code = ("import sys, numpy as np, neural_network as nw; nw.max_pool(nw.conv2d(np.eye(6), np.ones((3, 3))), 2, 1);"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
