@@ -84,7 +84,8 @@ def test_runner_refuses_bad_usage():
 
 TWO_SHOWS = """import sys
 import matplotlib.pyplot as plt
-print("args", sys.argv[1:])
+from beside import WHERE
+print("args", sys.argv[1:], WHERE)
 plt.plot([1, 2, 3])
 plt.show()
 fig, axes = plt.subplots(2, 1)
@@ -103,8 +104,10 @@ def show(*args, **kwargs):
 
 
 def run_runner(tmp_path, env, *args):
-    script = tmp_path / "plots_twice.py"
+    (tmp_path / "scripts").mkdir(exist_ok=True)
+    script = tmp_path / "scripts" / "plots_twice.py"
     script.write_text(TWO_SHOWS)
+    (tmp_path / "scripts" / "beside.py").write_text("WHERE = 'beside the script'\n")  # imports as with `python SCRIPT`
     return subprocess.run([sys.executable, "-m", "numpynn.article", *args, str(script), "--flag"],
                           capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
 
@@ -112,7 +115,7 @@ def run_runner(tmp_path, env, *args):
 def test_runner_without_a_display_saves_each_shown_figure_as_a_png(tmp_path):
     proc = run_runner(tmp_path, headless())
     assert proc.returncode == 0, proc.stderr
-    assert "args ['--flag']" in proc.stdout  # what follows the script is the script's own argv
+    assert "args ['--flag'] beside the script" in proc.stdout  # what follows the script is the script's own argv
     first, second = Path("figures") / "plots_twice.1.png", Path("figures") / "plots_twice.2.png"
     assert f"Saved figure 1 to {first}" in proc.stdout and f"Saved figure 2 to {second}" in proc.stdout
     assert is_png(tmp_path / first) and is_png(tmp_path / second)

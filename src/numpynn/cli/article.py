@@ -110,6 +110,7 @@ def main(argv=None) -> int:
     if not has_display():
         os.environ.setdefault("MPLBACKEND", "Agg")  # no window can open: draw off-screen, then save
     sys.argv = [args.script, *args.script_args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))  # as `python SCRIPT.py`: modules beside it import
     if args.seed is not None:
         import numpy as np
         np.random.seed(args.seed)  # the series' scripts draw from the global state; a seed makes a run repeatable
