@@ -134,9 +134,9 @@ def test_part4_3_numpynn_sequential_shapes(example, tmp_path):
 # --- 4.4 Regularization
 
 def test_part4_4_l2_and_dropout_run_reaches_85_percent(tmp_path):
-    out = run_series("part4_4_regularization.py", tmp_path, epochs=8)
-    assert len(re.findall(r"\[with L2 \+ dropout\] Epoch \d+/8", out)) == 8
-    assert len(re.findall(r"\[without\] Epoch \d+/8", out)) == 8
+    out = run_series("part4_4_regularization.py", tmp_path, epochs=9)
+    assert len(re.findall(r"\[with L2 \+ dropout\] Epoch \d+/9", out)) == 9
+    assert len(re.findall(r"\[without\] Epoch \d+/9", out)) == 9
     (with_reg,) = numbers(r"Final Test Accuracy with L2 \+ dropout: ([\d.]+)", out)
     (without,) = numbers(r"Final Test Accuracy without regularization: ([\d.]+)", out)
     assert with_reg >= 0.85 and without >= 0.85
