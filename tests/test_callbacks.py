@@ -32,11 +32,24 @@ def test_early_stopping_stops_after_patience_and_restores_best_weights():
     stop = nn.EarlyStopping(patience=2)
     hist = nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), x, y, epochs=10, batch_size=64,
                   validation_data=(x, y), verbose=0, callbacks=[script, stop])
-    assert len(hist) == 6 and stop.stopped_epoch == 6  # best at 3; epochs 4, 5, 6 do not improve
+    # best at 3; epochs 4 and 5 do not improve: patience 2 is used up at 5 (Keras' wait >= patience), not at 6
+    assert len(hist) == 5 and stop.stopped_epoch == 5
     assert stop.best_epoch == 3 and stop.best == 0.5
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(v, script.snapshots[3][k])
-    assert not np.array_equal(model.state_dict()["0.weight"], script.snapshots[6]["0.weight"])
+    assert not np.array_equal(model.state_dict()["0.weight"], script.snapshots[5]["0.weight"])
+
+
+@pytest.mark.parametrize("patience, stopped", [(0, 4), (1, 4), (3, 6)])
+def test_early_stopping_counts_patience_as_keras_does(patience, stopped):
+    # Keras: wait += 1 per epoch without improvement, stop when wait >= patience (patience 0: at the first one).
+    x, y = _data()
+    model = nn.mlp([6, 8, 2], seed=0)
+    stop = nn.EarlyStopping(patience=patience)
+    nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), x, y, epochs=10, batch_size=64,
+           validation_data=(x, y), verbose=0, callbacks=[_ScriptedLoss([1.0, 0.8, 0.5, 0.6, 0.7, 0.55, 0.9] + [1] * 3),
+                                                         stop])
+    assert stop.stopped_epoch == stopped
 
 
 def test_early_stopping_on_accuracy_maximises_and_can_keep_last_weights():

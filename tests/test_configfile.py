@@ -45,7 +45,7 @@ def test_hidden_may_also_be_the_flag_string(tmp_path):
     ("batchsize = 3\n", r"did you mean 'batch_size'"),
     ("lr = \n", r"not valid TOML"),
     ("lr = 0.1\n[optim]\nlr = 0.2\n", r"sets 'lr' twice"),
-    ("[a]\n[a.b]\nlr = 1\n", r"nests a table"),
+    ("[optim]\n[optim.b]\nlr = 1\n", r"nests a table"),
 ])
 def test_bad_files_get_one_sentence_naming_the_key(tmp_path, text, match):
     with pytest.raises(ValueError, match=match):
@@ -107,3 +107,23 @@ def test_cli_refuses_bad_combinations_with_exit_code_2(tmp_path, capsys, args, m
 
     assert main(["train", *args, "--out", str(tmp_path)]) == 2
     assert match in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text,match", [
+    ("[trainng]\nepochs = 3\n", r"unknown section \[trainng\].*known sections"),
+    ("[optimiser]\nlr = 0.1\n", r"unknown section \[optimiser\].*known sections: \[data\], \[model\], \[optim\]"),
+    ("[model]\nlr = 0.1\n", r"sets 'lr' under \[model\], but it belongs under \[optim\]"),
+    ("[data]\nhidden = [64]\n", r"belongs under \[model\]"),
+])
+def test_unknown_sections_and_settings_in_the_wrong_section_are_refused(tmp_path, text, match):
+    with pytest.raises(ValueError, match=match):
+        read_config_file(_write(tmp_path, text))
+
+
+def test_every_setting_has_exactly_one_section():
+    import dataclasses
+
+    from numpynn.cli.config_file import SECTIONS
+    from numpynn.cli.train_config import TrainConfig
+    listed = [name for names in SECTIONS.values() for name in names]
+    assert sorted(listed) == sorted(f.name for f in dataclasses.fields(TrainConfig))  # a new field needs a section

@@ -98,3 +98,34 @@ def test_zero_grad():
     model[0].grads["weight"][...] = 5
     nn.SGD(model, lr=0.1).zero_grad()
     assert not model[0].grads["weight"].any()
+
+
+NON_FINITE = [float("inf"), float("-inf"), float("nan")]
+
+
+@pytest.mark.parametrize("value", NON_FINITE)
+@pytest.mark.parametrize("cls, kw", [(nn.SGD, "lr"), (nn.SGD, "momentum"), (nn.SGD, "weight_decay"),
+                                     (nn.SGD, "dampening"), (nn.Adam, "lr"), (nn.Adam, "weight_decay"),
+                                     (nn.Adam, "eps"), (nn.AdamW, "weight_decay"), (nn.RMSprop, "momentum"),
+                                     (nn.RMSprop, "weight_decay"), (nn.RMSprop, "alpha")])
+def test_non_finite_hyperparameters_are_refused_up_front(cls, kw, value):
+    # inf passed the `>= 0` checks (and NaN momentum / weight decay slipped past `< 0`), then poisoned the weights.
+    args = {"lr": 0.1, kw: value}
+    with pytest.raises(ValueError, match=f"{kw} must be a finite number"):
+        cls(nn.mlp([2, 2]), **args)
+
+
+@pytest.mark.parametrize("flags", [["--lr", "inf"], ["--momentum", "inf"], ["--weight-decay", "nan"],
+                                   ["--dropout", "nan"], ["--val-split", "nan"]])
+def test_the_cli_refuses_non_finite_values_before_reading_data(flags, tmp_path, capsys):
+    from numpynn.cli import main
+    assert main(["train", *flags, "--dataset", str(tmp_path / "none.npz"), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "must be a finite number" in err and "does not exist" not in err
+
+
+def test_a_toml_file_with_infinite_momentum_is_refused(tmp_path, capsys):
+    from numpynn.cli import main
+    (tmp_path / "r.toml").write_text("[optim]\nmomentum = inf\nweight_decay = nan\n", encoding="utf-8")
+    assert main(["train", "--config", str(tmp_path / "r.toml"), "--out", str(tmp_path)]) == 2
+    assert "must be a finite number" in capsys.readouterr().err

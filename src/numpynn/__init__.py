@@ -1,6 +1,6 @@
 """numpynn: neural networks in NumPy, in PyTorch's vocabulary."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from numpynn.errors import (
                      CheckpointError,
@@ -39,4 +39,13 @@ __all__ = [
     "LinearLR", "RMSprop", "SCHEDULERS", "SequentialLR", "Softmax", "StepLR",
     "StopRequest", "TrainState", "TrainingInterrupted", "load_training_checkpoint", "save_training_checkpoint",
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "MaxPool2d",
+    "export_onnx",
 ]
+
+
+def __getattr__(name: str):
+    """export_onnx on first use: `import numpynn` never imports onnx (an optional extra)."""
+    if name == "export_onnx":
+        from numpynn.interop.onnx_export import export_onnx
+        return export_onnx
+    raise AttributeError(f"module 'numpynn' has no attribute {name!r}")

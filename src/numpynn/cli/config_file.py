@@ -1,7 +1,8 @@
 """TOML run files for `numpynn train --config FILE`: read, type-check against TrainConfig, resolve with the flags.
 
-A file holds TrainConfig settings as `key = value` lines, at the top level or grouped under any
-[section] header (sections are only for reading; `[optim] lr = 0.1` is the same as `lr = 0.1`).
+A file holds TrainConfig settings as `key = value` lines, at the top level or under the [section] that
+SECTIONS gives each setting (`[optim] lr = 0.1` is the same as `lr = 0.1`). An unknown section or a setting
+under another section is refused: `[trainng]` or `[model] lr = 0.1` would otherwise be silently accepted.
 Dashes and underscores in keys are the same (`batch-size`, `batch_size`), as on the command line.
 """
 
@@ -21,13 +22,37 @@ else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport decla
 
 MAX_BYTES = 1024 * 1024  # a run file is a few hundred bytes; anything near this cap is not one
 
+# Each TrainConfig field in exactly one section (tests/test_configfile.py checks that a new field gets one).
+SECTIONS = {
+    "data": ("dataset", "subset", "val_split", "scale"),
+    "model": ("hidden", "conv", "kernel_size", "pool", "activation", "init", "loss", "dtype"),
+    "optim": ("optimizer", "lr", "momentum", "nesterov", "weight_decay", "lr_schedule", "warmup_epochs", "epochs",
+              "batch_size", "seed"),
+    "regularisation": ("dropout", "batch_norm", "augment_shift", "early_stopping", "track_gradients"),
+    "run": ("out", "name", "quiet", "plots", "preset"),
+}
+SECTION_OF = {name: section for section, names in SECTIONS.items() for name in names}
+
+
+# The recipes ship inside the package (a wheel has no recipes/ folder); recipes/ in a clone links here.
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+
+
+def bundled_recipe(name) -> Path | None:
+    """A bundled recipe for `--config mnist-99` (or recipes/mnist-99.toml where no such file exists here)."""
+    if Path(name).is_file():
+        return None
+    stem = Path(name).name.removesuffix(".toml")
+    candidate = RECIPES / f"{stem}.toml"
+    return candidate if stem and candidate.is_file() else None
+
 
 def read_config_file(path) -> dict:
     """The settings in a TOML file as {field name: value}, each checked against TrainConfig's field types."""
-    path = Path(path)
+    path = bundled_recipe(path) or Path(path)
     if not path.is_file():
-        raise ValueError(f"Config file {path} does not exist; pass the path of a .toml file such as "
-                         "recipes/article.toml.")
+        raise ValueError(f"Config file {path} does not exist; pass the path of a .toml file or the name of a "
+                         f"bundled recipe ({', '.join(sorted(p.stem for p in RECIPES.glob('*.toml')))}).")
     if path.stat().st_size > MAX_BYTES:
         raise ValueError(f"Config file {path} is over {MAX_BYTES // 1024} KiB; a run file is a short TOML file.")
     try:
@@ -60,12 +85,22 @@ def check_settings(values: dict, source: str = "the config file") -> dict:
 
 def _flatten(raw: dict, path: Path) -> dict:
     flat = {}
+    known = ", ".join(f"[{s}]" for s in SECTIONS)
     for key, value in raw.items():
-        items = value.items() if isinstance(value, dict) else [(key, value)]
+        section = key if isinstance(value, dict) else None
+        if section is not None and section not in SECTIONS:
+            near = difflib.get_close_matches(section, SECTIONS, n=1)
+            hint = f" (did you mean [{near[0]}]?)" if near else ""
+            raise ValueError(f"Config file {path} has an unknown section [{section}]{hint}; known sections: {known}.")
+        items = value.items() if section is not None else [(key, value)]
         for k, v in items:
             if isinstance(v, dict):
                 raise ValueError(f"Config file {path} nests a table in [{key}]; use one level of [section] headers.")
             name = k.replace("-", "_")
+            home = SECTION_OF.get(name)
+            if section is not None and home is not None and home != section:
+                raise ValueError(f"Config file {path} sets {name!r} under [{section}], but it belongs under "
+                                 f"[{home}] (or at the top); known sections: {known}.")
             if name in flat:
                 raise ValueError(f"Config file {path} sets {name!r} twice; keep one of them.")
             flat[name] = v

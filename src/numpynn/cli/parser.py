@@ -5,25 +5,55 @@ becomes one sentence and exit 2 here, at one place; a runtime failure exit 1.
 """
 
 import argparse
+import difflib
 import os
 import sys
 
 from numpynn import __version__
-from numpynn.cli import evaluate, info, plot, predict, train
+from numpynn.cli import evaluate, export, info, plot, predict, serve, train
 from numpynn.errors import NumpynnError, TrainingDiverged
 
-COMMANDS = [train, evaluate, predict, plot, info]
+COMMANDS = [train, evaluate, predict, plot, info, export, serve]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse without prefix matching (`--epoch` is not silently `--epochs`), suggesting the closest option.
+
+    Subcommand parsers are made of this class too (add_subparsers(parser_class=Parser)), so every command,
+    present and future, gets the same rules.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_abbrev"] = False  # a prefix that works today breaks the day an option shares it
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        unknown = [a for a in extras if a.startswith("-")]
+        if unknown and self._subparsers is not None:
+            # The command's own parser knows its options: it names them in the message.
+            chosen = getattr(namespace, "command", None)
+            command = self._subparsers._group_actions[0].choices.get(chosen) if chosen else None
+            (command or self).error(self.unrecognized_message(command or self, extras, unknown[0]))
+        return namespace, extras
+
+    @staticmethod
+    def unrecognized_message(parser, extras, option) -> str:
+        known = [s for action in parser._actions for s in action.option_strings if s.startswith("--")]
+        near = difflib.get_close_matches(option.split("=", 1)[0], known, n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]}?" if near else f"; see `{parser.prog} --help` for the options"
+        return f"unrecognized arguments: {' '.join(extras)}{hint}"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="numpynn", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train, evaluate and use NumPy neural networks on MNIST and your own digits.",
         epilog="examples:\n  numpynn train\n  numpynn evaluate runs/NAME\n  numpynn predict runs/NAME digit.png\n"
-               "  numpynn plot runs/A runs/B\n  numpynn info runs/NAME\n\n"
+               "  numpynn plot runs/A runs/B\n  numpynn info runs/NAME\n  numpynn serve runs/NAME\n\n"
                "Run `numpynn COMMAND --help` for a command's options.")
     parser.add_argument("--version", action="version", version=f"numpynn {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         command.add_parser(sub)
     return parser

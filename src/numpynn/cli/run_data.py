@@ -8,6 +8,7 @@ import numpy as np
 
 from numpynn import datasets
 from numpynn.cli.train_config import TrainConfig
+from numpynn.data.userdata import npz_names
 from numpynn.errors import DataError
 
 DIGITS = [str(i) for i in range(10)]
@@ -29,6 +30,14 @@ class Data:
     test_name: str
     class_names: list[str]
     image_shape: tuple[int, ...] | None  # for drawing samples; None when rows are not square images
+    channels: int = 1  # C of (N, C, H, W) images; a row is then C * H * W values, channel by channel
+
+    def input_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image, what a convolutional model takes; a clear error when rows are no images."""
+        if self.image_shape is None:
+            raise DataError("--conv needs images: (N, H, W) or (N, C, H, W) arrays, or rows of a square image "
+                            "size such as 784 = 28x28; train an MLP (without --conv) on this data.")
+        return (self.channels, *self.image_shape)
 
 
 def load_data(config: TrainConfig) -> Data:
@@ -42,7 +51,7 @@ def load_data(config: TrainConfig) -> Data:
         (x_train, y_train), test = _load_user_data(Path(name))
         x_test, y_test = test if test is not None else (None, None)
         test_name = f"the test rows of {Path(name).name}"
-    image_shape = x_train.shape[1:] if x_train.ndim == 3 else _square(x_train[0].size)
+    image_shape, channels = _image_shape(x_train)
     if config.subset is not None:
         # The first N rows, as the article takes X_full[:5000]: a subset is the same rows on every machine.
         x_train, y_train = datasets.subset(x_train, y_train, min(config.subset, len(x_train)))
@@ -53,7 +62,7 @@ def load_data(config: TrainConfig) -> Data:
     elif x_test is None:
         raise DataError(f"{name} holds no test rows (x_test, y_test); pass --val-split 0.2 to hold some out.")
     return Data(datasets.flatten(x_train), y_train.astype(np.int64), datasets.flatten(x_test),
-                y_test.astype(np.int64), test_name, CLASS_NAMES.get(name, DIGITS), image_shape)
+                y_test.astype(np.int64), test_name, CLASS_NAMES.get(name, DIGITS), image_shape, channels)
 
 
 def load_test_data(name: str) -> Data:
@@ -63,9 +72,9 @@ def load_test_data(name: str) -> Data:
     (x, y), test = _load_user_data(Path(name))
     described = f"the test rows of {Path(name).name}" if test is not None else f"all rows of {Path(name).name}"
     x, y = test if test is not None else (x, y)
-    shape = x.shape[1:] if x.ndim == 3 else _square(x[0].size)
+    shape, channels = _image_shape(x)
     x, y = datasets.flatten(x), y.astype(np.int64)
-    return Data(x[:0], y[:0], x, y, described, DIGITS, shape)
+    return Data(x[:0], y[:0], x, y, described, DIGITS, shape, channels)
 
 
 def _load_user_data(path: Path):
@@ -75,14 +84,18 @@ def _load_user_data(path: Path):
         return datasets.load_csv(path, num_features=None), None
     if path.suffix != ".npz":
         raise DataError(f"Dataset {path} is neither .npz nor .csv; save one with np.savez(path, x=x, y=y).")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            has_test = {"x_test", "y_test"} <= set(archive.files)
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npz archive ({exc}); save one with "
-                        "np.savez(path, x=x, y=y).") from None
+    has_test = {"x_test", "y_test"} <= set(npz_names(path))  # also refuses what is not an .npz, in one sentence
     test = datasets.load_npz(path, x_key="x_test", y_key="y_test") if has_test else None
     return datasets.load_npz(path), test
+
+
+def _image_shape(x) -> tuple[tuple[int, int] | None, int]:
+    """((H, W), C) of (N, H, W) or (N, C, H, W) images, or of square rows (N, H*W); (None, 1) otherwise."""
+    if x.ndim == 3:
+        return tuple(x.shape[1:]), 1
+    if x.ndim == 4:
+        return tuple(x.shape[2:]), int(x.shape[1])
+    return _square(x[0].size), 1
 
 
 def _square(size):

@@ -14,7 +14,8 @@ import numpy as np
 from numpynn.cli.build import build_extras, build_loss, build_model, build_optimizer, targets_for
 from numpynn.cli.config_file import read_config_file
 from numpynn.cli.run_data import Data, Preprocess, load_data
-from numpynn.cli.run_folder import MetricsCSV, make_run_dir
+from numpynn.cli.run_folder import MetricsCSV, claim_run_dir
+from numpynn.cli.run_lock import RunLock
 from numpynn.cli.train_config import TrainConfig, resolve_config
 from numpynn.errors import TrainingDiverged, TrainingInterrupted
 from numpynn.io.atomic import atomic_write_text
@@ -25,6 +26,8 @@ from numpynn.training.callbacks import EarlyStopping
 from numpynn.training.fit import fit
 from numpynn.training.signals import StopRequest
 
+# What --resume may be given beside it: how the run looks while running, not what it computes.
+RESUME_MAY_CHANGE = {"quiet", "plots"}
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
@@ -37,6 +40,8 @@ TRAIN_EXAMPLES = """examples:
   numpynn train --optimizer adam --lr-schedule cosine --warmup-epochs 2 --dropout 0.2
   numpynn train --hidden 256,256,256 --val-split 0.1 --early-stopping 5 --track-gradients
   numpynn train --dataset fashion-mnist --epochs 10
+  numpynn train --conv 32,64 --hidden 128 --batch-norm --optimizer adam --epochs 3   a small CNN
+  numpynn train --config recipes/mnist-cnn.toml  a CNN to 99.4 %
   numpynn train --dataset my_digits.npz --val-split 0.2 --no-plots
   numpynn train --resume runs/quick              continue a run stopped by Ctrl-C
 """
@@ -101,27 +106,50 @@ def run(args: argparse.Namespace) -> int:
 
 def resume_train(run: Path, given: dict, config_file: str | None) -> int:
     """`numpynn train --resume RUN`: RUN's own config.json, continued from RUN/checkpoint.safetensors."""
-    changed = sorted(set(given) - {"quiet", "plots"}) + (["config"] if config_file else [])
+    changed = sorted(set(given) - RESUME_MAY_CHANGE) + (["config"] if config_file else [])
     if changed:
         raise ValueError(f"--resume continues {run} exactly as its config.json says; drop "
                          f"--{changed[0].replace('_', '-')} (start a new run to change settings).")
-    if not (run / "checkpoint.safetensors").is_file():
-        raise ValueError(f"{run} has no checkpoint.safetensors to resume from; pass a run folder that "
-                         "`numpynn train` wrote (a run killed before its first checkpoint must start again).")
+    if not run.is_dir():
+        raise ValueError(f"{run} is not a run folder; pass a folder that `numpynn train` wrote, e.g. runs/NAME.")
+    lock = RunLock(run).acquire()  # before reading anything: another process may be writing it right now
+    try:
+        return _resume_locked(run, given, lock)
+    finally:
+        lock.release()
+
+
+def _resume_locked(run: Path, given: dict, lock: RunLock) -> int:
+    has_checkpoint = (run / "checkpoint.safetensors").is_file()
+    if (run / "model.safetensors").is_file():
+        print(f"{run} has already finished (its model.safetensors is written); nothing to resume. Start a new "
+              "run (another --name) to train longer.")
+        return 0
+    if not has_checkpoint and not (run / "config.json").exists():
+        raise ValueError(f"{run} has no checkpoint.safetensors (nor config.json) to resume from; pass a run folder "
+                         "that `numpynn train` wrote.")
+    if not has_checkpoint and (run / "metrics.csv").exists():
+        raise ValueError(f"{run} has a metrics.csv but no checkpoint.safetensors to resume from; it was damaged, "
+                         "start a new run.")
     try:
         values = json.loads((run / "config.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise ValueError(f"{run / 'config.json'} is missing or unreadable; this run cannot be resumed.") from None
+        raise ValueError(f"{run / 'config.json'} is missing or unreadable; this run cannot be resumed (pass a run "
+                         "folder that `numpynn train` wrote).") from None
     if not isinstance(values, dict):
         raise ValueError(f"{run / 'config.json'} is not a numpynn run config; this run cannot be resumed.")
-    return train(TrainConfig.from_dict({**values, **given}, source=str(run / "config.json")), resume=run)
+    config = TrainConfig.from_dict({**values, **given}, source=str(run / "config.json"))
+    if not has_checkpoint:  # it stopped before its first checkpoint: from the start is what an unbroken run did
+        print(f"{run} stopped before its first checkpoint; starting it again from epoch 1.")
+    return train(config, claimed=(run, lock), resume=has_checkpoint)
 
 
-def train(config: TrainConfig, resume: Path | None = None) -> int:
+def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resume: bool = False) -> int:
     """Run `config` and write its run folder; each file is complete the moment it appears.
 
     Every epoch ends with RUN/checkpoint.safetensors; Ctrl-C or SIGTERM adds one at the current step and
-    exits 130/143. With `resume` (a run folder) the run continues from that checkpoint, bit-identically.
+    exits 130/143. `claimed`: a run folder whose lock the caller holds; with `resume` the run continues from
+    its checkpoint, bit-identically. Otherwise a new folder is claimed (and locked) once the input is known good.
     """
     say = (lambda *a: None) if config.quiet else print
     say(f"Loading {DATASET_NAMES.get(config.dataset, config.dataset)} data...")
@@ -131,69 +159,83 @@ def train(config: TrainConfig, resume: Path | None = None) -> int:
     num_classes = len(data.class_names)
     # Separate streams for initialisation and shuffling, both fixed by the one --seed.
     init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
-    model = build_model(config, data.x_train.shape[1], num_classes, init_rng)
+    # A CNN takes (N, C, H, W) images: free views of the flat rows, which the scaling and shifts handle alike.
+    input_shape = data.input_shape() if config.conv else None
+    model = build_model(config, data.x_train.shape[1], num_classes, init_rng, input_shape)
+    x_train, x_test = (x if input_shape is None else x.reshape(len(x), *input_shape)
+                       for x in (data.x_train, data.x_test))
     optimizer = build_optimizer(config, model)
     scheduler, transform, extra_callbacks = build_extras(config, optimizer, data)
-    # Only now, with the input known good, does the run get a folder.
-    run = make_run_dir(config) if resume is None else resume
-    if resume is None:
-        written = [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
-    metrics_csv = MetricsCSV(run / "metrics.csv")
-    checkpoint, state = run / "checkpoint.safetensors", None
-    if resume is not None:
-        written = [run / "config.json"]
-        state, _ = load_training_checkpoint(checkpoint, model, optimizer, scheduler)
-        for record in state.records:  # metrics.csv again holds exactly the epochs the checkpoint has
-            metrics_csv.on_epoch_end(record["epoch"], record, model, optimizer)
-        say(f"Resuming {run} at epoch {state.epoch + 1}, step {state.step}.")
+    # Only now, with the input known good, does the run get a folder; its lock is held until the run ends.
+    run, lock = claimed if claimed is not None else claim_run_dir(config)
+    try:
+        written = [run / "config.json"] if resume else \
+            [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
+        metrics_csv = MetricsCSV(run / "metrics.csv")
+        checkpoint, state = run / "checkpoint.safetensors", None
+        if resume:
+            state, _ = load_training_checkpoint(checkpoint, model, optimizer, scheduler)
+            for record in state.records:  # metrics.csv again holds exactly the epochs the checkpoint has
+                metrics_csv.on_epoch_end(record["epoch"], record, model, optimizer)
+            say(f"Resuming {run} at epoch {state.epoch + 1}, step {state.step}.")
 
-    def save_checkpoint(train_state):
-        save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
-                                 metadata={"config": config.to_dict()})
-    say(f"{len(data.x_train):,} training rows, {len(data.x_test):,} test rows ({data.test_name}); "
-        f"MLP {'-'.join(map(str, [data.x_train.shape[1], *config.hidden, num_classes]))}, "
-        f"{model.num_parameters():,} parameters")
-    say("Starting training...")
-    # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
-    with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        try:
-            fit(model, build_loss(config), optimizer, data.x_train, targets_for(config, data.y_train, num_classes),
-                epochs=config.epochs, batch_size=config.batch_size,
-                validation_data=(data.x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
-                scheduler=scheduler, preprocess=preprocess, transform=transform,
-                callbacks=[*extra_callbacks, metrics_csv],
-                verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
-                on_checkpoint=save_checkpoint, should_stop=stop)
-        except TrainingInterrupted as exc:
-            print(f"Stopped by {stop.name} at epoch {exc.state.epoch + 1}, step {exc.state.step}; saved {checkpoint}. "
-                  f"Resume with: numpynn train --resume {run}", file=sys.stderr)
-            return 128 + stop.signum
-        except TrainingDiverged as exc:
-            kept = f"the checkpoint of epoch {len(metrics_csv.rows)} and metrics.csv" if metrics_csv.rows else \
-                "config.json (no epoch finished)"
-            raise TrainingDiverged(f"{str(exc).rstrip('.')}; {run} keeps {kept}.") from None
-    written += [metrics_csv.path, checkpoint]
-    for cb in extra_callbacks:
-        if isinstance(cb, EarlyStopping) and cb.best_state is not None:
-            say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
+        def save_checkpoint(train_state):
+            save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
+                                     metadata={"config": config.to_dict()})
+        sizes = "-".join(map(str, [*config.hidden, num_classes]))
+        net = f"MLP {data.x_train.shape[1]}-{sizes}" if input_shape is None else \
+            f"CNN {'x'.join(map(str, input_shape))} conv {','.join(map(str, config.conv))} then {sizes}"
+        say(f"{len(data.x_train):,} training rows, {len(data.x_test):,} test rows ({data.test_name}); "
+            f"{net}, {model.num_parameters():,} parameters")
+        say("Starting training...")
+        # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
+        with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            try:
+                fit(model, build_loss(config), optimizer, x_train, targets_for(config, data.y_train, num_classes),
+                    epochs=config.epochs, batch_size=config.batch_size,
+                    validation_data=(x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
+                    scheduler=scheduler, preprocess=preprocess, transform=transform,
+                    callbacks=[*extra_callbacks, metrics_csv],
+                    verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
+                    on_checkpoint=save_checkpoint, should_stop=stop)
+            except TrainingInterrupted as exc:
+                print(f"Stopped by {stop.name} at epoch {exc.state.epoch + 1}, step {exc.state.step}; saved "
+                      f"{checkpoint}. Resume with: numpynn train --resume {run}", file=sys.stderr)
+                return 128 + stop.signum
+            except TrainingDiverged as exc:
+                kept = f"the checkpoint of epoch {len(metrics_csv.rows)} and metrics.csv" if metrics_csv.rows else \
+                    "config.json (no epoch finished)"
+                raise TrainingDiverged(f"{str(exc).rstrip('.')}; {run} keeps {kept}.") from None
+        written += [metrics_csv.path, checkpoint]
+        kept = metrics_csv.rows[-1]  # the epoch whose weights the model file holds, and so whose metrics it reports
+        for cb in extra_callbacks:
+            if isinstance(cb, EarlyStopping) and cb.best_state is not None:
+                say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
+                kept = next(r for r in metrics_csv.rows if r["epoch"] == cb.best_epoch)
 
-    # The model before the figures: it is what the run is for, and a failing plot must not cost it.
-    logits = model.predict_logits(preprocess(data.x_test))
-    y_pred = logits.argmax(axis=1)
-    accuracy = float(np.mean(y_pred == data.y_test))
-    metadata = {"config": config.to_dict(), "metrics": metrics_csv.rows[-1], "classes": data.class_names,
-                "preprocessing": {"method": config.scale,
-                                  "input_shape": list(data.image_shape or [data.x_train.shape[1]])}}
-    written.append(save_model(run / "model.safetensors", model, metadata=metadata,
-                              extra_tensors=preprocess.tensors()))
-    if config.plots:
-        written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
-        if config.track_gradients:
-            from numpynn.cli import plots
-            written.append(plots.save_figure(plots.gradients_figure(metrics_csv.rows), run / "gradients.png"))
-    print(f"Final Test Accuracy: {accuracy:.4f}")
-    print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
-    return 0
+        # The model before the figures: it is what the run is for, and a failing plot must not cost it.
+        logits = model.predict_logits(preprocess(x_test))
+        y_pred = logits.argmax(axis=1)
+        accuracy = float(np.mean(y_pred == data.y_test))
+        metadata = {"config": config.to_dict(), "metrics": kept, "classes": data.class_names,
+                    "preprocessing": {"method": config.scale,
+                                      "input_shape": list(input_shape or data.image_shape
+                                                          or [data.x_train.shape[1]])}}
+        written.append(save_model(run / "model.safetensors", model, metadata=metadata,
+                                  extra_tensors=preprocess.tensors()))
+        if config.plots:
+            written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
+            if input_shape is not None:
+                written += write_cnn_plots(run, model, preprocess(x_test[:1]))
+            if config.track_gradients:
+                from numpynn.cli import plots
+                written.append(plots.save_figure(plots.gradients_figure(metrics_csv.rows), run / "gradients.png"))
+        print(f"Final Test Accuracy: {accuracy:.4f}")
+        print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
+        return 0
+    finally:
+        if claimed is None:
+            lock.release()
 
 
 def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs) -> list[Path]:
@@ -202,8 +244,15 @@ def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs)
     paths = [plots.save_figure(plots.curve_figure(rows, "loss"), run / "loss.png"),
              plots.save_figure(plots.curve_figure(rows, "acc"), run / "accuracy.png"),
              plots.save_figure(plots.confusion_figure(cm, data.class_names), run / "confusion_matrix.png")]
-    if data.image_shape is not None:
+    if data.image_shape is not None and data.channels == 1:
         images = data.x_test.reshape(len(data.x_test), *data.image_shape)
         fig = plots.mistakes_figure(images, data.y_test, y_pred, probs.max(axis=1), data.class_names)
         paths.append(plots.save_figure(fig, run / "misclassified.png"))
     return paths
+
+
+def write_cnn_plots(run: Path, model, image) -> list[Path]:
+    """filters.png (the first conv layer's kernels) and feature_maps.png (image: (1, C, H, W) through the blocks)."""
+    from numpynn.cli import plots
+    return [plots.save_figure(plots.filters_figure(model), run / "filters.png"),
+            plots.save_figure(plots.feature_maps_figure(model, image), run / "feature_maps.png")]

@@ -60,10 +60,13 @@ class Conv2d(Layer):
         n, _, ho, wo = self.output_shape(x.shape)
         self.x_shape = x.shape
         k = self.kernel_size[0] * self.kernel_size[1] * self.in_channels
-        if self._cols is None or len(self._cols) < n * ho * wo or self._cols.dtype != x.dtype:
-            self._cols = np.empty((n * ho * wo, k), dtype=x.dtype)
+        buffer = None
+        if self.training:  # kept across steps; inference chunks (predict, evaluate) get a temporary one instead
+            if self._cols is None or len(self._cols) < n * ho * wo or self._cols.dtype != x.dtype:
+                self._cols = np.empty((n * ho * wo, k), dtype=x.dtype)
+            buffer = self._cols[:n * ho * wo]
         # Columns (N*Ho*Wo, kh*kw*C) into the kept buffer, one GEMM, bias; the result is NHWC memory (see above).
-        self.cols = F.im2col(x, *self.kernel_size, self.stride, self.padding, out=self._cols[:n * ho * wo])
+        self.cols = F.im2col(x, *self.kernel_size, self.stride, self.padding, out=buffer)
         out = self.cols @ self._weight_rows(self.params["weight"]).T
         if "bias" in self.params:
             out += self.params["bias"]

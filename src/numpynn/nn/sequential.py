@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from numpynn.nn import functional as F
-from numpynn.nn.layers import ACTIVATIONS, LAYERS, Layer, Linear
-from numpynn.validation import check_features
+from numpynn.nn.layers import ACTIVATIONS, LAYERS, Flatten, Layer, Linear
+from numpynn.validation import check_batch_size, check_features
 
 
 class Sequential:
@@ -101,15 +101,23 @@ class Sequential:
         if missing or unexpected:
             raise ValueError(f"State dict does not fit this model (missing {missing}, unexpected {unexpected}); "
                              "load it into the architecture it was saved from.")
+        cast = {}
         for name, target in own.items():
             value = np.asarray(state[name])
             if value.shape != target.shape:
                 raise ValueError(f"State dict entry {name!r} has shape {value.shape} but the model expects "
                                  f"{target.shape}; load it into the architecture it was saved from.")
-            if value.dtype.kind not in "fiu" or (value.dtype.kind == "f" and not np.all(np.isfinite(value))):
-                raise ValueError(f"State dict entry {name!r} is not finite numbers; the file is corrupt.")
+            if value.dtype.kind not in "fiu":
+                raise ValueError(f"State dict entry {name!r} is {value.dtype}, not numbers; the file is corrupt.")
+            # Checked after the cast to the model's dtype (loading never changes it): 1e300 is finite in
+            # float64 but inf in a float32 model.
+            with np.errstate(over="ignore", invalid="ignore"):
+                cast[name] = value.astype(target.dtype)
+            if not np.all(np.isfinite(cast[name])) or (value.dtype.kind == "f" and not np.all(np.isfinite(value))):
+                raise ValueError(f"State dict entry {name!r} is not finite numbers in the model's {target.dtype} "
+                                 "(NaN, infinity, or too large for it); the file is corrupt.")
         for name, target in own.items():
-            target[...] = state[name]  # casts to the model's dtype: loading never changes it
+            target[...] = cast[name]
 
     def config(self) -> list[dict]:
         """Each layer's constructor arguments: enough to rebuild the architecture."""
@@ -139,14 +147,30 @@ class Sequential:
         """Predicted class per row (N,): the argmax of the logits."""
         return np.argmax(self.predict_logits(x, batch_size), axis=1)
 
+    def inference_batch_size(self, batch_size: int) -> int:
+        """Rows per inference chunk: batch_size, or at most 256 images for a model with convolutions, whose im2col
+        columns hold kh*kw copies of every pixel (4,096 MNIST images through a 32->64 conv would take 0.6 GB)."""
+        has_conv = any(hasattr(layer, "in_channels") for layer in self.layers)
+        return min(batch_size, 256) if has_conv else batch_size
+
     def predict_logits(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         x = check_features(self, x)  # NaN, empty or wrongly sized input: one clear ValueError, not a matmul error
+        batch_size = self.inference_batch_size(check_batch_size(batch_size))
         was_training = self.training
         self.eval()
         try:
-            return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, max(len(x), 1), batch_size)])
+            # Overflow shows up as inf/NaN logits, refused below in one sentence instead of a RuntimeWarning.
+            with np.errstate(over="ignore", invalid="ignore"):
+                logits = np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
         finally:
             self.train(was_training)
+        bad = np.count_nonzero(~np.isfinite(logits).all(axis=tuple(range(1, logits.ndim))))
+        if bad:  # finite weights can still overflow; a NaN answer must never pass for a prediction
+            largest = max((float(np.abs(p).max()) for p in self.parameters() if p.size), default=0.0)
+            raise ValueError(f"The model's outputs are NaN or infinite for {bad} of {len(x)} rows: its weights "
+                             f"(largest |w| = {largest:.3g}) overflow on this input; re-train the model or check "
+                             "the input scaling.")
+        return logits
 
     def __getitem__(self, i: int) -> Layer:
         return self.layers[i]
@@ -183,3 +207,43 @@ def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
             if dropout:
                 layers.append(Dropout(dropout, rng=rng.spawn(1)[0]))  # own stream; spawning leaves init's untouched
     return Sequential(*layers)
+
+
+def cnn(input_shape: tuple[int, int, int], channels: list[int], hidden: list[int], num_classes: int, *,
+        kernel_size: int = 3, pool: int = 2, activation: str = "relu", init: str = "he",
+        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
+        batch_norm: bool = False) -> Sequential:
+    """Conv blocks, Flatten, then an MLP head: cnn((1, 28, 28), [32, 64], [128], 10) for MNIST.
+
+    Each conv block is Conv2d(k x k, no padding) [-> BatchNorm2d] -> activation [-> MaxPool2d(pool)]; the
+    conv has no bias under BatchNorm2d, which would subtract it again. The head is mlp()'s hidden blocks.
+    """
+    from numpynn.nn.conv import Conv2d
+    from numpynn.nn.normalization import BatchNorm2d
+    from numpynn.nn.pooling import MaxPool2d
+    if len(input_shape) != 3 or not channels or any(int(c) < 1 for c in channels):
+        raise ValueError(f"cnn needs an input shape (C, H, W) and positive channel counts, got {input_shape} and "
+                         f"{channels}; e.g. cnn((1, 28, 28), [32, 64], [128], 10).")
+    rng = np.random.default_rng(seed)
+    layers: list[Layer] = []
+    shape = (1, *map(int, input_shape))
+    for c in channels:
+        block = [Conv2d(shape[1], c, kernel_size, bias=not batch_norm, init=init, rng=rng, dtype=dtype)]
+        if batch_norm:
+            block.append(BatchNorm2d(c, dtype=dtype))
+        block.append(ACTIVATIONS[activation]())
+        if pool > 1:
+            block.append(MaxPool2d(pool))
+        for layer in block:
+            try:
+                shape = layer.output_shape(shape) if hasattr(layer, "output_shape") else shape
+            except ValueError:
+                raise ValueError(f"{len(channels)} conv blocks of kernel {kernel_size} and pool {pool} shrink "
+                                 f"{input_shape[1]}x{input_shape[2]} images to nothing; use fewer --conv blocks, "
+                                 "a smaller --kernel-size or --pool.") from None
+        layers += block
+    layers.append(Flatten())
+    head = mlp([int(np.prod(shape[1:])), *hidden, num_classes], activation=activation, init=init, seed=rng,
+               dtype=dtype, dropout=dropout, batch_norm=batch_norm)
+    head.layers[0].needs_input_grad = True  # mlp's Sequential turned it off; here the conv blocks need it
+    return Sequential(*layers, *head.layers)

@@ -7,10 +7,22 @@ import numpy as np
 from numpynn.optim.blas import axpy, scal, uses_blas
 
 
+def check_hyperparameters(owner: str, **values: float) -> None:
+    """Refuse NaN and infinite hyperparameters: they pass `x >= 0` checks (inf) and then poison every weight."""
+    for name, value in values.items():
+        try:
+            finite = math.isfinite(value)
+        except TypeError:
+            raise ValueError(f"{owner} {name} must be a number, got {value!r}.") from None
+        if not finite:
+            raise ValueError(f"{owner} {name} must be a finite number, got {value}; e.g. lr=0.1, momentum=0.9.")
+
+
 class Optimizer:
     """Updates every parameter of `model` in place from its grads; per-parameter state lives in `self.state`."""
 
     def __init__(self, model, lr: float):
+        check_hyperparameters(type(self).__name__, lr=lr)
         if not lr > 0:
             raise ValueError(f"Learning rate must be positive, got lr={lr}; try 0.1 for SGD or 1e-3 for Adam.")
         self.slots = list(model.parameter_slots())
@@ -82,6 +94,7 @@ class SGD(Optimizer):
     def __init__(self, model, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False):
         super().__init__(model, lr)
+        check_hyperparameters("SGD", momentum=momentum, dampening=dampening, weight_decay=weight_decay)
         if momentum < 0 or weight_decay < 0:
             raise ValueError("momentum and weight_decay must be >= 0.")
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -127,6 +140,7 @@ class SGD(Optimizer):
 
 def _check_betas(betas, eps, weight_decay):
     b1, b2 = (float(b) for b in betas)
+    check_hyperparameters("Adam", beta1=b1, beta2=b2, eps=eps, weight_decay=weight_decay)
     if not (0 <= b1 < 1 and 0 <= b2 < 1):
         raise ValueError(f"betas must each be in [0, 1), got {tuple(betas)}; the usual choice is (0.9, 0.999).")
     if eps < 0 or weight_decay < 0:
@@ -214,6 +228,7 @@ class RMSprop(Optimizer):
     def __init__(self, model, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
                  momentum: float = 0.0, centered: bool = False):
         super().__init__(model, lr)
+        check_hyperparameters("RMSprop", alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
         if not 0 <= alpha <= 1 or eps < 0 or weight_decay < 0 or momentum < 0:
             raise ValueError("RMSprop needs 0 <= alpha <= 1 and eps, weight_decay, momentum >= 0.")
         self.alpha, self.eps, self.weight_decay = float(alpha), float(eps), float(weight_decay)

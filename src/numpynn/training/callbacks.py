@@ -8,7 +8,7 @@ from numpynn.training.fit import Callback
 
 
 class EarlyStopping(Callback):
-    """Stop when `monitor` has not improved by more than min_delta for `patience` epochs (Keras' EarlyStopping).
+    """Stop once `monitor` has gone `patience` epochs without improving by more than min_delta (Keras' rule).
 
     With restore_best_weights, the model ends training with the weights of its best epoch.
     mode "auto" minimises names containing "loss" and maximises the rest (e.g. val_acc).
@@ -39,7 +39,7 @@ class EarlyStopping(Callback):
                 self.best_state = model.state_dict()  # copies: later updates cannot touch them
         else:
             self.wait += 1
-            if self.wait > self.patience:
+            if self.wait >= self.patience:  # Keras' rule: patience 2 stops at the 2nd epoch without improvement
                 self.stop_training, self.stopped_epoch = True, epoch
 
     def on_train_end(self, model, history):

@@ -74,6 +74,10 @@ class TrainState:
             raise ValueError("training state `shuffle` must be true or false")
         if not isinstance(raw["records"], list) or not all(_is_record(r) for r in raw["records"]):
             raise ValueError("training state records must be a list of flat {name: number} objects")
+        # One record per finished epoch, in order: resume rewrites metrics.csv from them, epoch by epoch.
+        if [r.get("epoch") for r in raw["records"]] != list(range(1, raw["epoch"] + 1)):
+            raise ValueError(f"training state has {len(raw['records'])} epoch records for {raw['epoch']} finished "
+                             "epochs; each finished epoch needs its record, numbered 1, 2, ...")
         raw["epoch_rng_state"] = _decode_rng(raw["epoch_rng_state"])
         raw["rng_state"] = _decode_rng(raw["rng_state"])
         if not isinstance(raw["layer_rng_states"], dict) or not all(k.isdigit() for k in raw["layer_rng_states"]):

@@ -1,0 +1,148 @@
+"""`numpynn train` on small own data: what a run reports, keeps and refuses (issue 17's CLI items)."""
+
+
+import numpy as np
+import pytest
+
+from numpynn.cli import main
+from numpynn.cli.run_folder import open_model
+
+
+def make_npz(path, n=240, classes=2, features=16, seed=0, noise=False):
+    """n rows of `features` floats; labels 0..classes-1 learnable from the first feature (or random if noise)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, features)).astype(np.float32)
+    y = rng.integers(0, classes, n) if noise else np.digitize(x[:, 0], np.linspace(-1, 1, classes - 1))
+    np.savez(path, x=x, y=y.astype(np.uint8))
+    return path
+
+
+def train(tmp_path, *flags, name="r"):
+    return main(["train", "--out", str(tmp_path / "runs"), "--name", name, "--no-plots", *map(str, flags)])
+
+
+def test_early_stopped_model_reports_the_metrics_of_the_weights_it_keeps(tmp_path, capsys):
+    # Random labels: the validation loss is best early and then rises as the net memorises the noise.
+    data = make_npz(tmp_path / "noise.npz", n=200, noise=True)
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.3", "--hidden", "64", "--lr", "0.5",
+                 "--epochs", "30", "--early-stopping", "2", "--batch-size", "16") == 0
+    rows = [r for r in (tmp_path / "runs/r/metrics.csv").read_text().splitlines()[1:]]
+    trained = open_model(tmp_path / "runs/r")
+    best = min(range(len(rows)), key=lambda i: float(rows[i].split(",")[3])) + 1
+    assert len(rows) == best + 2  # stopped at the 2nd epoch without improvement (patience 2), not the 3rd
+    assert trained.metadata["metrics"]["epoch"] == best < len(rows)
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "runs/r")]) == 0
+    assert f"Final metrics: epoch {best}," in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags", [["--hidden", "100000000"], ["--hidden", "64,1000000000000"]])
+def test_a_model_too_big_for_memory_is_refused_before_allocating(flags, tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz")
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", *flags) == 2
+    err = capsys.readouterr().err
+    assert "parameters" in err and "more than this machine's" in err and "--hidden" in err
+    assert not (tmp_path / "runs").exists()  # refused before the run got a folder
+
+
+def test_a_toml_hidden_size_of_a_trillion_is_refused(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz")
+    (tmp_path / "big.toml").write_text(f'[data]\ndataset = "{data}"\nval_split = 0.2\n'
+                                       '[model]\nhidden = [1000000000000]\n')
+    assert main(["train", "--config", str(tmp_path / "big.toml"), "--out", str(tmp_path / "runs")]) == 2
+    assert "more than this machine's" in capsys.readouterr().err
+
+
+def test_the_memory_estimate_counts_parameters_optimizer_state_and_batch():
+    from numpynn.cli.build import check_fits_in_memory
+    from numpynn.cli.train_config import TrainConfig
+    config = TrainConfig(optimizer="adam", batch_size=10)
+    need = 4 * (1000 * (3 + 2) + 3 * 10 * 100)  # float32: 5 parameter copies with Adam's two moments, 3 batch copies
+    check_fits_in_memory(config, 1000, 100, memory=need)  # exactly fits
+    with pytest.raises(ValueError, match="more than this machine's"):
+        check_fits_in_memory(config, 1000, 100, memory=need - 1)
+
+
+@pytest.mark.parametrize("shift", [28, 40, 1000000])
+def test_a_shift_that_moves_the_whole_image_out_is_refused(shift, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "img.npz", x=rng.integers(0, 256, (60, 28, 28), dtype=np.uint8), y=np.arange(60) % 3)
+    assert train(tmp_path, "--dataset", tmp_path / "img.npz", "--val-split", "0.2", "--augment-shift", shift) == 2
+    assert "blank image" in capsys.readouterr().err
+
+
+def test_random_shift_refuses_shifts_that_leave_no_image_in_the_library_too():
+    from numpynn.data.augment import RandomShift, random_shift
+    with pytest.raises(ValueError, match="blank image"):
+        RandomShift(40, image_shape=(28, 28))
+    with pytest.raises(ValueError, match="blank image"):
+        random_shift(np.zeros((2, 16), np.float32), np.random.default_rng(0), 4, image_shape=(4, 4))
+    assert RandomShift(27).max_shift == 27
+
+
+# --- one writer per run folder (issue 17.2, 17.3, 17.5, 17.22) ------------------------------------------------
+
+def test_a_locked_run_folder_is_refused_naming_its_holder(tmp_path, capsys):
+    from numpynn.cli.run_lock import RunLock
+    data = make_npz(tmp_path / "d.npz")
+    (tmp_path / "runs" / "r").mkdir(parents=True)
+    with RunLock(tmp_path / "runs" / "r"):  # another writer (flock conflicts between open files, even in-process)
+        assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1") == 2
+        err = capsys.readouterr().err
+        assert "is in use by pid" in err and "numpynn" in err
+        assert main(["train", "--resume", str(tmp_path / "runs" / "r")]) == 2
+        assert "is in use by pid" in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "r" / ".lock").exists()  # released: nothing left behind
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1") == 0
+
+
+def test_two_trainings_racing_for_one_name_cannot_both_win(tmp_path):
+    import os
+    import subprocess
+    import sys
+    data = make_npz(tmp_path / "d.npz", n=2000)
+    cmd = [sys.executable, "-m", "numpynn", "train", "--dataset", str(data), "--val-split", "0.2", "--epochs", "3",
+           "--name", "same", "--out", str(tmp_path / "runs"), "--no-plots", "--quiet"]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for _ in range(2)]
+    results = [(p.wait(120), p.stderr.read()) for p in procs]
+    assert sorted(code for code, _ in results) == [0, 2], results
+    loser = next(err for code, err in results if code == 2)
+    assert "is in use by pid" in loser or "already exists" in loser
+
+
+def test_a_run_that_failed_before_its_first_epoch_can_be_rerun_or_resumed(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz")
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "2", "--lr", "1e30") == 1  # diverges
+    run = tmp_path / "runs" / "r"
+    assert sorted(p.name for p in run.iterdir()) == ["config.json"]
+    assert main(["train", "--resume", str(run), "--no-plots"]) == 1  # the same config: starts and diverges again
+    assert "starting it again from epoch 1" in capsys.readouterr().out
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "2") == 0  # the name is free again
+    assert {"metrics.csv", "model.safetensors", "checkpoint.safetensors"} <= {p.name for p in run.iterdir()}
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "2") == 2  # now it holds results
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_a_resumed_run_that_stopped_before_its_first_checkpoint_trains_from_the_start(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz")
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "2", name="full") == 0
+    run = tmp_path / "runs" / "cut"
+    run.mkdir(parents=True)
+    (run / "config.json").write_bytes((tmp_path / "runs/full/config.json").read_bytes().replace(b'"full"', b'"cut"'))
+    assert main(["train", "--resume", str(run), "--no-plots"]) == 0
+    assert (run / "metrics.csv").read_text().count("\n") == 3
+    full, cut = (open_model(tmp_path / "runs" / n).model.state_dict() for n in ("full", "cut"))
+    assert all(np.array_equal(full[k], cut[k]) for k in full)  # the same run as an unbroken one
+
+
+def test_resuming_a_finished_run_says_so_and_rewrites_nothing(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz")
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "2") == 0
+    run = tmp_path / "runs" / "r"
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in run.iterdir()}
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run)]) == 0
+    assert "has already finished" in capsys.readouterr().out
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in run.iterdir()} == before
