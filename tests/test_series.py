@@ -184,7 +184,7 @@ def test_part4_5_exercises(tmp_path):
 
 
 def test_part4_5_numpynn_momentum_beats_plain_sgd_early(example, tmp_path):
-    accuracies = example("part4_5_numpynn")["main"](out=str(tmp_path), samples=2000, epochs=3)
+    accuracies = example("part4_5_numpynn")["main"](out=str(tmp_path), samples=1000, epochs=3)
     assert accuracies["momentum 0.9"] > accuracies["plain SGD"]
     assert (tmp_path / "part4_5.png").stat().st_size > 10_000
 
