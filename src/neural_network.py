@@ -1,9 +1,11 @@
-"""The article's `neural_network.py`, its 13 functions with their names, arguments and float64 results,
-as a thin facade over numpynn: the math lives once, in numpynn; only the article's own formulas stay here.
+"""The series' `neural_network.py`, its 21 functions with their names, arguments and float64 results,
+as a thin facade over numpynn: the math lives once, in numpynn; only the series' own formulas stay here.
 
-From "Learn Deep Learning with NumPy, Part 3.4: Backpropagation for Training MLPs". Weights keep the
-article's layout, (n_features, n_hidden); numpynn's Linear stores the transpose, as PyTorch does, so the
-facade hands numpynn transposed views (no copies).
+The first 13 are from "Learn Deep Learning with NumPy, Part 3.4: Backpropagation for Training MLPs"; Parts
+4.1-4.5 add eight (a 3-layer MLP, conv2d, max_pool, L2, dropout, momentum, accuracy); conv2d and
+max_pool are numpynn.nn.functional's conv2d (the im2col and GEMM its Conv2d layer runs) and max_pool2d.
+Weights keep the series' layout, (n_features, n_hidden); numpynn's Linear stores the transpose, as PyTorch
+does, so the facade hands numpynn transposed views (no copies).
 """
 
 from collections.abc import Callable
@@ -13,6 +15,7 @@ from numpy.typing import NDArray
 
 from numpynn.data.transforms import scale
 from numpynn.gradcheck import numerical_gradient as _numerical_gradient
+from numpynn.metrics import accuracy as _accuracy
 from numpynn.nn import functional as F
 
 Array = NDArray[np.floating]  # the article's arrays: float64 unless given otherwise
@@ -128,6 +131,93 @@ def backward_mlp(X: Array, A1: Array, A2: Array,
     return grad_W1.T, grad_b1[None, :], grad_W2.T, grad_b2[None, :]
 
 
+# --- Part 4.1: Deeper MLPs and Vanishing Gradients
+
+def forward_mlp_3layer(X: Array, W1: Array, b1: Array, W2: Array, b2: Array,
+                       W3: Array, b3: Array) -> tuple[Array, Array, Array]:
+    """Forward pass of the 3-layer MLP: (A1 = relu(X W1 + b1), A2 = relu(A1 W2 + b2), A3 = softmax(A2 W3 + b3))."""
+    A1 = relu(X @ W1 + b1)
+    A2 = relu(A1 @ W2 + b2)
+    A3 = softmax(A2 @ W3 + b3)
+    return A1, A2, A3
+
+
+def backward_mlp_3layer(X: Array, A1: Array, A2: Array, A3: Array, y: Array,
+                        W1: Array, W2: Array, W3: Array, Z1: Array, Z2: Array
+                        ) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """Backpropagation for the 3-layer MLP: (grad_W1, grad_b1, grad_W2, grad_b2, grad_W3, grad_b3).
+
+    Z1, Z2 are the hidden pre-activations (the caller recomputes them, as the series does); W1 is unused.
+    """
+    n = X.shape[0]
+    delta3 = (A3 - y) / n  # softmax + cross-entropy fused gradient, as numpynn's CrossEntropyLoss uses
+    grad_W3, grad_b3, grad_A2 = F.linear_backward(delta3, A2, W3.T)
+    delta2 = F.relu_backward(grad_A2, Z2)
+    grad_W2, grad_b2, grad_A1 = F.linear_backward(delta2, A1, W2.T)
+    delta1 = F.relu_backward(grad_A1, Z1)
+    grad_W1, grad_b1, _ = F.linear_backward(delta1, X, W1.T, input_grad=False)
+    return grad_W1.T, grad_b1[None, :], grad_W2.T, grad_b2[None, :], grad_W3.T, grad_b3[None, :]
+
+
+# --- Part 4.2: Convolutional Layers
+
+def conv2d(image: Array, filter_kernel: Array, stride: int = 1) -> Array:
+    """True 2-D convolution (the kernel flipped, as SciPy's convolve2d), 'valid': image (H, W), kernel (kh, kw).
+
+    Returns (H-kh+1, W-kw+1) before striding, then every stride-th row and column of it, float64.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    kernel = np.asarray(filter_kernel, dtype=np.float64)[::-1, ::-1]  # numpynn's conv2d cross-correlates, as torch
+    feature_map = F.conv2d(image[None, None], kernel[None, None])[0, 0]
+    return feature_map[::stride, ::stride]  # the series strides the full 'valid' map, as it does with SciPy's
+
+
+# --- Part 4.3: Pooling and CNN Architecture
+
+def max_pool(X: Array, size: int = 2, stride: int = 2) -> Array:
+    """Window maxima of X (H, W) or (H, W, C): ((H-size)//stride+1, (W-size)//stride+1[, C]), float64.
+
+    A channel axis of size 1 is dropped, so (H, W, 1) gives a 2-D result, as in the series.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    chw = X[None] if X.ndim == 2 else X.transpose(2, 0, 1)
+    pooled = F.max_pool2d(chw[None], size, stride)[0]  # (C, H', W')
+    return pooled[0] if pooled.shape[0] == 1 else np.ascontiguousarray(pooled.transpose(1, 2, 0))
+
+
+# --- Part 4.4: Regularization
+
+def l2_regularization(weights: list[Array], lambda_: float) -> tuple[float, list[Array]]:
+    """(penalty, grads): lambda_ * sum of W**2 over every array (a float), and 2 * lambda_ * W for each W."""
+    penalty = lambda_ * sum(float(np.sum(np.square(W))) for W in weights)
+    return penalty, [2 * lambda_ * np.asarray(W) for W in weights]
+
+
+def dropout(A: Array, p: float, training: bool = True) -> Array:
+    """A times a keep-mask drawn with np.random.binomial(1, p) (p is the KEEP probability); A itself when not training.
+
+    The mask comes from NumPy's global random state, so np.random.seed reproduces the series' masks; unlike
+    numpynn's Dropout (and torch's) the kept values are not rescaled by 1 / p.
+    """
+    if not training:
+        return A
+    return A * np.random.binomial(1, p, size=A.shape)
+
+
+# --- Part 4.5: Advanced Optimization
+
+def momentum_update(velocity: Array, gradient: Array, mu: float, lr: float) -> tuple[Array, Array]:
+    """(new_velocity, update) with new_velocity = mu * velocity - lr * gradient and update the same array."""
+    new_velocity = mu * velocity - lr * gradient  # the series' form; numpynn's SGD keeps torch's v = mu v + g
+    return new_velocity, new_velocity
+
+
+def accuracy(y_pred: Array, y_true: Array) -> float:
+    """Fraction of rows whose argmax of y_pred matches y_true (one-hot rows are reduced by argmax too)."""
+    return np.float64(_accuracy(y_true, np.asarray(y_pred).argmax(axis=1)))
+
+
 def _float(a):
     a = np.asarray(a)
     return a if a.dtype.kind == "f" else a.astype(np.float64)
+
