@@ -146,3 +146,53 @@ def test_resuming_a_finished_run_says_so_and_rewrites_nothing(tmp_path, capsys):
     assert main(["train", "--resume", str(run)]) == 0
     assert "has already finished" in capsys.readouterr().out
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in run.iterdir()} == before
+
+
+# --- own data: classes from the labels, and what was read said first (issue 17.12, 17.33) ----------------------
+
+def test_a_two_class_npz_trains_a_two_class_model_and_says_what_it_read(tmp_path, capsys):
+    data = make_npz(tmp_path / "two.npz", n=240, classes=2, features=16)
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.25", "--epochs", "3") == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("Read ") and "240 rows of 16 features, 2 classes (0, 1)" in first
+    assert "training on 180 rows, evaluating on 60" in first
+    trained = open_model(tmp_path / "runs" / "r")
+    assert trained.class_names == ["0", "1"] and trained.metadata["classes"] == ["0", "1"]
+    assert trained.model.predict_logits(np.zeros((1, 16), np.float32)).shape == (1, 2)  # not a 10-way softmax
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "runs" / "r"), "--no-plots"]) == 0
+    assert "Confusion matrix" in (out := capsys.readouterr().out) and "\n      2 " not in out
+
+
+def test_a_csv_without_a_label_column_is_refused_not_read_as_all_zero_labels(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (50, 16))
+    pixels[:, 0] = 0  # MNIST's corner pixel: read as the label, every row's label was 0 ("accuracy 1.0000")
+    np.savetxt(tmp_path / "pixels.csv", pixels, fmt="%d", delimiter=",")
+    assert train(tmp_path, "--dataset", tmp_path / "pixels.csv", "--val-split", "0.2") == 2
+    err = capsys.readouterr().err
+    assert "at least two classes" in err and "no label column" in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_training_split_with_one_class_is_refused(tmp_path, capsys):
+    np.savez(tmp_path / "one.npz", x=np.zeros((20, 4), np.float32), y=np.full(20, 3, np.uint8))
+    assert train(tmp_path, "--dataset", tmp_path / "one.npz", "--val-split", "0.2") == 2
+    assert "has label 3; a classifier needs at least two classes" in capsys.readouterr().err
+
+
+def test_evaluating_on_labels_the_model_does_not_have_is_refused(tmp_path, capsys):
+    assert train(tmp_path, "--dataset", make_npz(tmp_path / "two.npz"), "--val-split", "0.2", "--epochs", "1") == 0
+    capsys.readouterr()
+    ten = make_npz(tmp_path / "ten.npz", classes=10)
+    assert main(["evaluate", str(tmp_path / "runs" / "r"), "--dataset", str(ten), "--no-plots"]) == 2
+    assert "2 classes" in capsys.readouterr().err
+
+
+def test_options_larger_than_the_data_are_named_in_the_output(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz", n=100)
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--subset", "5000", "--batch-size", "1000",
+                 "--epochs", "1") == 0
+    err = capsys.readouterr().err
+    assert "--subset 5,000 is more than the 100 training rows; using all of them" in err
+    assert "--batch-size 1,000 is more than the 80 training rows; each epoch is one step" in err

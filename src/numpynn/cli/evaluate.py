@@ -40,6 +40,9 @@ def run(args) -> int:
     check_width(trained, data.x_test.shape[1], "the evaluation data")
     y_pred = trained.model.predict(trained.preprocess(data.x_test))
     names = trained.class_names
+    if data.y_test.max(initial=0) >= len(names):
+        raise DataError(f"{trained.path} knows {len(names)} classes ({', '.join(names)}) but the evaluation data has "
+                        f"label {data.y_test.max()}; evaluate it on data with the classes it was trained on.")
     cm = confusion_matrix(data.y_test, y_pred, len(names))
     accuracy = float(np.trace(cm) / cm.sum())
     print(f"Model: {trained.path}")

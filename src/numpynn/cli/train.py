@@ -28,7 +28,6 @@ from numpynn.training.signals import StopRequest
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
 RESUME_MAY_CHANGE = {"quiet", "plots"}
-DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 
 
 TRAIN_EXAMPLES = """examples:
@@ -150,8 +149,10 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     its checkpoint, bit-identically. Otherwise a new folder is claimed (and locked) once the input is known good.
     """
     say = (lambda *a: None) if config.quiet else print
-    say(f"Loading {DATASET_NAMES.get(config.dataset, config.dataset)} data...")
     data = load_data(config)
+    say(data.summary)  # the first line: what was read (rows, features, classes) and what is held out
+    for note in data.notes:
+        print(f"numpynn: note: {note}", file=sys.stderr)
     # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
     preprocess = Preprocess.fit(config.scale, data.x_train, config.dtype)
     num_classes = len(data.class_names)
@@ -176,8 +177,7 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
         def save_checkpoint(train_state):
             save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
                                      metadata={"config": config.to_dict()})
-        say(f"{len(data.x_train):,} training rows, {len(data.x_test):,} test rows ({data.test_name}); "
-            f"MLP {'-'.join(map(str, [data.x_train.shape[1], *config.hidden, num_classes]))}, "
+        say(f"MLP {'-'.join(map(str, [data.x_train.shape[1], *config.hidden, num_classes]))}, "
             f"{model.num_parameters():,} parameters")
         say("Starting training...")
         # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
