@@ -196,3 +196,38 @@ def test_options_larger_than_the_data_are_named_in_the_output(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--subset 5,000 is more than the 100 training rows; using all of them" in err
     assert "--batch-size 1,000 is more than the 80 training rows; each epoch is one step" in err
+
+
+# --- held-out rows are called what they are (issue 17.24) ---------------------------------------------------
+
+def test_rows_held_out_of_the_training_data_are_called_validation_everywhere(tmp_path, capsys):
+    from numpynn.cli.run_folder import read_metrics
+    data = make_npz(tmp_path / "d.npz")
+    assert main(["train", "--dataset", str(data), "--val-split", "0.25", "--epochs", "2", "--out",
+                 str(tmp_path / "runs"), "--name", "r"]) == 0
+    out = capsys.readouterr().out
+    assert "Epoch 2/2, Loss: " in out and ", Validation Accuracy: " in out and "Test Accuracy" not in out
+    assert "Final Validation Accuracy: " in out
+    rows = read_metrics(tmp_path / "runs/r/metrics.csv")
+    header = (tmp_path / "runs/r/metrics.csv").read_text().splitlines()[0].split(",")
+    assert header[:6] == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"]
+    assert "test_acc" not in rows[0] and open_model(tmp_path / "runs/r").metadata["metrics"]["val_acc"] > 0
+    assert main(["evaluate", str(tmp_path / "runs/r"), "--no-plots"]) == 0
+    assert "Validation accuracy: " in capsys.readouterr().out
+
+
+def test_a_test_set_is_still_called_test(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((100, 4)).astype(np.float32)
+    np.savez(tmp_path / "t.npz", x=x[:80], y=(x[:80, 0] > 0).astype(np.uint8), x_test=x[80:],
+             y_test=(x[80:, 0] > 0).astype(np.uint8))
+    assert train(tmp_path, "--dataset", tmp_path / "t.npz", "--epochs", "1") == 0
+    assert "Final Test Accuracy: " in capsys.readouterr().out
+    assert "test_acc" in (tmp_path / "runs/r/metrics.csv").read_text().splitlines()[0]
+
+
+def test_curve_legends_name_the_validation_rows():
+    from numpynn.cli import plots
+    rows = [{"epoch": e, "train_loss": 1 / e, "train_acc": 0.5, "val_loss": 1.1 / e, "val_acc": 0.4} for e in (1, 2)]
+    labels = [line.get_label() for line in plots.curve_figure(rows, "acc").axes[0].get_lines()]
+    assert labels == ["train", "validation"]

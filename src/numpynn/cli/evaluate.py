@@ -47,7 +47,7 @@ def run(args) -> int:
     accuracy = float(np.trace(cm) / cm.sum())
     print(f"Model: {trained.path}")
     print(f"Data: {len(data.y_test):,} rows ({data.test_name})")
-    print(f"Test accuracy: {accuracy:.4f} ({np.trace(cm):,} of {cm.sum():,} right)\n")
+    print(f"{data.split_name} accuracy: {accuracy:.4f} ({np.trace(cm):,} of {cm.sum():,} right)\n")
     print(classification_report(cm, names) + "\n")
     print(confusion_text(cm, names))
     if args.plots:

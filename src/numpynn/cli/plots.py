@@ -119,15 +119,17 @@ def most_confident_mistakes(y_true: np.ndarray, y_pred: np.ndarray, confidence: 
 
 
 _METRIC_NAMES = {"loss": "Loss", "acc": "Accuracy"}
+# metrics.csv's column prefixes: val_* are rows held out of the training data, test_* a test set.
+SPLIT_LABELS = {"train": "train", "val": "validation", "test": "test"}
 
 
 def _draw_curves(ax, rows, metric, label, color):
     epochs = [r["epoch"] for r in rows]
-    for split, style in (("train", "-"), ("test", "--")):
+    for split, style in (("train", "-"), ("val", "--"), ("test", "--")):
         values = [r.get(f"{split}_{metric}") for r in rows]
         if any(v is not None for v in values):
             ax.plot(epochs, [np.nan if v is None else v for v in values], style, color=color, marker="o",
-                    markersize=3, label=f"{label}{split}")
+                    markersize=3, label=f"{label}{SPLIT_LABELS[split]}")
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(_METRIC_NAMES[metric])

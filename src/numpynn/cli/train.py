@@ -166,7 +166,7 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     try:
         written = [run / "config.json"] if resume else \
             [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
-        metrics_csv = MetricsCSV(run / "metrics.csv")
+        metrics_csv = MetricsCSV(run / "metrics.csv", data.split)
         checkpoint, state = run / "checkpoint.safetensors", None
         if resume:
             state, _ = load_training_checkpoint(checkpoint, model, optimizer, scheduler)
@@ -189,6 +189,7 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
                     scheduler=scheduler, preprocess=preprocess, transform=transform,
                     callbacks=[*extra_callbacks, metrics_csv],
                     verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
+                    validation_name=data.split_name,
                     on_checkpoint=save_checkpoint, should_stop=stop)
             except TrainingInterrupted as exc:
                 print(f"Stopped by {stop.name} at epoch {exc.state.epoch + 1}, step {exc.state.step}; saved "
@@ -219,7 +220,7 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
             if config.track_gradients:
                 from numpynn.cli import plots
                 written.append(plots.save_figure(plots.gradients_figure(metrics_csv.rows), run / "gradients.png"))
-        print(f"Final Test Accuracy: {accuracy:.4f}")
+        print(f"Final {data.split_name} Accuracy: {accuracy:.4f}")
         print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
         return 0
     finally:

@@ -68,7 +68,7 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
         validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0,
         rng: np.random.Generator | None = None, shuffle: bool = True, scheduler=None, preprocess=None, transform=None,
         callbacks=(), verbose: int = 1, progress: bool = False, state: TrainState | None = None,
-        on_checkpoint=None, should_stop=None) -> History:
+        on_checkpoint=None, should_stop=None, validation_name: str = "Test") -> History:
     """Train `model` with mini-batches of (x, y) for `epochs` epochs; returns the per-epoch History.
 
     x: (N, D) features (any numeric dtype; cast once to the model's dtype); y: (N,) labels or (N, C) targets.
@@ -77,7 +77,8 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
     quarter of the bytes (datasets.Scaler is such a step: fit(..., x_uint8, y, preprocess=Scaler("255"))).
     transform(xb, rng) then changes each training batch (augmentation, e.g. RandomShift).
     Randomness (shuffling, transforms) comes only from `rng`, or a Generator built from `seed`.
-    verbose=1 prints the article's line per epoch; progress=True shows a tqdm bar per epoch.
+    verbose=1 prints the article's line per epoch, calling validation_data `validation_name` ("Test" as the
+    article does; "Validation" for rows held out of the training data); progress=True shows a tqdm bar per epoch.
     Resume: `state` (from load_training_checkpoint) continues a run bit-identically, mid-epoch included.
     `on_checkpoint(state)` gets a TrainState at every epoch's end and at an interruption; `should_stop()` is
     polled between steps, and when it turns true fit raises TrainingInterrupted (see numpynn.training.signals).
@@ -182,7 +183,7 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
         record["seconds"] = time.perf_counter() - t0
         history.records.append(record)
         if verbose:
-            print(format_epoch(record, epochs), flush=True)
+            print(format_epoch(record, epochs, validation_name), flush=True)
         for cb in callbacks:
             cb.on_epoch_end(epoch, record, model, optimizer)
         if on_checkpoint is not None:
@@ -201,10 +202,10 @@ def _diverged(what: str, epoch: int, step: int, lr: float, history: History) -> 
     return err
 
 
-def format_epoch(record: dict, epochs: int) -> str:
+def format_epoch(record: dict, epochs: int, validation_name: str = "Test") -> str:
     """The article's line: `Epoch 3/20, Loss: 0.1234, Test Accuracy: 0.9650`, plus seconds."""
     line = f"Epoch {record['epoch']}/{epochs}, Loss: {record['train_loss']:.4f}"
     acc = record.get("val_acc", record.get("train_acc"))
     if acc is not None:
-        line += f", {'Test' if 'val_acc' in record else 'Train'} Accuracy: {acc:.4f}"
+        line += f", {validation_name if 'val_acc' in record else 'Train'} Accuracy: {acc:.4f}"
     return line + f" ({record['seconds']:.2f}s)"
