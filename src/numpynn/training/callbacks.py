@@ -97,6 +97,21 @@ class GradientTracker(Callback):
             record[f"update_ratio.{name}"] = r / nr if nr else float("nan")
         self._reset()
 
+    def state_dict(self) -> dict:
+        """The epoch's running sums, and whether the next step's ratio is due (its `before` is then the weights
+        at this safe point, so it is rebuilt on resume instead of saved)."""
+        return {"sums": {name: list(s) for name, s in self.sums.items()}, "ratio_due": self.before is not None}
+
+    def load_state_dict(self, state: dict) -> None:
+        sums = state.get("sums")
+        if not (isinstance(sums, dict) and set(sums) == set(self.tracked) and all(
+                isinstance(v, list) and len(v) == 4 and all(type(x) in (int, float) for x in v)
+                for v in sums.values())):
+            raise ValueError("This checkpoint's gradient-tracking state does not fit the model's weights; resume "
+                             "with the architecture it was saved from.")
+        self.sums = {name: [float(g), float(r), int(ng), int(nr)] for name, (g, r, ng, nr) in sums.items()}
+        self.before = {name: p.copy() for name, p in self.tracked.items()} if state.get("ratio_due") else None
+
     def _sample(self, with_ratio):
         grads = self.model.grads()
         for name, param in self.tracked.items():

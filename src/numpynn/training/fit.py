@@ -34,7 +34,12 @@ class History:
 
 
 class Callback:
-    """Hooks into fit(); set `stop_training = True` to end after the current epoch."""
+    """Hooks into fit(); set `stop_training = True` to end after the current epoch.
+
+    A callback that accumulates over an epoch returns that progress from state_dict() (JSON-able values):
+    fit saves it in every checkpoint and hands it back to load_state_dict() on resume, after on_train_begin,
+    so an epoch interrupted and resumed records what an unbroken one does.
+    """
 
     stop_training = False
 
@@ -42,6 +47,8 @@ class Callback:
     def on_batch_end(self, step: int, loss: float): ...
     def on_epoch_end(self, epoch: int, record: dict, model, optimizer): ...
     def on_train_end(self, model, history): ...
+    def state_dict(self) -> dict | None: return None
+    def load_state_dict(self, state: dict) -> None: ...
 
 
 def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 4096,
@@ -109,13 +116,17 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
                              "the architecture it was saved from.")
         for i, gen in layer_rngs.items():
             gen.bit_generator.state = state.layer_rng_states[i]
-    for cb in callbacks:
+    for i, cb in enumerate(callbacks):
         cb.on_train_begin(model, optimizer)
+        if state is not None and str(i) in state.callback_states:
+            cb.load_state_dict(state.callback_states[str(i)])
 
     def snapshot(epoch_done, batches, epoch_rng_state, loss_sum, correct, seconds):
         layer_rngs = {i: gen.bit_generator.state for i, gen in layer_generators(model).items()}
+        callback_states = {str(i): cb.state_dict() for i, cb in enumerate(callbacks) if cb.state_dict() is not None}
         return TrainState(epoch_done, batches, step, epoch_rng_state, rng.bit_generator.state, loss_sum, correct,
-                          seconds, n, batch_size, shuffle, layer_rngs, [dict(r) for r in history.records])
+                          seconds, n, batch_size, shuffle, layer_rngs, [dict(r) for r in history.records],
+                          callback_states)
 
     for epoch in range(done + 1, epochs + 1):
         t0 = time.perf_counter()
