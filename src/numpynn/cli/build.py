@@ -4,6 +4,7 @@ Registries turn names into classes, so a new layer or optimizer needs no code he
 """
 
 import os
+import sys
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from numpynn.nn.losses import LOSSES
 from numpynn.nn.sequential import mlp
 from numpynn.optim.optimizers import OPTIMIZERS
 from numpynn.optim.schedules import build_scheduler
-from numpynn.training.callbacks import EarlyStopping, GradientTracker
+from numpynn.training.callbacks import ChanceLevelWarning, EarlyStopping, GradientTracker
 
 # Which TrainConfig fields each optimizer takes besides lr; a value given to one that ignores it is refused.
 OPTIMIZER_ARGS = {"sgd": ("momentum", "nesterov", "weight_decay"), "adam": ("weight_decay",),
@@ -95,7 +96,8 @@ def build_extras(config: TrainConfig, optimizer, data: Data) -> tuple:
             transform = RandomShift(config.augment_shift, image_shape=tuple(data.image_shape))
         except ValueError as exc:
             raise ValueError(f"--augment-shift {config.augment_shift}: {exc}") from None
-    callbacks = []
+    callbacks = [ChanceLevelWarning(data.y_train, warn=lambda message: print(f"numpynn: warning: {message}",
+                                                                             file=sys.stderr, flush=True))]
     if config.track_gradients:
         callbacks.append(GradientTracker())  # before MetricsCSV, so its columns reach metrics.csv
     if config.early_stopping is not None:

@@ -23,7 +23,7 @@ from numpynn.io.checkpoint import load_training_checkpoint, save_model, save_tra
 from numpynn.metrics import confusion_matrix
 from numpynn.nn.functional import softmax
 from numpynn.training.callbacks import EarlyStopping
-from numpynn.training.fit import fit
+from numpynn.training.fit import LARGE_INPUT_RMS, fit
 from numpynn.training.signals import StopRequest
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
@@ -198,7 +198,9 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
             except TrainingDiverged as exc:
                 kept = f"the checkpoint of epoch {len(metrics_csv.rows)} and metrics.csv" if metrics_csv.rows else \
                     "config.json (no epoch finished)"
-                raise TrainingDiverged(f"{str(exc).rstrip('.')}; {run} keeps {kept}.") from None
+                hint = " (here: --scale 255 for pixels, or --scale zscore)" if config.scale == "none" and \
+                    getattr(exc, "input_rms", 0) > LARGE_INPUT_RMS else ""
+                raise TrainingDiverged(f"{str(exc).rstrip('.')}{hint}; {run} keeps {kept}.") from None
         written += [metrics_csv.path, checkpoint]
         kept = metrics_csv.rows[-1]  # the epoch whose weights the model file holds, and so whose metrics it reports
         for cb in extra_callbacks:

@@ -1,6 +1,7 @@
 """Callbacks for fit(): early stopping on a validation metric, and per-layer gradient tracking."""
 
 import math
+import warnings
 
 import numpy as np
 
@@ -54,6 +55,37 @@ class EarlyStopping(Callback):
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
+
+
+class ChanceLevelWarning(Callback):
+    """Warns (once) when an epoch's training accuracy is about that of always answering the commonest class.
+
+    A learning rate far too high (SGD lr 3 on MNIST) can collapse a net to a constant answer without any
+    loss turning non-finite: no error, just a useless model. y: the training labels (class indices).
+    `warn(message)` defaults to warnings.warn; "about" is within a tenth of the way from chance to perfect.
+    Epochs before `min_steps` optimizer steps are not judged: a few steps have not had the time to learn.
+    """
+
+    def __init__(self, y: np.ndarray, warn=None, margin: float = 0.1, min_steps: int = 100):
+        y = np.asarray(y)
+        counts = np.bincount((y.argmax(axis=1) if y.ndim == 2 else y).astype(np.int64).ravel())
+        self.chance = float(counts.max() / counts.sum()) if counts.size else 0.0
+        self.limit = self.chance + margin * (1 - self.chance)
+        self.warn = warn or (lambda message: warnings.warn(message, RuntimeWarning, stacklevel=2))
+        self.warned, self.min_steps, self.steps = False, int(min_steps), 0
+
+    def on_batch_end(self, step, loss):
+        self.steps = step
+
+    def on_epoch_end(self, epoch, record, model, optimizer):
+        acc = record.get("train_acc")
+        if self.warned or acc is None or acc > self.limit or self.steps < self.min_steps:
+            return
+        self.warned = True
+        self.warn(f"training accuracy after epoch {epoch} is {acc:.4f}, about what always answering the most "
+                  f"common class gets ({self.chance:.4f}): so far the network has learned nothing. A learning "
+                  f"rate of "
+                  f"{optimizer.lr:g} may be too high (try {optimizer.lr / 10:g}), or the inputs unscaled.")
 
 
 class GradientTracker(Callback):

@@ -162,7 +162,7 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
             logits = model.forward(xb)
             loss = loss_fn(logits, yb)
             if not math.isfinite(loss):
-                raise _diverged(f"the loss became {loss}", epoch, batch + 1, optimizer.lr, history)
+                raise _diverged(f"the loss became {loss}", epoch, batch + 1, optimizer.lr, history, xb)
             c = loss_fn.count_correct(logits, yb)
             # --- backward, then update
             model.backward(loss_fn.backward())
@@ -179,11 +179,11 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
         if bar is not None:
             bar.close()
         if not all(np.isfinite(p).all() for p in model.parameters()):  # the last step may have overflowed
-            raise _diverged("the weights stopped being finite", epoch, batch + 1, optimizer.lr, history)
+            raise _diverged("the weights stopped being finite", epoch, batch + 1, optimizer.lr, history, xb)
         largest = max((float(np.abs(p).max()) for p in model.parameters() if p.size), default=0.0)
         if largest > MAX_ABS_WEIGHT:
             raise _diverged(f"the weights exploded (largest |w| = {largest:.2g})", epoch, batch + 1, optimizer.lr,
-                            history)
+                            history, xb)
         record = {"epoch": epoch, "train_loss": loss_sum / n,
                   "train_acc": None if correct is None else correct / n, "lr": optimizer.lr}
         # --- schedule, evaluate, log
@@ -206,10 +206,20 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
     return history
 
 
-def _diverged(what: str, epoch: int, step: int, lr: float, history: History) -> TrainingDiverged:
-    err = TrainingDiverged(f"Training diverged at epoch {epoch}, step {step}: {what} with lr={lr:g}; "
-                           f"try a smaller learning rate (e.g. lr={lr / 10:g}).")
-    err.epoch, err.step, err.lr, err.history = epoch, step, lr, history
+# Inputs whose root-mean-square is above this are unscaled (raw 0..255 pixels: ~80; x/255: ~0.3; z-scores: ~1).
+LARGE_INPUT_RMS = 10.0
+
+
+def _diverged(what: str, epoch: int, step: int, lr: float, history: History, xb: np.ndarray) -> TrainingDiverged:
+    """The error for a run that blew up, with advice: the input scale when inputs are large, else the lr."""
+    rms = float(np.sqrt(np.mean(np.square(xb, dtype=np.float64)))) if xb.size else 0.0
+    if math.isfinite(rms) and rms > LARGE_INPUT_RMS:
+        advice = (f"the inputs are large (root-mean-square {rms:.3g}, up to |x| = {float(np.abs(xb).max()):.3g}), "
+                  "which no learning rate tames: scale them to about unit size (e.g. x / 255, or a z-score)")
+    else:
+        advice = f"try a smaller learning rate (e.g. lr={lr / 10:g})"
+    err = TrainingDiverged(f"Training diverged at epoch {epoch}, step {step}: {what} with lr={lr:g}; {advice}.")
+    err.epoch, err.step, err.lr, err.history, err.input_rms = epoch, step, lr, history, rms
     return err
 
 
