@@ -231,3 +231,34 @@ def test_curve_legends_name_the_validation_rows():
     rows = [{"epoch": e, "train_loss": 1 / e, "train_acc": 0.5, "val_loss": 1.1 / e, "val_acc": 0.4} for e in (1, 2)]
     labels = [line.get_label() for line in plots.curve_figure(rows, "acc").axes[0].get_lines()]
     assert labels == ["train", "validation"]
+
+
+# --- --threads (issue 17.23) -----------------------------------------------------------------------------------
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+    return {i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"}
+
+
+def test_training_runs_on_the_threads_asked_for_and_defaults_to_one(tmp_path, monkeypatch):
+    import numpynn.cli.train as cli_train
+    seen, real_fit = [], cli_train.fit
+    monkeypatch.setattr(cli_train, "fit", lambda *a, **k: seen.append(_blas_threads()) or real_fit(*a, **k))
+    data = make_npz(tmp_path / "d.npz")
+    outside = _blas_threads()
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1", name="default") == 0
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1", "--threads", "2",
+                 name="two") == 0
+    assert seen[0] == {1} and (seen[1] == {2} or outside == {1})  # a 1-core machine's BLAS may cap at 1
+    assert _blas_threads() == outside  # restored after the run
+
+
+def test_threads_may_change_on_resume_and_is_checked(tmp_path, capsys):
+    from numpynn.cli.train_config import TrainConfig
+    with pytest.raises(ValueError, match="--threads must be at least 1"):
+        TrainConfig(threads=0)
+    data = make_npz(tmp_path / "d.npz")
+    (tmp_path / "runs" / "r").mkdir(parents=True)
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1") == 0
+    assert main(["train", "--resume", str(tmp_path / "runs" / "r"), "--threads", "2"]) == 0  # not a setting
+    assert "drop --threads" not in capsys.readouterr().err

@@ -22,12 +22,13 @@ from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_training_checkpoint, save_model, save_training_checkpoint
 from numpynn.metrics import confusion_matrix
 from numpynn.nn.functional import softmax
+from numpynn.optim.blas import blas_threads
 from numpynn.training.callbacks import EarlyStopping
 from numpynn.training.fit import LARGE_INPUT_RMS, fit
 from numpynn.training.signals import StopRequest
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
-RESUME_MAY_CHANGE = {"quiet", "plots"}
+RESUME_MAY_CHANGE = {"quiet", "plots", "threads"}
 
 
 TRAIN_EXAMPLES = """examples:
@@ -164,70 +165,79 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     # Only now, with the input known good, does the run get a folder; its lock is held until the run ends.
     run, lock = claimed if claimed is not None else claim_run_dir(config)
     try:
-        written = [run / "config.json"] if resume else \
-            [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
-        metrics_csv = MetricsCSV(run / "metrics.csv", data.split)
-        checkpoint, state = run / "checkpoint.safetensors", None
-        if resume:
-            state, _ = load_training_checkpoint(checkpoint, model, optimizer, scheduler)
-            for record in state.records:  # metrics.csv again holds exactly the epochs the checkpoint has
-                metrics_csv.on_epoch_end(record["epoch"], record, model, optimizer)
-            say(f"Resuming {run} at epoch {state.epoch + 1}, step {state.step}.")
-
-        def save_checkpoint(train_state):
-            save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
-                                     metadata={"config": config.to_dict()})
-        say(f"MLP {'-'.join(map(str, [data.x_train.shape[1], *config.hidden, num_classes]))}, "
-            f"{model.num_parameters():,} parameters")
-        say("Starting training...")
-        # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
-        with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            try:
-                fit(model, build_loss(config), optimizer, data.x_train, targets_for(config, data.y_train, num_classes),
-                    epochs=config.epochs, batch_size=config.batch_size,
-                    validation_data=(data.x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
-                    scheduler=scheduler, preprocess=preprocess, transform=transform,
-                    callbacks=[*extra_callbacks, metrics_csv],
-                    verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
-                    validation_name=data.split_name,
-                    on_checkpoint=save_checkpoint, should_stop=stop)
-            except TrainingInterrupted as exc:
-                print(f"Stopped by {stop.name} at epoch {exc.state.epoch + 1}, step {exc.state.step}; saved "
-                      f"{checkpoint}. Resume with: numpynn train --resume {run}", file=sys.stderr)
-                return 128 + stop.signum
-            except TrainingDiverged as exc:
-                kept = f"the checkpoint of epoch {len(metrics_csv.rows)} and metrics.csv" if metrics_csv.rows else \
-                    "config.json (no epoch finished)"
-                hint = " (here: --scale 255 for pixels, or --scale zscore)" if config.scale == "none" and \
-                    getattr(exc, "input_rms", 0) > LARGE_INPUT_RMS else ""
-                raise TrainingDiverged(f"{str(exc).rstrip('.')}{hint}; {run} keeps {kept}.") from None
-        written += [metrics_csv.path, checkpoint]
-        kept = metrics_csv.rows[-1]  # the epoch whose weights the model file holds, and so whose metrics it reports
-        for cb in extra_callbacks:
-            if isinstance(cb, EarlyStopping) and cb.best_state is not None:
-                say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
-                kept = next(r for r in metrics_csv.rows if r["epoch"] == cb.best_epoch)
-
-        # The model before the figures: it is what the run is for, and a failing plot must not cost it.
-        logits = model.predict_logits(preprocess(data.x_test))
-        y_pred = logits.argmax(axis=1)
-        accuracy = float(np.mean(y_pred == data.y_test))
-        metadata = {"config": config.to_dict(), "metrics": kept, "classes": data.class_names,
-                    "preprocessing": {"method": config.scale,
-                                      "input_shape": list(data.image_shape or [data.x_train.shape[1]])}}
-        written.append(save_model(run / "model.safetensors", model, metadata=metadata,
-                                  extra_tensors=preprocess.tensors()))
-        if config.plots:
-            written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
-            if config.track_gradients:
-                from numpynn.cli import plots
-                written.append(plots.save_figure(plots.gradients_figure(metrics_csv.rows), run / "gradients.png"))
-        print(f"Final {data.split_name} Accuracy: {accuracy:.4f}")
-        print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
-        return 0
+        with blas_threads(config.threads):
+            return _train_in(run, config, data, preprocess, model, optimizer, scheduler, transform, extra_callbacks,
+                             shuffle_rng, resume, say)
     finally:
         if claimed is None:
             lock.release()
+
+
+def _train_in(run, config, data, preprocess, model, optimizer, scheduler, transform, extra_callbacks, shuffle_rng,
+              resume, say) -> int:
+    """The run proper, in its claimed folder: config.json, fit with a checkpoint per epoch, model, figures."""
+    num_classes = len(data.class_names)
+    written = [run / "config.json"] if resume else \
+        [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
+    metrics_csv = MetricsCSV(run / "metrics.csv", data.split)
+    checkpoint, state = run / "checkpoint.safetensors", None
+    if resume:
+        state, _ = load_training_checkpoint(checkpoint, model, optimizer, scheduler)
+        for record in state.records:  # metrics.csv again holds exactly the epochs the checkpoint has
+            metrics_csv.on_epoch_end(record["epoch"], record, model, optimizer)
+        say(f"Resuming {run} at epoch {state.epoch + 1}, step {state.step}.")
+
+    def save_checkpoint(train_state):
+        save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
+                                 metadata={"config": config.to_dict()})
+    say(f"MLP {'-'.join(map(str, [data.x_train.shape[1], *config.hidden, num_classes]))}, "
+        f"{model.num_parameters():,} parameters")
+    say("Starting training...")
+    # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
+    with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            fit(model, build_loss(config), optimizer, data.x_train, targets_for(config, data.y_train, num_classes),
+                epochs=config.epochs, batch_size=config.batch_size,
+                validation_data=(data.x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
+                scheduler=scheduler, preprocess=preprocess, transform=transform,
+                callbacks=[*extra_callbacks, metrics_csv],
+                verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
+                validation_name=data.split_name,
+                on_checkpoint=save_checkpoint, should_stop=stop)
+        except TrainingInterrupted as exc:
+            print(f"Stopped by {stop.name} at epoch {exc.state.epoch + 1}, step {exc.state.step}; saved "
+                  f"{checkpoint}. Resume with: numpynn train --resume {run}", file=sys.stderr)
+            return 128 + stop.signum
+        except TrainingDiverged as exc:
+            kept = f"the checkpoint of epoch {len(metrics_csv.rows)} and metrics.csv" if metrics_csv.rows else \
+                "config.json (no epoch finished)"
+            hint = " (here: --scale 255 for pixels, or --scale zscore)" if config.scale == "none" and \
+                getattr(exc, "input_rms", 0) > LARGE_INPUT_RMS else ""
+            raise TrainingDiverged(f"{str(exc).rstrip('.')}{hint}; {run} keeps {kept}.") from None
+    written += [metrics_csv.path, checkpoint]
+    kept = metrics_csv.rows[-1]  # the epoch whose weights the model file holds, and so whose metrics it reports
+    for cb in extra_callbacks:
+        if isinstance(cb, EarlyStopping) and cb.best_state is not None:
+            say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
+            kept = next(r for r in metrics_csv.rows if r["epoch"] == cb.best_epoch)
+
+    # The model before the figures: it is what the run is for, and a failing plot must not cost it.
+    logits = model.predict_logits(preprocess(data.x_test))
+    y_pred = logits.argmax(axis=1)
+    accuracy = float(np.mean(y_pred == data.y_test))
+    metadata = {"config": config.to_dict(), "metrics": kept, "classes": data.class_names,
+                "preprocessing": {"method": config.scale,
+                                  "input_shape": list(data.image_shape or [data.x_train.shape[1]])}}
+    written.append(save_model(run / "model.safetensors", model, metadata=metadata,
+                              extra_tensors=preprocess.tensors()))
+    if config.plots:
+        written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
+        if config.track_gradients:
+            from numpynn.cli import plots
+            written.append(plots.save_figure(plots.gradients_figure(metrics_csv.rows), run / "gradients.png"))
+    print(f"Final {data.split_name} Accuracy: {accuracy:.4f}")
+    print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
+    return 0
 
 
 def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs) -> list[Path]:
