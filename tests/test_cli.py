@@ -194,7 +194,8 @@ def test_plot_draws_several_runs_on_one_figure(trained, tmp_path, capsys):
     assert png_size(out) == (round(w * plots.DPI), round(h * plots.DPI))
     labels = cli_plot._legend_labels({run: json.loads((run / "config.json").read_text()),
                                           tmp_path / "lr1": json.loads((tmp_path / "lr1" / "config.json").read_text())})
-    assert "lr=1.0" in labels[tmp_path / "lr1"] and "lr=default" in labels[run]
+    # The lr used, also when the run left it unset (issue 17.28: legends said "lr=default").
+    assert "lr=1.0" in labels[tmp_path / "lr1"] and "lr=0.1" in labels[run] and "default" not in labels[run]
 
 
 # --- options, presets, help ------------------------------------------------------------------------------

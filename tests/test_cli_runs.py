@@ -1,6 +1,8 @@
 """`numpynn train` on small own data: what a run reports, keeps and refuses (issue 17's CLI items)."""
 
 
+import json
+
 import numpy as np
 import pytest
 
@@ -262,3 +264,14 @@ def test_threads_may_change_on_resume_and_is_checked(tmp_path, capsys):
     assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1") == 0
     assert main(["train", "--resume", str(tmp_path / "runs" / "r"), "--threads", "2"]) == 0  # not a setting
     assert "drop --threads" not in capsys.readouterr().err
+
+
+def test_config_json_and_info_record_the_lr_used_not_default(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz")
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1", "--optimizer", "adamw") == 0
+    config = json.loads((tmp_path / "runs/r/config.json").read_text())
+    assert config["lr"] == 0.001 and config["weight_decay"] == 0.01  # torch's AdamW defaults, as used
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "runs/r")]) == 0
+    out = capsys.readouterr().out
+    assert "  lr = 0.001" in out and "  weight_decay = 0.01" in out and "lr = (default)" not in out

@@ -85,6 +85,12 @@ def build_optimizer(config: TrainConfig, model):
     return OPTIMIZERS[config.optimizer](model, **kwargs)
 
 
+def resolved_config(config: TrainConfig, optimizer) -> TrainConfig:
+    """`config` with the lr and weight decay `optimizer` actually uses in place of "unset": what config.json,
+    the model file, plot legends and `info` then show (lr=0.001, not lr=default)."""
+    return config.replace(lr=optimizer.lr, weight_decay=getattr(optimizer, "weight_decay", config.weight_decay))
+
+
 def build_extras(config: TrainConfig, optimizer, data: Data) -> tuple:
     """(scheduler, transform, callbacks) for the schedule, augmentation, early-stopping and gradient options."""
     scheduler = build_scheduler(config.lr_schedule, optimizer, config.epochs, config.warmup_epochs)

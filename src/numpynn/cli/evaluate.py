@@ -53,7 +53,7 @@ def run(args) -> int:
     if args.plots:
         from numpynn.cli import plots
         png = Path(args.png) if args.png else trained.path.parent / "evaluation_confusion_matrix.png"
-        print(f"\nWrote {plots.save_figure(plots.confusion_figure(cm, names), png)}")
+        print(f"\nWrote {plots.save_figure(plots.confusion_figure(cm, names, trained.path.parent.name), png)}")
     return 0
 
 

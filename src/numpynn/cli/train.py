@@ -11,7 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn.cli.build import build_extras, build_loss, build_model, build_optimizer, targets_for
+from numpynn.cli.build import (
+    build_extras,
+    build_loss,
+    build_model,
+    build_optimizer,
+    resolved_config,
+    targets_for,
+)
 from numpynn.cli.config_file import read_config_file
 from numpynn.cli.run_data import Data, Preprocess, load_data
 from numpynn.cli.run_folder import MetricsCSV, claim_run_dir
@@ -161,6 +168,7 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
     model = build_model(config, data.x_train.shape[1], num_classes, init_rng)
     optimizer = build_optimizer(config, model)
+    config = resolved_config(config, optimizer)  # before any schedule moves optimizer.lr
     scheduler, transform, extra_callbacks = build_extras(config, optimizer, data)
     # Only now, with the input known good, does the run get a folder; its lock is held until the run ends.
     run, lock = claimed if claimed is not None else claim_run_dir(config)
@@ -234,7 +242,8 @@ def _train_in(run, config, data, preprocess, model, optimizer, scheduler, transf
         written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
         if config.track_gradients:
             from numpynn.cli import plots
-            written.append(plots.save_figure(plots.gradients_figure(metrics_csv.rows), run / "gradients.png"))
+            figure = plots.gradients_figure(metrics_csv.rows, run=run.name)
+            written.append(plots.save_figure(figure, run / "gradients.png"))
     print(f"Final {data.split_name} Accuracy: {accuracy:.4f}")
     print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
     return 0
@@ -243,11 +252,11 @@ def _train_in(run, config, data, preprocess, model, optimizer, scheduler, transf
 def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs) -> list[Path]:
     from numpynn.cli import plots  # matplotlib takes ~0.5 s to import: only when figures are wanted
     cm = confusion_matrix(data.y_test, y_pred, len(data.class_names))
-    paths = [plots.save_figure(plots.curve_figure(rows, "loss"), run / "loss.png"),
-             plots.save_figure(plots.curve_figure(rows, "acc"), run / "accuracy.png"),
-             plots.save_figure(plots.confusion_figure(cm, data.class_names), run / "confusion_matrix.png")]
+    paths = [plots.save_figure(plots.curve_figure(rows, "loss", run.name), run / "loss.png"),
+             plots.save_figure(plots.curve_figure(rows, "acc", run.name), run / "accuracy.png"),
+             plots.save_figure(plots.confusion_figure(cm, data.class_names, run.name), run / "confusion_matrix.png")]
     if data.image_shape is not None:
         images = data.x_test.reshape(len(data.x_test), *data.image_shape)
-        fig = plots.mistakes_figure(images, data.y_test, y_pred, probs.max(axis=1), data.class_names)
+        fig = plots.mistakes_figure(images, data.y_test, y_pred, probs.max(axis=1), data.class_names, run=run.name)
         paths.append(plots.save_figure(fig, run / "misclassified.png"))
     return paths
