@@ -214,8 +214,9 @@ def _diverged(what: str, epoch: int, step: int, lr: float, history: History, xb:
     """The error for a run that blew up, with advice: the input scale when inputs are large, else the lr."""
     rms = float(np.sqrt(np.mean(np.square(xb, dtype=np.float64)))) if xb.size else 0.0
     if math.isfinite(rms) and rms > LARGE_INPUT_RMS:
-        advice = (f"the inputs are large (root-mean-square {rms:.3g}, up to |x| = {float(np.abs(xb).max()):.3g}), "
-                  "which no learning rate tames: scale them to about unit size (e.g. x / 255, or a z-score)")
+        advice = (f"the inputs are large (root-mean-square {rms:.3g}, up to |x| = {float(np.abs(xb).max()):.3g}): "
+                  "scale them to about unit size first (e.g. x / 255, or a z-score), then try a smaller learning "
+                  f"rate (e.g. lr={lr / 10:g}) if it still diverges")
     else:
         advice = f"try a smaller learning rate (e.g. lr={lr / 10:g})"
     err = TrainingDiverged(f"Training diverged at epoch {epoch}, step {step}: {what} with lr={lr:g}; {advice}.")
