@@ -207,7 +207,7 @@ def test_pickle_payload_is_live(tmp_path):
 def test_every_single_bit_flip_is_caught(tmp_path):
     """Flip each bit of a small model file in turn: the container checks (header, checksum) refuse every one.
 
-    In memory through tensorfile.decode, which load_model runs first; a seeded sample goes through load_model.
+    In memory through container.decode, which load_model runs first; a seeded sample goes through load_model.
     """
     path = tmp_path / "m.safetensors"
     nn.save_model(path, nn.mlp([2, 2], seed=0))
@@ -366,3 +366,43 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temp(saved, monkeypatch):
     with pytest.raises(OSError):
         nn.save_model(saved, nn.mlp([6, 5, 3], seed=9))
     assert saved.read_bytes() == before and [p.name for p in saved.parent.iterdir()] == [saved.name]
+
+
+def test_a_schedule_that_ends_at_lr_zero_resumes(tmp_path):
+    """Issue 17 item 1: cosine annealing ends at lr 0.0, a legal state, yet its checkpoint was refused as corrupt."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 6)).astype(np.float32), rng.integers(0, 3, 32)
+    model = small_model()
+    opt = nn.SGD(model, lr=0.1)
+    sched = nn.CosineAnnealingLR(opt, T_max=2)
+    states = []
+    nn.fit(model, nn.CrossEntropyLoss(), opt, x, y, epochs=2, batch_size=16, scheduler=sched, verbose=0,
+           on_checkpoint=states.append)
+    assert opt.lr == 0.0
+    path = save_training_checkpoint(tmp_path / "c.safetensors", model, opt, states[-1], sched)
+    nn.load_model(path)  # `info` and `predict` read a checkpoint this way
+    model2 = small_model()
+    opt2 = nn.SGD(model2, lr=0.1)
+    state, _ = load_training_checkpoint(path, model2, opt2, nn.CosineAnnealingLR(opt2, T_max=2))
+    assert state.epoch == 2 and opt2.lr == 0.0
+    for bad in (-1e-9, float("inf")):  # still refused: what no optimizer or schedule can reach
+        tensors, meta = read_checkpoint(path)
+        tensors["optimizer.lr"] = np.array(bad)
+        path.write_bytes(encode(tensors, meta))
+        with pytest.raises(CheckpointError, match="lr'"):
+            nn.load_model(path)
+
+
+@pytest.mark.parametrize("records", ["none", "too few", "misnumbered"])
+def test_train_state_records_must_match_the_finished_epochs(tmp_path, records):
+    """Issue 17 item 10: empty or too few records passed validation, then resume failed with KeyError/IndexError."""
+    path, *_ = _trained(tmp_path, scheduler=False)
+    tensors, meta = read_checkpoint(path)
+    state = json.loads(meta["train_state"])
+    state["records"] = {"none": [], "too few": state["records"][:1],
+                        "misnumbered": [{**r, "epoch": 1} for r in state["records"]]}[records]
+    meta["train_state"] = json.dumps(state)
+    path.write_bytes(encode(tensors, meta))
+    model = small_model()
+    with pytest.raises(CheckpointError, match="epoch records for 2 finished epochs"):
+        load_training_checkpoint(path, model, nn.SGD(model, lr=0.1, momentum=0.9))

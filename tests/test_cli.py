@@ -393,3 +393,11 @@ def test_a_late_failure_keeps_model_and_metrics(capsys, tmp_path, monkeypatch):
     assert run_files(run) == RUN_FILES - {"misclassified.png"}
     assert len(read_csv(run / "metrics.csv")) == 1
     assert open_model(run).model.num_parameters() == 203530
+
+
+def test_a_negative_seed_is_refused_in_our_words(capsys, tmp_path):
+    """Issue 17 item 34: --seed -1 reached numpy, whose "expected non-negative integer" names no option."""
+    err = error_of(capsys, ["train", "--out", tmp_path, "--quiet", "--seed", "-1"])
+    assert "--seed must be a whole number >= 0, got -1" in err
+    with pytest.raises(ValueError, match="--seed must be a whole number >= 0, got True"):
+        TrainConfig.from_dict({"seed": True})  # TOML `seed = true`

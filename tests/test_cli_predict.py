@@ -142,3 +142,75 @@ def test_bad_images_name_the_file(run, tmp_path, capsys):
     Image.new("L", (64, 64), 255).save(tmp_path / "blank.png")
     err = error_of(capsys, ["predict", run, tmp_path / "blank.png"])
     assert "blank.png" in err and "No digit found" in err
+
+
+@pytest.fixture
+def quick_model(tmp_path):
+    """An untrained 784-10 model file with x/255 preprocessing: enough to exercise predict's plumbing."""
+    import numpynn
+    path = tmp_path / "quick.safetensors"
+    numpynn.save_model(path, numpynn.mlp([784, 10], seed=0), metadata={"preprocessing": {"method": "255"}})
+    return path
+
+
+def digit_png(path):
+    canvas = np.zeros((40, 40), np.uint8)
+    canvas[8:32, 18:23] = 255  # a "1"
+    Image.fromarray(canvas).save(path)
+    return path
+
+
+def test_one_bad_image_costs_only_its_own_answer(quick_model, tmp_path, capsys):
+    """Issue 17 item 25: one unreadable image aborted the batch; now each is answered, then exit 2."""
+    good, other = digit_png(tmp_path / "one.png"), digit_png(tmp_path / "two.png")
+    (tmp_path / "notes.png").write_text("just text")
+    images = [good, tmp_path / "notes.png", other, tmp_path / "missing.png"]
+    assert cli.main(["predict", str(quick_model), *map(str, images)]) == 2
+    out, err = capsys.readouterr()
+    assert [line.split(":")[0] for line in out.splitlines()] == [str(good), str(other)]
+    assert err.count("numpynn: error: ") == 2 and "notes.png is not a readable image" in err and "missing.png" in err
+    assert cli.main(["predict", str(quick_model), *map(str, images), "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)["predictions"]
+    assert [("error" in r, r["image"]) for r in report] == [(False, str(images[0])), (True, str(images[1])),
+                                                            (False, str(images[2])), (True, str(images[3]))]
+    assert cli.main(["predict", str(quick_model), str(good)]) == 0  # all good: exit 0
+
+
+def test_an_image_where_the_model_belongs_says_the_model_comes_first(tmp_path, capsys):
+    """Issue 17 item 25: `predict digit.png x.png` said "declares a 8367736964726416744-byte header"."""
+    digit = digit_png(tmp_path / "digit.png")
+    err = error_of(capsys, ["predict", digit, tmp_path / "x.png"])
+    assert "digit.png is an image, but predict's first argument must be the model" in err and "header" not in err
+
+
+def test_a_model_that_overflows_is_an_error_not_a_nan_answer(quick_model, tmp_path, capsys):
+    """Issue 17 item 14: finite but extreme weights printed "0 (0: nan%)" with exit 0, and NaN in --json."""
+    import numpynn
+    model, meta = numpynn.load_model(quick_model)
+    model[0].params["weight"][:] = 3e38
+    numpynn.save_model(quick_model, model, metadata={"preprocessing": meta["preprocessing"]})
+    digit = digit_png(tmp_path / "d.png")
+    for extra in ([], ["--json"]):
+        assert cli.main(["predict", str(quick_model), str(digit), *extra]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and "outputs are NaN or infinite" in err and "nan%" not in err
+
+
+def test_models_that_cannot_predict_are_refused_naming_the_file(tmp_path, capsys):
+    """Issue 17 item 34: Softmax(dim=5) and zero outputs failed inside numpy at predict; now refused on opening."""
+    import numpynn
+    from numpynn.io.checkpoint import read_checkpoint
+    from numpynn.io.container import encode
+    meta = {"preprocessing": {"method": "255"}}
+    digit = digit_png(tmp_path / "d.png")
+    soft = numpynn.save_model(tmp_path / "soft.safetensors", numpynn.Sequential(numpynn.Linear(784, 10),
+                                                                              numpynn.Softmax(dim=5)), metadata=meta)
+    err = error_of(capsys, ["predict", soft, digit])
+    assert "soft.safetensors holds a model that cannot predict: Softmax(dim=5) got 2-D input" in err
+    zero = numpynn.save_model(tmp_path / "zero.safetensors", numpynn.mlp([784, 10]), metadata=meta)
+    tensors, raw = read_checkpoint(zero)  # what an edited file can declare: a Linear with no outputs
+    tensors["0.weight"], tensors["0.bias"] = np.zeros((0, 784), np.float32), np.zeros(0, np.float32)
+    raw["architecture"] = json.dumps([{"type": "Linear", "in_features": 784, "out_features": 0, "bias": True}])
+    zero.write_bytes(encode(tensors, raw))
+    err = error_of(capsys, ["predict", zero, digit])
+    assert "zero.safetensors" in err and "out_features >= 1" in err

@@ -45,7 +45,7 @@ MALFORMED = [
     ("text-file", b"label,pixel0\n5,0\n", read_idx, {}, "not an IDX file"),
     ("type-0x07", patched(IMAGES, 2, b"\x07"), read_idx, {}, "unsupported IDX type byte 0x07"),
     ("type-0xFF", patched(IMAGES, 2, b"\xff"), read_idx, {}, "unsupported IDX type byte 0xFF"),
-    ("zero-dims", b"\x00\x00\x08\x00", read_idx, {}, "0 dimensions"),
+    ("zero-dims", b"\x00\x00\x08\x00", read_idx, {}, "declares 0 dimensions"),
     ("dims-cut", header((2, 3, 4))[:-2], read_idx, {}, "ends inside the 3 dimension sizes"),
     ("ndim-says-more", patched(IMAGES, 3, b"\x04"), read_idx, {}, "file ends after"),
     ("data-cut", IMAGES[:-1], read_idx, {}, "truncated"),
@@ -205,3 +205,13 @@ def test_fuzz_mutated_files_raise_only_data_error(data):
 def test_header_matches_the_mnist_layout():
     assert idx_header((60000, 28, 28), np.uint8) == bytes.fromhex("00000803") + struct.pack(">3I", 60000, 28, 28)
     assert idx_header((60000,), np.uint8) == bytes.fromhex("00000801") + struct.pack(">I", 60000)
+
+
+def test_more_dimensions_than_numpy_has_is_a_data_error_naming_the_file(tmp_path):
+    """Issue 17 item 34: a 65-dimension IDX file gave numpy's plain ValueError, without the file's name."""
+    path = tmp_path / "deep.idx"
+    path.write_bytes(b"\x00\x00\x08\x41" + struct.pack(">65I", *[1] * 65) + b"\x07")
+    with pytest.raises(DataError, match=r"deep.idx: IDX header declares 65 dimensions; a valid file has 1 to 64"):
+        read_idx(path)
+    path.write_bytes(b"\x00\x00\x08\x40" + struct.pack(">64I", *[1] * 64) + b"\x07")
+    assert read_idx(path).ndim == 64  # NumPy's limit itself is fine

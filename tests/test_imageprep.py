@@ -173,3 +173,31 @@ def test_save_png_round_trips(tmp_path):
     with Image.open(tmp_path / "d.png") as im:
         assert im.mode == "L" and im.size == (28, 28)
         assert np.array_equal(np.asarray(im), pixels)
+
+
+def _bar(dtype, ink, paper):
+    canvas = np.full((60, 60), paper, dtype)
+    canvas[10:50, 25:35] = ink
+    return canvas
+
+
+@pytest.mark.parametrize("dtype, ink, paper, suffix", [
+    (np.uint16, 60000, 0, "png"),      # 16-bit light on dark: convert("L") made it all white
+    (np.uint16, 1000, 40000, "png"),   # 16-bit dark on light: all white too, so "blank"
+    (np.uint16, 300, 200, "png"),      # a faint 16-bit scan: all black under convert("L")
+    (np.float32, 0.9, 0.0, "tif"),     # float TIFF in 0..1: all black, so "blank"
+    (np.float32, -5.0, 20.0, "tif"),   # float TIFF in any range
+])
+def test_16_bit_and_float_images_are_scaled_by_their_own_range(tmp_path, dtype, ink, paper, suffix):
+    """Issue 17 item 13: Pillow's convert("L") clips 16-bit and float images, which were then called blank."""
+    Image.fromarray(_bar(dtype, ink, paper)).save(tmp_path / f"deep.{suffix}")
+    light_on_dark = ink > paper
+    reference = _bar(np.uint8, 255 if light_on_dark else 0, 0 if light_on_dark else 255)
+    Image.fromarray(reference).save(tmp_path / "ref.png")
+    assert np.array_equal(prepare_digit(tmp_path / f"deep.{suffix}"), prepare_digit(tmp_path / "ref.png"))
+
+
+def test_a_constant_16_bit_image_is_still_blank(tmp_path):
+    Image.fromarray(np.full((30, 30), 40000, np.uint16)).save(tmp_path / "flat.png")
+    with pytest.raises(DataError, match="No digit found"):
+        prepare_digit(tmp_path / "flat.png")

@@ -80,3 +80,17 @@ def test_activations_keep_float32():
     for layer in (nn.ReLU(), nn.LeakyReLU(), nn.Sigmoid(), nn.Tanh()):
         assert layer.forward(x).dtype == np.float32
         assert layer.backward(np.ones_like(x)).dtype == np.float32
+
+
+@pytest.mark.parametrize("sizes", [(0, 3), (3, 0), (-1, 2)])
+def test_a_linear_layer_without_inputs_or_outputs_is_a_clear_error(sizes):
+    """Issue 17 item 11: Linear(0, 3) raised ZeroDivisionError from the initialiser; Linear(3, 0) predicted nothing."""
+    with pytest.raises(ValueError, match=r"Linear needs in_features >= 1 and out_features >= 1"):
+        nn.Linear(*sizes)
+
+
+def test_softmax_with_a_dim_the_input_lacks_names_the_layer():
+    """Issue 17 item 34: Softmax(dim=5) on (N, C) logits gave numpy's AxisError, which names no layer."""
+    with pytest.raises(ValueError, match=r"Softmax\(dim=5\) got 2-D input of shape \(2, 3\); dim must be in -2..1"):
+        nn.Softmax(dim=5)(np.zeros((2, 3), np.float32))
+    assert nn.Softmax(dim=1)(np.zeros((2, 3), np.float32)).shape == (2, 3)

@@ -107,3 +107,29 @@ def test_mlp_rejects_bad_sizes(sizes, message):
 def test_mlp_rejects_unknown_activation():
     with pytest.raises(ValueError, match="Unknown activation 'swish'"):
         nn.mlp([3, 2, 1], activation="swish")
+
+
+def test_load_state_dict_checks_finiteness_in_the_model_dtype():
+    """Issue 17 item 18: 1e300 is finite in float64 but inf once cast into a float32 model, and was loaded."""
+    model = nn.mlp([3, 2], seed=0)
+    before = model.state_dict()
+    state = {k: v.astype(np.float64) for k, v in before.items()}
+    state["0.weight"][0, 0] = 1e300
+    with pytest.raises(ValueError, match="'0.weight' is not finite numbers in the model's float32"):
+        model.load_state_dict(state)
+    assert all(np.array_equal(model.state_dict()[k], v) for k, v in before.items())  # nothing half-loaded
+    state["0.weight"][0, 0] = 1e30  # large but representable in float32: loads, cast
+    model.load_state_dict(state)
+    assert model[0].params["weight"].dtype == np.float32 and model[0].params["weight"][0, 0] == np.float32(1e30)
+
+
+def test_outputs_that_overflow_are_an_error_never_a_nan_prediction():
+    """Issue 17 item 14: finite but extreme weights gave NaN probabilities, printed as "nan%" with exit 0."""
+    model = nn.mlp([3, 4, 2], seed=0)
+    model[0].params["weight"][:] = 3e38
+    x = np.ones((5, 3), np.float32)
+    for predict in (model.predict, model.predict_proba, model.predict_logits):
+        with pytest.raises(ValueError, match="outputs are NaN or infinite for 5 of 5 rows"):
+            predict(x)
+    model[0].params["weight"][:] = 1.0
+    assert np.isfinite(model.predict_proba(x)).all()

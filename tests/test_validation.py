@@ -140,3 +140,14 @@ def test_nonpositive_epochs_and_batch_size(setup):
     for kw in ({"epochs": 0}, {"batch_size": 0}):
         with pytest.raises(ValueError, match="must be >= 1"):
             nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), x, y, verbose=0, **kw)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
+def test_predict_and_evaluate_refuse_a_batch_size_that_is_not_a_count(setup, batch_size):
+    """Issue 17 item 34: batch_size=0 gave "range() arg 3 must not be zero" from inside predict and evaluate."""
+    model, x, y = setup
+    for call in (lambda: model.predict(x, batch_size=batch_size), lambda: model.predict_proba(x, batch_size),
+                 lambda: nn.evaluate(model, nn.CrossEntropyLoss(), x, y, batch_size=batch_size)):
+        with pytest.raises(ValueError, match=r"batch_size must be a whole number >= 1, got"):
+            call()
+    assert model.predict(x, batch_size=1).shape == (len(x),)

@@ -32,6 +32,13 @@ def output_size(model) -> int | None:
     return None
 
 
+def check_batch_size(batch_size) -> int:
+    """batch_size as an int >= 1 (predict, evaluate and fit chunk their input by it)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}; e.g. batch_size=256.")
+    return int(batch_size)
+
+
 def check_features(model, x, cast: bool = True) -> np.ndarray:
     """x as an array of the model's dtype; refuse empty, non-numeric, non-finite or wrongly sized input.
 

@@ -34,12 +34,25 @@ SECTIONS = {
 SECTION_OF = {name: section for section, names in SECTIONS.items() for name in names}
 
 
+# The recipes ship inside the package (a wheel has no recipes/ folder); recipes/ in a clone links here.
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+
+
+def bundled_recipe(name) -> Path | None:
+    """A bundled recipe for `--config mnist-99` (or recipes/mnist-99.toml where no such file exists here)."""
+    if Path(name).is_file():
+        return None
+    stem = Path(name).name.removesuffix(".toml")
+    candidate = RECIPES / f"{stem}.toml"
+    return candidate if stem and candidate.is_file() else None
+
+
 def read_config_file(path) -> dict:
     """The settings in a TOML file as {field name: value}, each checked against TrainConfig's field types."""
-    path = Path(path)
+    path = bundled_recipe(path) or Path(path)
     if not path.is_file():
-        raise ValueError(f"Config file {path} does not exist; pass the path of a .toml file such as "
-                         "recipes/article.toml.")
+        raise ValueError(f"Config file {path} does not exist; pass the path of a .toml file or the name of a "
+                         f"bundled recipe ({', '.join(sorted(p.stem for p in RECIPES.glob('*.toml')))}).")
     if path.stat().st_size > MAX_BYTES:
         raise ValueError(f"Config file {path} is over {MAX_BYTES // 1024} KiB; a run file is a short TOML file.")
     try:

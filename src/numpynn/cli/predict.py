@@ -2,13 +2,14 @@
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from numpynn.cli.run_folder import MODEL_HELP, check_width, open_model
-from numpynn.data.images import FIELD, prepare_digit, save_png
-from numpynn.errors import DataError
+from numpynn.data.images import FIELD, is_image, prepare_digit, save_png
+from numpynn.errors import CheckpointError, DataError, NumpynnError
 
 EXAMPLES = """examples:
   numpynn predict runs/NAME digit.png
@@ -30,35 +31,55 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    """The label and top-3 probabilities of each image, after MNIST-style preprocessing."""
-    trained = open_model(args.model)
+    """The label and top-3 probabilities of each image, after MNIST-style preprocessing; exit 2 if any failed."""
+    trained = _open(args.model)
     check_width(trained, FIELD * FIELD, f"{FIELD}x{FIELD} digit images")
-    pixels = []
-    for path in args.images:
+    pixels, good, failed = [], [], {}
+    for i, path in enumerate(args.images):  # one unreadable image costs its own answer, not the others'
         try:
             pixels.append(prepare_digit(path))
-        except DataError as exc:
+            good.append(i)
+        except (NumpynnError, ValueError, OSError) as exc:
             message = str(exc)
-            raise DataError(message if str(path) in message else f"{path}: {message}") from None
-    pixels = np.stack(pixels)
-    probs = trained.model.predict_proba(trained.preprocess(pixels.reshape(len(pixels), -1)))
-    saved = _save_preprocessed(args.save_preprocessed, args.images, pixels) if args.save_preprocessed else {}
-    names = trained.class_names
-    results = []
-    for path, p in zip(args.images, probs):
-        top = np.argsort(-p, kind="stable")[:3]
-        results.append({"image": str(path), "label": int(top[0]), "class_name": names[top[0]],
-                        "top3": [{"label": int(k), "class_name": names[k], "probability": float(p[k])} for k in top],
-                        **({"preprocessed": str(saved[path])} if path in saved else {})})
-    if args.json:
-        print(json.dumps({"model": str(trained.path), "predictions": results}, indent=2))
-        return 0
-    for r in results:
-        top3 = ", ".join(f"{t['class_name']}: {t['probability']:.1%}" for t in r["top3"])
-        print(f"{r['image']}: {r['class_name']}  ({top3})")
-        if "preprocessed" in r:
-            print(f"  the model saw {r['preprocessed']}")
-    return 0
+            failed[i] = message if str(path) in message else f"{path}: {message}"
+    results = {i: {"image": str(args.images[i]), "error": message} for i, message in failed.items()}
+    if pixels:
+        pixels = np.stack(pixels)
+        probs = trained.model.predict_proba(trained.preprocess(pixels.reshape(len(pixels), -1)))
+        paths = [args.images[i] for i in good]
+        saved = _save_preprocessed(args.save_preprocessed, paths, pixels) if args.save_preprocessed else {}
+        names = trained.class_names
+        for i, path, p in zip(good, paths, probs):
+            top = np.argsort(-p, kind="stable")[:3]
+            results[i] = {"image": str(path), "label": int(top[0]), "class_name": names[top[0]],
+                          "top3": [{"label": int(k), "class_name": names[k], "probability": float(p[k])}
+                                   for k in top],
+                          **({"preprocessed": str(saved[path])} if path in saved else {})}
+    results = [results[i] for i in range(len(args.images))]
+    if args.json:  # allow_nan=False: the output is valid JSON or an error, never a NaN
+        print(json.dumps({"model": str(trained.path), "predictions": results}, indent=2, allow_nan=False))
+    else:
+        for r in results:
+            if "error" in r:
+                continue
+            top3 = ", ".join(f"{t['class_name']}: {t['probability']:.1%}" for t in r["top3"])
+            print(f"{r['image']}: {r['class_name']}  ({top3})")
+            if "preprocessed" in r:
+                print(f"  the model saw {r['preprocessed']}")
+    for message in failed.values():
+        print(f"numpynn: error: {message}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def _open(model):
+    """open_model, saying so when the first argument is an image: `predict digit.png` forgot the model."""
+    try:
+        return open_model(model)
+    except CheckpointError:
+        if is_image(model):
+            raise DataError(f"{model} is an image, but predict's first argument must be the model (a run folder "
+                            f"or its model.safetensors): numpynn predict runs/NAME {model}") from None
+        raise
 
 
 def _save_preprocessed(folder, images, pixels) -> dict:

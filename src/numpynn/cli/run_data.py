@@ -8,6 +8,7 @@ import numpy as np
 
 from numpynn import datasets
 from numpynn.cli.train_config import TrainConfig
+from numpynn.data.userdata import npz_names
 from numpynn.errors import DataError
 
 DIGITS = [str(i) for i in range(10)]
@@ -121,12 +122,7 @@ def _load_user_data(path: Path):
         return datasets.load_csv(path, num_features=None), None
     if path.suffix != ".npz":
         raise DataError(f"Dataset {path} is neither .npz nor .csv; save one with np.savez(path, x=x, y=y).")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            has_test = {"x_test", "y_test"} <= set(archive.files)
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npz archive ({exc}); save one with "
-                        "np.savez(path, x=x, y=y).") from None
+    has_test = {"x_test", "y_test"} <= set(npz_names(path))  # also refuses what is not an .npz, in one sentence
     test = datasets.load_npz(path, x_key="x_test", y_key="y_test") if has_test else None
     return datasets.load_npz(path), test
 

@@ -143,6 +143,14 @@ def open_model(path: str | Path) -> TrainedModel:
         raise CheckpointError(f"{path} records no input preprocessing, so its inputs cannot be scaled as in "
                               "training; use a model written by `numpynn train`.")
     n_in = expected_features(model)
+    if n_in is None:
+        raise CheckpointError(f"{path} holds a model without a Linear layer, so its input width is unknown; "
+                              "numpynn's commands need a model that starts with Linear (as `numpynn train` writes).")
+    shape = prep.get("input_shape")
+    if shape is not None and not (isinstance(shape, list) and shape and all(type(d) is int and d > 0 for d in shape)
+                                  and int(np.prod(shape, dtype=object)) == n_in):
+        raise CheckpointError(f"{path} records input_shape {str(shape)[:60]}, which is not a list of sizes whose "
+                              f"product is the model's {n_in} input features; the metadata is corrupt.")
     if prep["method"] != "zscore":
         preprocess = Preprocess(prep["method"], model.dtype)
     else:
@@ -160,7 +168,10 @@ def open_model(path: str | Path) -> TrainedModel:
             # Saved by a newer numpynn with more settings, say: the network still works, and
             # `evaluate` then asks for --dataset instead of guessing the training data.
             config = None
-    out_features = model.predict_logits(np.zeros((1, n_in), model.dtype)).shape[1]
+    try:  # one row of zeros through the network: a model that cannot run is refused here, naming the file
+        out_features = model.predict_logits(np.zeros((1, n_in), model.dtype)).shape[1]
+    except ValueError as exc:
+        raise CheckpointError(f"{path} holds a model that cannot predict: {str(exc).rstrip('.')}.") from None
     names = meta.get("classes")
     if not (isinstance(names, list) and len(names) == out_features and all(isinstance(n, str) for n in names)):
         names = [str(i) for i in range(out_features)]

@@ -128,6 +128,8 @@ class TrainConfig:
             (not self.nesterov or self.momentum > 0, "--nesterov needs --momentum > 0; try --momentum 0.9."),
             (self.subset is None or self.subset >= 2, f"--subset must be at least 2 rows, got {self.subset}."),
             (0 <= self.val_split < 1, f"--val-split must be in [0, 1), got {self.val_split}; try 0.2."),
+            (type(self.seed) is int and self.seed >= 0,
+             f"--seed must be a whole number >= 0, got {self.seed!r}; try 0."),
             (all(h >= 1 for h in self.hidden), f"--hidden sizes must be positive, got {list(self.hidden)}."),
         ]
         for ok, message in checks:

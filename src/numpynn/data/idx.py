@@ -11,6 +11,7 @@ import zlib
 import numpy as np
 
 from numpynn.errors import DataError
+from numpynn.io.atomic import atomic_write_bytes
 
 # IDX type byte -> big-endian dtype, as in LeCun's format description.
 IDX_DTYPES = {
@@ -27,6 +28,7 @@ TYPE_BYTES = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items(
 # what a gzip bomb can make us decompress, since we never read past the size the header announces.
 MAX_IDX_BYTES = 1 << 30
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_DIMS = 64  # NumPy's ndarray limit: a 65-dimension header cannot be an array here, whatever its sizes
 _GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
 
 
@@ -48,15 +50,14 @@ def idx_bytes(array: np.ndarray) -> bytes:
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | None = None) -> None:
-    """Write `array` as an IDX file; gzip it when `compress` is True or (if None) when path ends in .gz."""
+    """Write `array` as an IDX file, atomically; gzip it when `compress` is True or (if None) when path ends in .gz."""
     data = idx_bytes(array)
     if compress is None:
         compress = os.fspath(path).endswith(".gz")
     if compress:
         # mtime=0 keeps the output byte-identical across runs, so its hash can be pinned.
         data = gzip.compress(data, compresslevel=6, mtime=0)
-    with open(path, "wb") as f:
-        f.write(data)
+    atomic_write_bytes(path, data)
 
 
 def read_idx(source: str | os.PathLike | bytes, *, sha256: str | None = None,
@@ -91,8 +92,9 @@ def _parse(stream, name, max_bytes):
     if code not in IDX_DTYPES:
         raise DataError(f"{name}: unsupported IDX type byte 0x{code:02X}; supported are "
                         f"{', '.join(f'0x{c:02X}' for c in IDX_DTYPES)}.")
-    if ndim == 0:
-        raise DataError(f"{name}: IDX header declares 0 dimensions; a valid file has at least one.")
+    if not 1 <= ndim <= MAX_DIMS:
+        raise DataError(f"{name}: IDX header declares {ndim} dimensions; a valid file has 1 to {MAX_DIMS} "
+                        "(NumPy's limit), so it is corrupt or not an IDX file.")
     dims_bytes = _read_exact(stream, 4 * ndim, name, f"the {ndim} dimension sizes")
     shape = struct.unpack(f">{ndim}I", dims_bytes)
     dtype = IDX_DTYPES[code]

@@ -26,34 +26,48 @@ WORK = 80                         # working resolution for stroke-width checks (
 STROKE = 0.136                    # MNIST's median stroke width as a fraction of the box (measured: 2.7 of 20 px)
 
 
-def load_image(path: str | os.PathLike) -> Image.Image:
-    """Open an image after checking its file size and, from the header alone, its pixel count."""
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"{path} is a folder; pass image files (e.g. {path}/*.png).")
-    if not path.is_file():
-        raise FileNotFoundError(f"Image {path} does not exist; pass the path of a PNG or JPEG file.")
-    size = path.stat().st_size
+def load_image(source: str | os.PathLike | bytes, max_pixels: int | None = None) -> Image.Image:
+    """Open an image file (or the bytes of an upload) after checking its size and, from the header alone,
+    its pixel count (at most `max_pixels`, default MAX_PIXELS)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name, size, opened = "The upload", len(source), io.BytesIO(source)
+    else:
+        path = Path(source)
+        if path.is_dir():
+            raise DataError(f"{path} is a folder; pass image files (e.g. {path}/*.png).")
+        if not path.is_file():
+            raise FileNotFoundError(f"Image {path} does not exist; pass the path of a PNG or JPEG file.")
+        name, size, opened = f"Image {path}", path.stat().st_size, path
     if size > MAX_FILE_BYTES:
-        raise DataError(f"Image {path} is {size} bytes, over the {MAX_FILE_BYTES}-byte cap; "
+        raise DataError(f"{name} is {size} bytes, over the {MAX_FILE_BYTES}-byte cap; "
                         "pass a smaller picture of one digit.")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(path, formats=FORMATS)  # lazy: reads the header, decodes nothing yet
+            image = Image.open(opened, formats=FORMATS)  # lazy: reads the header, decodes nothing yet
         except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
-            raise DataError(f"{path} is not a readable image ({', '.join(FORMATS)}) of a sane size; "
-                            "pass a PNG or JPEG of one digit.") from None
+            raise DataError(f"{name.removeprefix('Image ')} is not a readable image ({', '.join(FORMATS)}) of a "
+                            "sane size; pass a PNG or JPEG of one digit.") from None
     width, height = image.size
-    if width * height > MAX_PIXELS or min(width, height) < 1:
+    cap = MAX_PIXELS if max_pixels is None else max_pixels
+    if width * height > cap or min(width, height) < 1:
         image.close()
-        raise DataError(f"Image {path} is {width}x{height} pixels, over the {MAX_PIXELS:,}-pixel cap; "
+        raise DataError(f"{name} is {width}x{height} pixels, over the {cap:,}-pixel cap; "
                         "shrink it or crop it to the digit.")
     try:
         image.load()
         return ImageOps.exif_transpose(image)  # phone photos store rotation in EXIF, not in the pixels
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"Image {path} is corrupt or truncated ({exc}); re-save it as PNG or JPEG.") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise DataError(f"{name} is corrupt or truncated ({exc}); re-save it as PNG or JPEG.") from None
+
+
+def is_image(path: str | os.PathLike) -> bool:
+    """Whether `path` is a file Pillow recognises as one of FORMATS (from its header; nothing is decoded)."""
+    try:
+        with Image.open(path, formats=FORMATS):
+            return True
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return False
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
@@ -62,7 +76,7 @@ def ink_map(image: Image.Image) -> np.ndarray:
         alpha = np.asarray(image.convert("RGBA"))[..., 3]
         if alpha.min() < 128:  # drawn on a transparent canvas: whatever is opaque is ink
             return alpha.astype(np.float32) / 255
-    gray = np.asarray(image.convert("L"), dtype=np.float32) / 255
+    gray = _gray(image)
     # The border is mostly background: its median tells the paper's shade, and so which way to invert.
     ring = max(1, min(gray.shape) // 20)
     border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(),
@@ -70,6 +84,18 @@ def ink_map(image: Image.Image) -> np.ndarray:
     background = float(np.median(border))
     ink = background - gray if background > 0.5 else gray - background
     return np.clip(ink, 0, None)
+
+
+def _gray(image: Image.Image) -> np.ndarray:
+    """(H, W) float32 brightness in [0, 1]. 8-bit images keep their scale; 16-bit and 32-bit integer and float
+    images (16-bit PNG, float TIFF) are scaled by their own range, since convert("L") clips them to 0..255."""
+    if image.mode not in ("F", "I") and not image.mode.startswith("I;16"):
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255
+    values = np.asarray(image, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise DataError("The image holds NaN or infinite pixel values; save it with finite values (or as 8-bit PNG).")
+    low, high = float(values.min()), float(values.max())
+    return ((values - low) / (high - low) if high > low else np.zeros_like(values)).astype(np.float32)
 
 
 def mnist_style(ink: np.ndarray) -> np.ndarray:
@@ -107,9 +133,9 @@ def mnist_style(ink: np.ndarray) -> np.ndarray:
     return np.round(field * 255).astype(np.uint8)
 
 
-def prepare_digit(path: str | os.PathLike) -> np.ndarray:
-    """The (28, 28) uint8 MNIST-style digit for the image at `path` (white ink on black, as in MNIST)."""
-    image = load_image(path)
+def prepare_digit(source: str | os.PathLike | bytes, max_pixels: int | None = None) -> np.ndarray:
+    """The (28, 28) uint8 MNIST-style digit for an image file or upload (white ink on black, as in MNIST)."""
+    image = load_image(source, max_pixels)
     try:
         return mnist_style(ink_map(image))
     finally:

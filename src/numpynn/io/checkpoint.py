@@ -163,7 +163,7 @@ def _build(tensors: dict, meta: dict, path) -> Sequential:
 
 def _training_parts(tensors, meta, model, path) -> tuple[TrainState, str, dict, dict | None]:
     """(TrainState, optimizer type, optimizer state_dict, scheduler state) of a training checkpoint, each
-    checked against the model: a buffer must have its parameter's shape and dtype, lr must be positive."""
+    checked against the model: a buffer must have its parameter's shape and dtype, lr must be finite and >= 0."""
     try:
         state = TrainState.from_json(meta["train_state"])
     except (KeyError, ValueError, TypeError, RecursionError) as exc:
@@ -179,7 +179,8 @@ def _training_parts(tensors, meta, model, path) -> tuple[TrainState, str, dict, 
         if key == "step_count":
             ok = value.shape == () and value.dtype == np.int64 and value >= 0
         elif key == "lr":
-            ok = value.shape == () and value.dtype == np.float64 and value > 0
+            # The current lr, not the one a user chose (that must be > 0): a schedule may end at 0 (cosine).
+            ok = value.shape == () and value.dtype == np.float64 and np.isfinite(value) and value >= 0
         else:
             ok = name in params and value.shape == params[name].shape and value.dtype == params[name].dtype
         if not ok:

@@ -1,11 +1,13 @@
-"""The safetensors container: named raw arrays + string metadata, with a checksum, parsed without trusting it.
+"""The safetensors container: named raw arrays + string metadata, with a checksum, encoded by the safetensors library.
 
 Layout (the safetensors spec): 8-byte little-endian header size, a JSON header {name: {dtype, shape,
 data_offsets}, "__metadata__": {str: str}} padded with spaces, then the tensors' bytes back to back.
+The safetensors library writes it and parses it (JSON, dtypes, shapes, offsets that tile the data exactly);
 numpynn adds `metadata["checksum"]`: SHA-256 over a canonical form of the header and the data, so a flipped
-bit anywhere is caught rather than loaded as a slightly wrong weight. Reading is our own code, not the
-safetensors library's, so every failure is a CheckpointError and nothing in the file can allocate more
-memory than the file's own size.
+bit anywhere is caught rather than loaded as a slightly wrong weight. On top of the library, numpynn keeps
+its own checks (each marked below with why the library cannot make it): size caps, duplicate names,
+numpynn's metadata, the three dtypes numpynn uses, the checksum and finiteness. Every failure, the library's
+included, is a CheckpointError of one sentence, and nothing in a file can allocate more than the file's size.
 """
 
 import hashlib
@@ -13,6 +15,8 @@ import json
 import struct
 
 import numpy as np
+import safetensors
+import safetensors.numpy
 
 from numpynn.errors import CheckpointError
 
@@ -24,46 +28,91 @@ CODES = {dtype.newbyteorder("="): code for code, dtype in DTYPES.items()}
 
 def encode(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
     """Serialise tensors (float32, float64 or int64) and string metadata, adding the checksum."""
-    index, chunks, offset = {}, [], 0
-    # Widest items first, as the safetensors library does, so every tensor starts aligned to its item size.
-    for name in sorted(tensors, key=lambda k: (-np.asarray(tensors[k]).dtype.itemsize, k)):
-        array = np.asarray(tensors[name])
+    arrays = {}
+    for name, value in tensors.items():
+        array = np.asarray(value)
         code = CODES.get(array.dtype.newbyteorder("="))
         if code is None or name == "__metadata__":
             raise ValueError(f"Cannot save tensor {name!r} of dtype {array.dtype}; numpynn files hold float32, "
                              "float64 and int64 arrays.")
-        raw = np.ascontiguousarray(array, dtype=DTYPES[code]).tobytes()
-        index[name] = {"dtype": code, "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    body = b"".join(chunks)
-    metadata = {**metadata, "checksum": _checksum(index, metadata, body)}
-    header = json.dumps({"__metadata__": metadata, **index}, separators=(",", ":")).encode("utf-8")
-    header += b" " * (-len(header) % 8)
-    return struct.pack("<Q", len(header)) + header + body
+        arrays[name] = np.asarray(array, dtype=DTYPES[code], order="C")  # not ascontiguousarray: it makes 0-d 1-d
+    # The checksum covers the tensors' offsets, which the library chooses: write once without it to learn them
+    # (offsets count from the end of the header, so adding the checksum to the metadata does not move them).
+    index, body = _index_and_body(safetensors.numpy.save(arrays, metadata))
+    return safetensors.numpy.save(arrays, {**metadata, "checksum": _checksum(index, metadata, body)})
 
 
 def decode(data: bytes, where: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """(tensors, metadata) from a file's bytes, after checking header, offsets, checksum and finiteness."""
+    # Size caps before the library sees a byte: it would accept any file size and headers up to 100 MB.
     if len(data) > MAX_FILE_BYTES:
         raise CheckpointError(f"{where} is {len(data)} bytes, over the {MAX_FILE_BYTES}-byte cap; it is not a "
                               "numpynn model.")
-    index, metadata, start = _parse_header(data, where)
-    body = memoryview(data)[start:]
-    claimed = metadata.pop("checksum", None)
-    if claimed != _checksum(index, metadata, body):
+    if len(data) < 8:
+        raise CheckpointError(f"{where} is truncated ({len(data)} bytes); re-save or re-train the model.")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > MAX_HEADER_BYTES or 8 + n > len(data):  # also says plainly what the library calls "invalid header length"
+        raise CheckpointError(f"{where} declares a {n}-byte header in a {len(data)}-byte file, so it is not a model "
+                              "file: it is corrupt, truncated, or not a safetensors file at all.")
+    try:
+        views = safetensors.deserialize(bytes(data))
+    except Exception as exc:  # noqa: BLE001 (whatever the library refuses, it refuses because of the file's bytes)
+        reason = str(exc).removeprefix("Error while deserializing: ").split("\n")[0][:120]
+        raise CheckpointError(f"{where} is not a valid safetensors file ({reason}); it is corrupt, truncated, or "
+                              "not a model file.") from None
+    index, metadata = _header(data, n, where)
+    if "checksum" not in metadata:  # before the checksum: another tool's file is not a damaged numpynn file
+        raise CheckpointError(f"{where} is a safetensors file without numpynn metadata, so it is not a numpynn "
+                              "model (another tool wrote it); save models with numpynn.save_model or `numpynn "
+                              "train`.")
+    for name, view in views:
+        # The library reads 14 dtypes; numpynn's files hold three, and a layer must never receive a fourth.
+        if view["dtype"] not in DTYPES:
+            raise CheckpointError(f"Tensor {name!r} in {where} has dtype {view['dtype']!r}; numpynn files hold only "
+                                  f"{', '.join(DTYPES)}.")
+    claimed = metadata.pop("checksum")
+    if claimed != _checksum(index, metadata, memoryview(data)[8 + n:]):
         raise CheckpointError(f"{where} fails its checksum: it was damaged after it was written (a flipped bit, "
                               "a partial copy); re-save or re-train the model.")
     tensors = {}
-    for name, info in index.items():
-        begin, end = info["data_offsets"]
-        dtype = DTYPES[info["dtype"]]
-        array = np.frombuffer(body[begin:end], dtype=dtype).reshape(info["shape"])
-        tensors[name] = array.astype(dtype.newbyteorder("="))  # a writable copy in native byte order
-        if array.dtype.kind == "f" and not np.isfinite(tensors[name]).all():
+    for name, view in views:
+        dtype = DTYPES[view["dtype"]]
+        tensors[name] = np.frombuffer(view["data"], dtype=dtype).reshape(view["shape"]).astype(
+            dtype.newbyteorder("="), copy=False)  # view["data"] is the library's own writable copy
+        if dtype.kind == "f" and not np.isfinite(tensors[name]).all():
             raise CheckpointError(f"Tensor {name!r} in {where} holds NaN or infinity; the file was saved from a "
                                   "diverged run or is corrupt.")
     return tensors, metadata
+
+
+def _header(data: bytes, n: int, where: str) -> tuple[dict, dict]:
+    """(tensor index, metadata) of a header the library has accepted.
+
+    The library's Python API returns neither the metadata of bytes in memory nor the data_offsets the checksum
+    covers, so numpynn reads those two from the JSON itself; and where a name appears twice the library keeps
+    the last one silently, so duplicates are refused here: a file with two "0.weight" is ambiguous.
+    """
+    try:
+        header = json.loads(data[8:8 + n], object_pairs_hook=_refuse_duplicates)
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: also a 5000-digit int in an ignored field
+        raise CheckpointError(f"{where} has an unreadable or ambiguous header (a name given twice, say); it is "
+                              "corrupt.") from None
+    metadata = header.pop("__metadata__", None) or {}
+    return header, metadata
+
+
+def _refuse_duplicates(pairs):
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def _index_and_body(blob: bytes) -> tuple[dict, memoryview]:
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n])
+    header.pop("__metadata__", None)
+    return header, memoryview(blob)[8 + n:]
 
 
 def _checksum(index: dict, metadata: dict, body) -> str:
@@ -71,48 +120,3 @@ def _checksum(index: dict, metadata: dict, body) -> str:
     digest = hashlib.sha256(canonical.encode("utf-8"))
     digest.update(body)
     return "sha256:" + digest.hexdigest()
-
-
-def _parse_header(data: bytes, where: str) -> tuple[dict, dict, int]:
-    if len(data) < 8:
-        raise CheckpointError(f"{where} is truncated ({len(data)} bytes); re-save or re-train the model.")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > MAX_HEADER_BYTES or 8 + n > len(data):
-        raise CheckpointError(f"{where} declares a {n}-byte header in a {len(data)}-byte file; it is corrupt, "
-                              "truncated, or not a safetensors file.")
-    try:
-        header = json.loads(data[8:8 + n])
-    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError covers JSON errors and 5000-digit ints
-        raise CheckpointError(f"{where} has an unreadable header; it is corrupt or not a safetensors file.") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{where} has a malformed header; it is corrupt.")
-    metadata = header.pop("__metadata__", None)
-    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise CheckpointError(f"{where} has no numpynn metadata; it is not a numpynn model file (save models with "
-                              "numpynn.save_model or `numpynn train`).")
-    spans = []
-    for name, info in header.items():
-        dtype = info.get("dtype") if isinstance(info, dict) else None
-        if dtype not in DTYPES:
-            raise CheckpointError(f"Tensor {name!r} in {where} has dtype {dtype!r}; numpynn files hold only "
-                                  f"{', '.join(DTYPES)}.")
-        shape, offsets = info.get("shape"), info.get("data_offsets")
-        if (not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape)
-                or not isinstance(offsets, list) or len(offsets) != 2 or not all(type(o) is int for o in offsets)):
-            raise CheckpointError(f"Tensor {name!r} in {where} has a malformed shape or offsets; it is corrupt.")
-        count = 1
-        for d in shape:  # Python ints: a huge declared shape cannot overflow, it just fails the size check
-            count *= d
-        if offsets[1] - offsets[0] != count * DTYPES[dtype].itemsize:
-            raise CheckpointError(f"Tensor {name!r} in {where} declares shape {shape}, which does not match its "
-                                  f"{offsets[1] - offsets[0]} stored bytes; the file is corrupt.")
-        spans.append(offsets)
-    # The tensors must tile the data exactly: no overlaps, gaps, or bytes past the end (the spec's rule).
-    body_len, pos, tiled = len(data) - 8 - n, 0, True
-    for begin, end in sorted(spans):
-        tiled = tiled and begin == pos
-        pos = end
-    if not tiled or pos != body_len:
-        raise CheckpointError(f"{where} has tensors that do not tile its {body_len} data bytes; it is corrupt or "
-                              "truncated.")
-    return header, metadata, 8 + n

@@ -50,6 +50,9 @@ class Linear(Layer):
         if init not in INITS:
             raise ValueError(f"Unknown init {init!r}; choose one of {', '.join(sorted(INITS))}.")
         self.in_features, self.out_features, self.init = int(in_features), int(out_features), init
+        if self.in_features < 1 or self.out_features < 1:  # a 0-wide layer: init divides by fan_in, nothing to learn
+            raise ValueError(f"Linear needs in_features >= 1 and out_features >= 1, got Linear({in_features}, "
+                             f"{out_features}); a layer needs inputs and outputs.")
         weight, b = INITS[init]((self.out_features, self.in_features), np.random.default_rng(rng), np.dtype(dtype))
         # weight is (out, in) as in torch, but laid out in memory as its transpose, an (in, out) C-order array:
         # backward's x.T @ grad_out then writes a C-order result, which 2-thread OpenBLAS computes ~1.4x faster
@@ -221,6 +224,9 @@ class Softmax(Layer):
         self.dim = int(dim)
 
     def forward(self, x):
+        if not -x.ndim <= self.dim < x.ndim:  # numpy's AxisError would not say which layer, or what fits
+            raise ValueError(f"Softmax(dim={self.dim}) got {x.ndim}-D input of shape {x.shape}; dim must be in "
+                             f"{-x.ndim}..{x.ndim - 1} (dim=-1 for a batch of logits).")
         self.out = F.softmax(x, axis=self.dim)
         return self.out
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from numpynn.nn import functional as F
 from numpynn.nn.layers import ACTIVATIONS, LAYERS, Layer, Linear
-from numpynn.validation import check_features
+from numpynn.validation import check_batch_size, check_features
 
 
 class Sequential:
@@ -101,15 +101,23 @@ class Sequential:
         if missing or unexpected:
             raise ValueError(f"State dict does not fit this model (missing {missing}, unexpected {unexpected}); "
                              "load it into the architecture it was saved from.")
+        cast = {}
         for name, target in own.items():
             value = np.asarray(state[name])
             if value.shape != target.shape:
                 raise ValueError(f"State dict entry {name!r} has shape {value.shape} but the model expects "
                                  f"{target.shape}; load it into the architecture it was saved from.")
-            if value.dtype.kind not in "fiu" or (value.dtype.kind == "f" and not np.all(np.isfinite(value))):
-                raise ValueError(f"State dict entry {name!r} is not finite numbers; the file is corrupt.")
+            if value.dtype.kind not in "fiu":
+                raise ValueError(f"State dict entry {name!r} is {value.dtype}, not numbers; the file is corrupt.")
+            # Checked after the cast to the model's dtype (loading never changes it): 1e300 is finite in
+            # float64 but inf in a float32 model.
+            with np.errstate(over="ignore", invalid="ignore"):
+                cast[name] = value.astype(target.dtype)
+            if not np.all(np.isfinite(cast[name])) or (value.dtype.kind == "f" and not np.all(np.isfinite(value))):
+                raise ValueError(f"State dict entry {name!r} is not finite numbers in the model's {target.dtype} "
+                                 "(NaN, infinity, or too large for it); the file is corrupt.")
         for name, target in own.items():
-            target[...] = state[name]  # casts to the model's dtype: loading never changes it
+            target[...] = cast[name]
 
     def config(self) -> list[dict]:
         """Each layer's constructor arguments: enough to rebuild the architecture."""
@@ -141,12 +149,22 @@ class Sequential:
 
     def predict_logits(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         x = check_features(self, x)  # NaN, empty or wrongly sized input: one clear ValueError, not a matmul error
+        batch_size = check_batch_size(batch_size)
         was_training = self.training
         self.eval()
         try:
-            return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, max(len(x), 1), batch_size)])
+            # Overflow shows up as inf/NaN logits, refused below in one sentence instead of a RuntimeWarning.
+            with np.errstate(over="ignore", invalid="ignore"):
+                logits = np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
         finally:
             self.train(was_training)
+        bad = np.count_nonzero(~np.isfinite(logits).all(axis=tuple(range(1, logits.ndim))))
+        if bad:  # finite weights can still overflow; a NaN answer must never pass for a prediction
+            largest = max((float(np.abs(p).max()) for p in self.parameters() if p.size), default=0.0)
+            raise ValueError(f"The model's outputs are NaN or infinite for {bad} of {len(x)} rows: its weights "
+                             f"(largest |w| = {largest:.3g}) overflow on this input; re-train the model or check "
+                             "the input scaling.")
+        return logits
 
     def __getitem__(self, i: int) -> Layer:
         return self.layers[i]

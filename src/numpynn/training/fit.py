@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 
 from numpynn.errors import TrainingDiverged, TrainingInterrupted
 from numpynn.training.state import TrainState, layer_generators
-from numpynn.validation import check_features, check_targets
+from numpynn.validation import check_batch_size, check_features, check_targets
 
 # Weights this large have exploded: float32 resolves them to ~10 units and no sane model needs them (scale
 # inputs and targets instead). Checked once per epoch, before the epoch's checkpoint, so it costs nothing.
@@ -56,6 +56,7 @@ def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 409
     """(mean loss, accuracy or None) over x in eval mode, in chunks to bound memory (preprocess: as in fit)."""
     x = check_features(model, x, cast=preprocess is None)
     y = check_targets(y, len(x), model, loss_fn)
+    batch_size = check_batch_size(batch_size)
     was_training = model.training
     model.eval()
     try:

@@ -77,6 +77,10 @@ class TrainState:
             raise ValueError("training state `shuffle` must be true or false")
         if not isinstance(raw["records"], list) or not all(_is_record(r) for r in raw["records"]):
             raise ValueError("training state records must be a list of flat {name: number} objects")
+        # One record per finished epoch, in order: resume rewrites metrics.csv from them, epoch by epoch.
+        if [r.get("epoch") for r in raw["records"]] != list(range(1, raw["epoch"] + 1)):
+            raise ValueError(f"training state has {len(raw['records'])} epoch records for {raw['epoch']} finished "
+                             "epochs; each finished epoch needs its record, numbered 1, 2, ...")
         if not isinstance(raw["callback_states"], dict) or not all(
                 k.isdigit() and isinstance(v, dict) for k, v in raw["callback_states"].items()):
             raise ValueError("training state `callback_states` must map callback indices to objects")

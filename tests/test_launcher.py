@@ -1,0 +1,49 @@
+"""The console script's entry point: Ctrl-C while the application is still importing is a quiet exit 130."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+# A real SIGINT delivered while the application module is being imported, as a Ctrl-C in the first 0.4 s is.
+CTRL_C_DURING_IMPORT = """
+import importlib, os, signal, sys
+real = importlib.import_module
+def interrupted_import(name, *args):
+    os.kill(os.getpid(), signal.SIGINT)
+    return real(name, *args)
+importlib.import_module = interrupted_import
+{start}
+"""
+
+
+def run(start: str) -> subprocess.CompletedProcess:
+    code = CTRL_C_DURING_IMPORT.format(start=start)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_ctrl_c_during_the_imports_exits_130_without_a_traceback():
+    """Issue 17 item 11: a Ctrl-C in the first ~0.4 s printed a KeyboardInterrupt traceback."""
+    done = run("import numpynn_launcher; sys.exit(numpynn_launcher.main(['--version']))")
+    assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr == "numpynn: error: interrupted.\n"
+
+
+def test_negative_control_an_entry_point_inside_the_package_cannot_catch_it():
+    """What the old entry point (numpynn.cli.parser:main) met: the interrupt lands before main can run."""
+    done = run("main = importlib.import_module('numpynn.cli.parser').main; sys.exit(main(['--version']))")
+    assert done.returncode != 130 and "KeyboardInterrupt" in done.stderr
+
+
+def test_the_console_script_is_the_launcher_and_runs():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["numpynn"] == "numpynn_launcher:main"
+    assert "numpynn_launcher" in project["tool"]["setuptools"]["py-modules"]
+    done = subprocess.run([sys.executable, "-m", "numpynn_launcher", "--version"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("numpynn ")
