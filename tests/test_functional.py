@@ -74,3 +74,54 @@ def test_bce_with_logits_matches_naive_formula_where_that_is_finite():
 def test_one_hot():
     np.testing.assert_array_equal(F.one_hot(np.array([2, 0]), 3), [[0, 0, 1], [1, 0, 0]])
     assert F.one_hot(np.array([1]), 2).dtype == np.float32
+
+
+# --- convolution and pooling ------------------------------------------------------------------------------
+
+CONV_CASES = [  # (N, C, H, W, O, kh, kw, stride, padding)
+    (2, 3, 7, 6, 4, 3, 2, (2, 1), (1, 0)),
+    (1, 1, 5, 5, 2, 3, 3, 1, 0),
+    (3, 2, 9, 8, 5, 2, 3, 3, 2),
+    (2, 4, 6, 6, 3, 1, 1, 1, 0),
+]
+
+
+def test_conv2d_and_max_pool2d_equal_torch_in_float64():
+    torch = __import__("pytest").importorskip("torch")
+    rng = np.random.default_rng(0)
+    for n, c, h, w, o, kh, kw, stride, padding in CONV_CASES:
+        x, wt, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c, kh, kw)), rng.standard_normal(o)
+        expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(wt), torch.tensor(b), stride, padding)
+        np.testing.assert_allclose(F.conv2d(x, wt, b, stride, padding), expected.numpy(), atol=1e-12)
+        pool_pad = (kh // 2, kw // 2)
+        expected = torch.nn.functional.max_pool2d(torch.tensor(x), (kh, kw), stride, pool_pad)
+        np.testing.assert_array_equal(F.max_pool2d(x, (kh, kw), stride, pool_pad), expected.numpy())
+    expected = torch.nn.functional.max_pool2d(torch.tensor(x), 2)  # stride defaults to the kernel size
+    np.testing.assert_array_equal(F.max_pool2d(x, 2), expected.numpy())
+
+
+def test_conv2d_matches_the_definition_and_keeps_dtype():
+    rng = np.random.default_rng(1)
+    x, wt = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 3, 2, 3))
+    direct = np.zeros((2, 2, 4, 2))
+    for y in range(4):
+        for z in range(2):
+            direct[:, :, y, z] = np.einsum("ncij,ocij->no", x[:, :, y:y + 2, z:z + 3], wt)
+    np.testing.assert_allclose(F.conv2d(x, wt), direct, atol=1e-12)
+    assert not np.allclose(F.conv2d(x, wt[:, :, ::-1, ::-1]), direct)  # a flipped kernel is a different map
+    assert F.conv2d(x.astype(np.float32), wt.astype(np.float32)).dtype == np.float32
+    assert F.max_pool2d(x.astype(np.float32), 2).dtype == np.float32
+
+
+def test_col2im_is_the_adjoint_of_im2col():
+    # <im2col(x), c> == <x, col2im(c)> for every x, c: col2im is exactly the transpose of the im2col map.
+    rng = np.random.default_rng(2)
+    for n, c, h, w, _, kh, kw, stride, padding in CONV_CASES:
+        x = rng.standard_normal((n, c, h, w))
+        cols = F.im2col(x, kh, kw, stride, padding)
+        r = rng.standard_normal(cols.shape)
+        back = F.col2im(r, x.shape, kh, kw, stride, padding)
+        assert back.shape == x.shape
+        np.testing.assert_allclose(np.sum(cols * r), np.sum(x * back), rtol=1e-12)
+        kept = np.empty_like(cols)
+        assert F.im2col(x, kh, kw, stride, padding, out=kept) is kept

@@ -277,9 +277,10 @@ def test_the_wheel_carries_every_page_file():
         import tomli as tomllib
 
     root = Path(__file__).resolve().parents[1]
-    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["numpynn.cli"]
-    files = [p.relative_to(server.STATIC.parent).as_posix() for p in server.STATIC.rglob("*") if p.is_file()]
-    assert {"static/index.html", "static/app.js", "static/style.css"} <= set(files)
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["numpynn"]
+    package = server.STATIC.parents[1]  # src/numpynn: the patterns are relative to the package
+    files = [p.relative_to(package).as_posix() for p in server.STATIC.rglob("*") if p.is_file()]
+    assert {"cli/static/index.html", "cli/static/app.js", "cli/static/style.css"} <= set(files)
     assert [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)] == []
 
 

@@ -14,9 +14,12 @@ from numpynn.gradcheck import check_layer, check_loss, check_model, numerical_gr
 from numpynn.io.checkpoint import load_model, load_training_checkpoint, save_model, save_training_checkpoint
 from numpynn.metrics import accuracy, classification_report, confusion_matrix, precision_recall_f1
 from numpynn.nn import functional, init
+from numpynn.nn.conv import Conv2d  # importing these modules registers their layers in LAYERS
 from numpynn.nn.layers import ACTIVATIONS, GELU, LAYERS, Flatten, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from numpynn.nn.losses import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
-from numpynn.nn.regularization import BatchNorm1d, Dropout  # importing it registers them in LAYERS
+from numpynn.nn.normalization import BatchNorm1d, BatchNorm2d
+from numpynn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from numpynn.nn.regularization import Dropout
 from numpynn.nn.sequential import Sequential, mlp
 from numpynn.optim.optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
 from numpynn.optim.schedules import SCHEDULERS, CosineAnnealingLR, LinearLR, SequentialLR, StepLR
@@ -36,4 +39,14 @@ __all__ = [
     "GradientTracker",
     "LinearLR", "RMSprop", "SCHEDULERS", "SequentialLR", "Softmax", "StepLR",
     "StopRequest", "TrainState", "TrainingInterrupted", "load_training_checkpoint", "save_training_checkpoint",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "MaxPool2d",
+    "export_onnx",
 ]
+
+
+def __getattr__(name: str):
+    """export_onnx on first use: `import numpynn` never imports onnx (an optional extra)."""
+    if name == "export_onnx":
+        from numpynn.interop.onnx_export import export_onnx
+        return export_onnx
+    raise AttributeError(f"module 'numpynn' has no attribute {name!r}")

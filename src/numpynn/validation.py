@@ -24,6 +24,34 @@ def expected_features(model) -> int | None:
     return None
 
 
+def first_conv(model):
+    """The model's first Conv2d (a layer with in_channels) when it comes before any Linear, else None."""
+    for layer in getattr(model, "layers", [model]):
+        if hasattr(layer, "in_features"):
+            return None
+        if hasattr(layer, "in_channels"):
+            return layer
+    return None
+
+
+def _check_image_shape(model, shape: tuple) -> None:
+    """Follow (N, C, H, W) through each layer's output_shape up to the first Linear; DataError where it breaks."""
+    shape_in = shape
+    for i, layer in enumerate(model.layers):
+        if hasattr(layer, "in_features"):
+            got = int(np.prod(shape[1:]))
+            if got != layer.in_features:
+                raise DataError(f"Images of {shape_in[2]}x{shape_in[3]} give {got} features at layer {i} (Linear) "
+                                f"but it expects {layer.in_features}; pass images of the size the model was "
+                                "built for.")
+            return
+        if hasattr(layer, "output_shape"):
+            try:
+                shape = layer.output_shape(shape)
+            except ValueError as exc:
+                raise DataError(str(exc)) from None
+
+
 def output_size(model) -> int | None:
     """out_features of the model's last Linear layer (activations keep the width), or None if it has none."""
     for layer in reversed(getattr(model, "layers", [model])):
@@ -42,8 +70,9 @@ def check_batch_size(batch_size) -> int:
 def check_features(model, x, cast: bool = True) -> np.ndarray:
     """x as an array of the model's dtype; refuse empty, non-numeric, non-finite or wrongly sized input.
 
-    x: (N, D), or (N, d1, d2, ...) when the model starts with Flatten. cast=False keeps x's own dtype (raw
-    input that a preprocess step scales batch by batch).
+    x: (N, D), or (N, d1, d2, ...) when the model starts with Flatten, or images (N, C, H, W) when it starts
+    with a Conv2d (their size is followed through the layers to the first Linear). cast=False keeps x's own
+    dtype (raw input that a preprocess step scales batch by batch).
     """
     try:
         x = np.asarray(x)
@@ -52,13 +81,20 @@ def check_features(model, x, cast: bool = True) -> np.ndarray:
     if x.dtype.kind not in "fiub":
         raise DataError(f"Input must be numeric, got dtype {x.dtype}; convert it with np.asarray(x, float).")
     flattens = type(getattr(model, "layers", [None])[0]).__name__ == "Flatten"
-    if x.ndim != 2 and not (flattens and x.ndim > 2):
+    conv = first_conv(model)
+    if conv is not None:
+        if x.ndim != 4 or x.shape[1] != conv.in_channels:
+            hint = " (add the channel axis: x[:, None])" if x.ndim == 3 and conv.in_channels == 1 else ""
+            raise DataError(f"Input must be images (N, {conv.in_channels}, H, W) for this convolutional model, got "
+                            f"shape {x.shape}{hint}.")
+        _check_image_shape(model, x.shape)
+    elif x.ndim != 2 and not (flattens and x.ndim > 2):
         raise DataError(f"Input must be 2-D (samples, features), got shape {x.shape}; flatten images first "
                         "(e.g. x.reshape(len(x), -1)).")
     if len(x) == 0:
         raise DataError("Input is empty (0 samples); pass at least one row.")
     want, got = expected_features(model), int(np.prod(x.shape[1:]))
-    if want is not None and got != want:
+    if conv is None and want is not None and got != want:
         raise DataError(f"Input has {got} features but the model expects {want}; "
                         "reshape the data or build the model for this input size.")
     if cast:

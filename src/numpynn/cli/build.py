@@ -13,7 +13,7 @@ from numpynn.cli.train_config import TrainConfig
 from numpynn.data.augment import RandomShift
 from numpynn.datasets import one_hot
 from numpynn.nn.losses import LOSSES
-from numpynn.nn.sequential import mlp
+from numpynn.nn.sequential import cnn, mlp
 from numpynn.optim.optimizers import OPTIMIZERS
 from numpynn.optim.schedules import build_scheduler
 from numpynn.training.callbacks import ChanceLevelWarning, EarlyStopping, GradientTracker
@@ -28,13 +28,36 @@ DEFAULT_LR = {"sgd": 0.1}  # the article's; the other optimizers keep torch's de
 OPTIMIZER_BUFFERS = {"sgd": 1, "adam": 2, "adamw": 2, "rmsprop": 3}
 
 
-def build_model(config: TrainConfig, in_features: int, num_classes: int, rng: np.random.Generator):
-    """The MLP in_features -> hidden... -> num_classes that `config` describes."""
+def build_model(config: TrainConfig, in_features: int, num_classes: int, rng: np.random.Generator,
+                input_shape: tuple[int, int, int] | None = None):
+    """The MLP in_features -> hidden... -> num_classes that `config` describes, or with --conv its CNN on
+    images of input_shape (C, H, W)."""
+    if config.conv:
+        return build_cnn(config, input_shape, num_classes, rng)
     sizes = [in_features, *config.hidden, num_classes]
     parameters = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     check_fits_in_memory(config, parameters, activations=sum(sizes[1:]))
     return mlp(sizes, activation=config.activation, init=config.init, seed=rng, dtype=np.dtype(config.dtype),
                dropout=config.dropout, batch_norm=config.batch_norm)
+
+
+def build_cnn(config: TrainConfig, input_shape, num_classes: int, rng: np.random.Generator):
+    """config.conv's conv blocks on (C, H, W) images, then Flatten and the --hidden layers (nn.sequential.cnn)."""
+    c, h, w = input_shape
+    parameters, activations, size = 0, 0, (h, w)
+    for c_out in config.conv:  # the sizes cnn() will allocate, estimated before any of it is
+        k = config.kernel_size
+        size = (size[0] - k + 1, size[1] - k + 1)
+        parameters += c_out * c * k * k + c_out
+        pixels = max(size[0], 0) * max(size[1], 0)
+        activations += (4 * c_out + c * k * k) * pixels  # the block's outputs, and the conv's im2col columns
+        size, c = (size[0] // config.pool, size[1] // config.pool), c_out
+    sizes = [c * max(size[0], 0) * max(size[1], 0), *config.hidden, num_classes]
+    parameters += sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    check_fits_in_memory(config, parameters, activations=activations + sum(sizes))
+    return cnn(input_shape, list(config.conv), list(config.hidden), num_classes, kernel_size=config.kernel_size,
+               pool=config.pool, activation=config.activation, init=config.init, seed=rng,
+               dtype=np.dtype(config.dtype), dropout=config.dropout, batch_norm=config.batch_norm)
 
 
 def check_fits_in_memory(config: TrainConfig, parameters: int, activations: int, memory: int | None = None) -> None:
@@ -96,8 +119,11 @@ def build_extras(config: TrainConfig, optimizer, data: Data) -> tuple:
     scheduler = build_scheduler(config.lr_schedule, optimizer, config.epochs, config.warmup_epochs)
     transform = None
     if config.augment_shift:
-        if data.image_shape is None or len(data.image_shape) != 2:
+        if data.image_shape is None or len(data.image_shape) != 2:  # also the (H, W) of (C, H, W) images
             raise ValueError("--augment-shift needs square images (such as MNIST's 28x28); drop it for this dataset.")
+        if data.channels > 1 and not config.conv:
+            raise ValueError("--augment-shift on multi-channel images needs --conv (an MLP sees their channels "
+                             "as one flat row); add --conv or drop --augment-shift.")
         try:
             transform = RandomShift(config.augment_shift, image_shape=tuple(data.image_shape))
         except ValueError as exc:

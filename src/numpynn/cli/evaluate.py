@@ -38,7 +38,7 @@ def run(args) -> int:
     else:
         raise DataError(f"{trained.path} does not record its training data; pass --dataset mnist or a path.")
     check_width(trained, data.x_test.shape[1], "the evaluation data")
-    y_pred = trained.model.predict(trained.preprocess(data.x_test))
+    y_pred = trained.model.predict(trained.as_input(trained.preprocess(data.x_test)))
     names = trained.class_names
     if data.y_test.max(initial=0) >= len(names):
         raise DataError(f"{trained.path} knows {len(names)} classes ({', '.join(names)}) but the evaluation data has "

@@ -10,10 +10,10 @@ import os
 import sys
 
 from numpynn import __version__
-from numpynn.cli import evaluate, info, plot, predict, serve, train
+from numpynn.cli import evaluate, export, info, plot, predict, serve, train
 from numpynn.errors import NumpynnError, TrainingDiverged
 
-COMMANDS = [train, evaluate, predict, plot, info, serve]
+COMMANDS = [train, evaluate, predict, plot, info, export, serve]
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,4 +1,5 @@
-"""Training figures as PNG files: loss and accuracy curves, confusion matrix, the most confident mistakes.
+"""Training figures as PNG files: loss and accuracy curves, confusion matrix, the most confident mistakes, and
+a CNN's first-layer filters and feature maps.
 
 Figures are built with matplotlib's object API (no pyplot, so no GUI and no global state) and saved
 through a BytesIO and an atomic replace: a crash mid-save never leaves half a PNG behind.
@@ -200,3 +201,57 @@ def _log_floor(runs: dict[str, list[dict]], metric: str) -> float:
     values = [v for rows in runs.values() for r in rows for k, v in r.items()
               if k.startswith(metric + ".") and isinstance(v, (int, float)) and v > 0 and np.isfinite(v)]
     return min(values) / 10 if values else 1e-12
+
+
+def filters_figure(model, max_filters: int = 64) -> Figure:
+    """The first Conv2d's learned kernels as a grid, one tile per output channel (input channel 0), each on a
+    symmetric blue-white-red scale around 0, so what a kernel detects (edge, stroke, blob) shows at a glance."""
+    conv = next(layer for layer in model.layers if type(layer).__name__ == "Conv2d")
+    weight = np.asarray(conv.params["weight"], np.float64)[:max_filters, 0]    # (O, kh, kw)
+    cols = int(np.ceil(np.sqrt(len(weight))))
+    rows = int(np.ceil(len(weight) / cols))
+    fig = Figure(figsize=(max(4.0, 0.8 * cols + 0.4), max(2.4, 0.8 * rows + 0.6)), dpi=DPI, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for i, ax in enumerate(axes):
+        ax.set_axis_off()
+        if i < len(weight):
+            bound = float(np.abs(weight[i]).max()) or 1.0
+            ax.imshow(weight[i], cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest")
+    kh, kw = weight.shape[1:]
+    fig.suptitle(f"First conv layer: {len(weight)} learned {kh}x{kw} kernels\n(red positive, blue negative)",
+                 fontsize=10)
+    return fig
+
+
+def feature_maps_figure(model, image: np.ndarray, blocks: int = 2, channels: int = 16) -> Figure:
+    """One image (1, C, H, W) and the first `channels` feature maps after each of the first `blocks` conv blocks
+    (after their activation, before pooling), computed in eval mode."""
+    maps, x, in_block = [], image, False
+    was_training = model.training
+    model.eval()
+    try:
+        for layer in model.layers:
+            kind = type(layer).__name__
+            x = layer.forward(x)
+            if kind == "Conv2d":
+                in_block = True
+            elif in_block and kind != "BatchNorm2d":  # the activation that ends the conv's block
+                maps.append(np.asarray(x[0], np.float64))
+                in_block = False
+                if len(maps) == blocks:
+                    break
+    finally:
+        model.train(was_training)
+    cols = min(channels, max(len(m) for m in maps))
+    fig = Figure(figsize=(0.9 * cols + 1.2, 1.0 * (len(maps) + 1) + 0.5), dpi=DPI, layout="constrained")
+    axes = fig.subplots(len(maps) + 1, cols, squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    axes[0, 0].imshow(image[0, 0], cmap="gray_r", interpolation="nearest")
+    axes[0, 0].set_title("input", fontsize=8)
+    for r, fmap in enumerate(maps, start=1):
+        for c in range(min(cols, len(fmap))):
+            axes[r, c].imshow(fmap[c], cmap="viridis", interpolation="nearest")
+        axes[r, 0].set_title(f"block {r}: {fmap.shape[1]}x{fmap.shape[2]}", fontsize=8, loc="left")
+    fig.suptitle(f"Feature maps of one test image (up to {cols} channels per block)", fontsize=10)
+    return fig

@@ -45,7 +45,7 @@ def run(args) -> int:
     results = {i: {"image": str(args.images[i]), "error": message} for i, message in failed.items()}
     if pixels:
         pixels = np.stack(pixels)
-        probs = trained.model.predict_proba(trained.preprocess(pixels.reshape(len(pixels), -1)))
+        probs = trained.model.predict_proba(trained.as_input(trained.preprocess(pixels.reshape(len(pixels), -1))))
         paths = [args.images[i] for i in good]
         saved = _save_preprocessed(args.save_preprocessed, paths, pixels) if args.save_preprocessed else {}
         names = trained.class_names

@@ -31,6 +31,7 @@ class Data:
     test_name: str
     class_names: list[str]
     image_shape: tuple[int, ...] | None  # for drawing samples; None when rows are not square images
+    channels: int = 1  # C of (N, C, H, W) images; a row is then C * H * W values, channel by channel
     split: str = "test"  # what the evaluation rows are: "test" (a test set) or "val" (held out of the training rows)
     summary: str = ""    # what was read, in one line: the first thing `train` prints
     notes: list[str] = field(default_factory=list)  # options that the data made moot (--subset beyond the rows)
@@ -39,6 +40,13 @@ class Data:
     def split_name(self) -> str:
         """'Test' or 'Validation', for console lines, figure legends and reports."""
         return SPLIT_NAMES[self.split]
+
+    def input_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image, what a convolutional model takes; a clear error when rows are no images."""
+        if self.image_shape is None:
+            raise DataError("--conv needs images: (N, H, W) or (N, C, H, W) arrays, or rows of a square image "
+                            "size such as 784 = 28x28; train an MLP (without --conv) on this data.")
+        return (self.channels, *self.image_shape)
 
 
 SPLIT_NAMES = {"test": "Test", "val": "Validation"}
@@ -55,7 +63,7 @@ def load_data(config: TrainConfig) -> Data:
         (x_train, y_train), test = _load_user_data(Path(name))
         x_test, y_test = test if test is not None else (None, None)
         test_name = f"the test rows of {Path(name).name}"
-    image_shape = x_train.shape[1:] if x_train.ndim == 3 else _square(x_train[0].size)
+    image_shape, channels = _image_shape(x_train)
     read = len(x_train) + (0 if x_test is None else len(x_test))
     notes = []
     if config.subset is not None:
@@ -80,7 +88,8 @@ def load_data(config: TrainConfig) -> Data:
     summary = (f"Read {DATASET_NAMES.get(name, name)}: {read:,} rows of {x_train.shape[1]:,} features, "
                f"{len(class_names)} classes ({_names(class_names)}); training on {len(x_train):,} rows, "
                f"evaluating on {len(x_test):,}: {test_name}.")
-    return Data(x_train, y_train, x_test, y_test, test_name, class_names, image_shape, split, summary, notes)
+    return Data(x_train, y_train, x_test, y_test, test_name, class_names, image_shape, channels, split,
+                summary, notes)
 
 
 def _classes_of(name: str, y_train: np.ndarray, y_test: np.ndarray) -> list[str]:
@@ -109,9 +118,9 @@ def load_test_data(name: str) -> Data:
     (x, y), test = _load_user_data(Path(name))
     described = f"the test rows of {Path(name).name}" if test is not None else f"all rows of {Path(name).name}"
     x, y = test if test is not None else (x, y)
-    shape = x.shape[1:] if x.ndim == 3 else _square(x[0].size)
+    shape, channels = _image_shape(x)
     x, y = datasets.flatten(x), y.astype(np.int64)
-    return Data(x[:0], y[:0], x, y, described, DIGITS, shape,
+    return Data(x[:0], y[:0], x, y, described, DIGITS, shape, channels,
                 summary=f"{len(x):,} rows of {x.shape[1]:,} features ({described})")
 
 
@@ -125,6 +134,15 @@ def _load_user_data(path: Path):
     has_test = {"x_test", "y_test"} <= set(npz_names(path))  # also refuses what is not an .npz, in one sentence
     test = datasets.load_npz(path, x_key="x_test", y_key="y_test") if has_test else None
     return datasets.load_npz(path), test
+
+
+def _image_shape(x) -> tuple[tuple[int, int] | None, int]:
+    """((H, W), C) of (N, H, W) or (N, C, H, W) images, or of square rows (N, H*W); (None, 1) otherwise."""
+    if x.ndim == 3:
+        return tuple(x.shape[1:]), 1
+    if x.ndim == 4:
+        return tuple(x.shape[2:]), int(x.shape[1])
+    return _square(x[0].size), 1
 
 
 def _square(size):

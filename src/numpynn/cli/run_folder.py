@@ -21,7 +21,7 @@ from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_model, read_checkpoint
 from numpynn.nn.sequential import Sequential
 from numpynn.training.fit import Callback
-from numpynn.validation import expected_features
+from numpynn.validation import expected_features, first_conv
 
 MODEL_HELP = "a model.safetensors file, or a run folder holding one"
 
@@ -125,9 +125,16 @@ class TrainedModel:
     metadata: dict
     class_names: list[str]
 
+    input_shape: tuple[int, ...] | None = None  # (C, H, W) for a convolutional model, None for an MLP
+
     @property
     def in_features(self) -> int:
-        return expected_features(self.model)
+        """Values per input row: the first Linear's width, or C * H * W for a CNN."""
+        return expected_features(self.model) if self.input_shape is None else int(np.prod(self.input_shape))
+
+    def as_input(self, rows: np.ndarray) -> np.ndarray:
+        """(N, D) scaled rows -> what the model takes: the rows themselves, or (N, C, H, W) images for a CNN."""
+        return rows if self.input_shape is None else rows.reshape(len(rows), *self.input_shape)
 
 
 def open_model(path: str | Path) -> TrainedModel:
@@ -142,15 +149,27 @@ def open_model(path: str | Path) -> TrainedModel:
     if not isinstance(prep, dict) or prep.get("method") not in SCALES:
         raise CheckpointError(f"{path} records no input preprocessing, so its inputs cannot be scaled as in "
                               "training; use a model written by `numpynn train`.")
-    n_in = expected_features(model)
-    if n_in is None:
-        raise CheckpointError(f"{path} holds a model without a Linear layer, so its input width is unknown; "
-                              "numpynn's commands need a model that starts with Linear (as `numpynn train` writes).")
-    shape = prep.get("input_shape")
-    if shape is not None and not (isinstance(shape, list) and shape and all(type(d) is int and d > 0 for d in shape)
-                                  and int(np.prod(shape, dtype=object)) == n_in):
-        raise CheckpointError(f"{path} records input_shape {str(shape)[:60]}, which is not a list of sizes whose "
-                              f"product is the model's {n_in} input features; the metadata is corrupt.")
+    input_shape = None
+    if first_conv(model) is not None:
+        shape = prep.get("input_shape")
+        if not (isinstance(shape, list) and len(shape) == 3 and all(type(v) is int and 0 < v <= 2**16 for v in shape)
+                and shape[0] == first_conv(model).in_channels):
+            raise CheckpointError(f"{path} is a convolutional model without a valid input_shape [C, H, W] in its "
+                                  "preprocessing metadata; use a model written by `numpynn train --conv`.")
+        input_shape = tuple(shape)
+        n_in = int(np.prod(input_shape))
+    else:
+        n_in = expected_features(model)
+        if n_in is None:
+            raise CheckpointError(f"{path} holds a model without a Linear layer, so its input width is unknown; "
+                                  "numpynn's commands need a model that starts with Linear or Conv2d (as `numpynn "
+                                  "train` writes).")
+        shape = prep.get("input_shape")
+        if shape is not None and not (isinstance(shape, list) and shape
+                                      and all(type(d) is int and d > 0 for d in shape)
+                                      and int(np.prod(shape, dtype=object)) == n_in):
+            raise CheckpointError(f"{path} records input_shape {str(shape)[:60]}, which is not a list of sizes "
+                                  f"whose product is the model's {n_in} input features; the metadata is corrupt.")
     if prep["method"] != "zscore":
         preprocess = Preprocess(prep["method"], model.dtype)
     else:
@@ -168,14 +187,15 @@ def open_model(path: str | Path) -> TrainedModel:
             # Saved by a newer numpynn with more settings, say: the network still works, and
             # `evaluate` then asks for --dataset instead of guessing the training data.
             config = None
+    blank = np.zeros((1, n_in), model.dtype)
     try:  # one row of zeros through the network: a model that cannot run is refused here, naming the file
-        out_features = model.predict_logits(np.zeros((1, n_in), model.dtype)).shape[1]
-    except ValueError as exc:
+        out_features = model.predict_logits(blank if input_shape is None else blank.reshape(1, *input_shape)).shape[1]
+    except ValueError as exc:  # DataError included: e.g. an input_shape that does not reach the first Linear
         raise CheckpointError(f"{path} holds a model that cannot predict: {str(exc).rstrip('.')}.") from None
     names = meta.get("classes")
     if not (isinstance(names, list) and len(names) == out_features and all(isinstance(n, str) for n in names)):
         names = [str(i) for i in range(out_features)]
-    return TrainedModel(path, model, preprocess, config, meta, names)
+    return TrainedModel(path, model, preprocess, config, meta, names, input_shape)
 
 
 def check_width(trained, width: int, what: str) -> None:

@@ -47,6 +47,8 @@ TRAIN_EXAMPLES = """examples:
   numpynn train --optimizer adam --lr-schedule cosine --warmup-epochs 2 --dropout 0.2
   numpynn train --hidden 256,256,256 --val-split 0.1 --early-stopping 5 --track-gradients
   numpynn train --dataset fashion-mnist --epochs 10
+  numpynn train --conv 32,64 --hidden 128 --batch-norm --optimizer adam --epochs 3   a small CNN
+  numpynn train --config recipes/mnist-cnn.toml  a CNN to 99.4 %
   numpynn train --dataset my_digits.npz --val-split 0.2 --no-plots
   numpynn train --resume runs/quick              continue a run stopped by Ctrl-C
 """
@@ -166,7 +168,11 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     num_classes = len(data.class_names)
     # Separate streams for initialisation and shuffling, both fixed by the one --seed.
     init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
-    model = build_model(config, data.x_train.shape[1], num_classes, init_rng)
+    # A CNN takes (N, C, H, W) images: free views of the flat rows, which the scaling and shifts handle alike.
+    input_shape = data.input_shape() if config.conv else None
+    model = build_model(config, data.x_train.shape[1], num_classes, init_rng, input_shape)
+    x_train, x_test = (x if input_shape is None else x.reshape(len(x), *input_shape)
+                       for x in (data.x_train, data.x_test))
     optimizer = build_optimizer(config, model)
     config = resolved_config(config, optimizer)  # before any schedule moves optimizer.lr
     scheduler, transform, extra_callbacks = build_extras(config, optimizer, data)
@@ -174,17 +180,21 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     run, lock = claimed if claimed is not None else claim_run_dir(config)
     try:
         with blas_threads(config.threads):
-            return _train_in(run, config, data, preprocess, model, optimizer, scheduler, transform, extra_callbacks,
-                             shuffle_rng, resume, say)
+            return _train_in(run, config, data, (x_train, x_test, input_shape), preprocess, model, optimizer,
+                             scheduler, transform, extra_callbacks, shuffle_rng, resume, say)
     finally:
         if claimed is None:
             lock.release()
 
 
-def _train_in(run, config, data, preprocess, model, optimizer, scheduler, transform, extra_callbacks, shuffle_rng,
-              resume, say) -> int:
-    """The run proper, in its claimed folder: config.json, fit with a checkpoint per epoch, model, figures."""
+def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler, transform, extra_callbacks,
+              shuffle_rng, resume, say) -> int:
+    """The run proper, in its claimed folder: config.json, fit with a checkpoint per epoch, model, figures.
+
+    inputs: (x_train, x_test, input_shape): the rows as the model takes them ((N, C, H, W) views for a CNN).
+    """
     num_classes = len(data.class_names)
+    x_train, x_test, input_shape = inputs
     written = [run / "config.json"] if resume else \
         [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
     metrics_csv = MetricsCSV(run / "metrics.csv", data.split)
@@ -198,15 +208,17 @@ def _train_in(run, config, data, preprocess, model, optimizer, scheduler, transf
     def save_checkpoint(train_state):
         save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
                                  metadata={"config": config.to_dict()})
-    say(f"MLP {'-'.join(map(str, [data.x_train.shape[1], *config.hidden, num_classes]))}, "
-        f"{model.num_parameters():,} parameters")
+    sizes = "-".join(map(str, [*config.hidden, num_classes]))
+    net = f"MLP {data.x_train.shape[1]}-{sizes}" if input_shape is None else \
+        f"CNN {'x'.join(map(str, input_shape))} conv {','.join(map(str, config.conv))} then {sizes}"
+    say(f"{net}, {model.num_parameters():,} parameters")
     say("Starting training...")
     # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
     with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            fit(model, build_loss(config), optimizer, data.x_train, targets_for(config, data.y_train, num_classes),
+            fit(model, build_loss(config), optimizer, x_train, targets_for(config, data.y_train, num_classes),
                 epochs=config.epochs, batch_size=config.batch_size,
-                validation_data=(data.x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
+                validation_data=(x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
                 scheduler=scheduler, preprocess=preprocess, transform=transform,
                 callbacks=[*extra_callbacks, metrics_csv],
                 verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
@@ -230,16 +242,18 @@ def _train_in(run, config, data, preprocess, model, optimizer, scheduler, transf
             kept = next(r for r in metrics_csv.rows if r["epoch"] == cb.best_epoch)
 
     # The model before the figures: it is what the run is for, and a failing plot must not cost it.
-    logits = model.predict_logits(preprocess(data.x_test))
+    logits = model.predict_logits(preprocess(x_test))
     y_pred = logits.argmax(axis=1)
     accuracy = float(np.mean(y_pred == data.y_test))
     metadata = {"config": config.to_dict(), "metrics": kept, "classes": data.class_names,
                 "preprocessing": {"method": config.scale,
-                                  "input_shape": list(data.image_shape or [data.x_train.shape[1]])}}
+                                  "input_shape": list(input_shape or data.image_shape or [data.x_train.shape[1]])}}
     written.append(save_model(run / "model.safetensors", model, metadata=metadata,
                               extra_tensors=preprocess.tensors()))
     if config.plots:
         written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
+        if input_shape is not None:
+            written += write_cnn_plots(run, model, preprocess(x_test[:1]))
         if config.track_gradients:
             from numpynn.cli import plots
             figure = plots.gradients_figure(metrics_csv.rows, run=run.name)
@@ -255,8 +269,15 @@ def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs)
     paths = [plots.save_figure(plots.curve_figure(rows, "loss", run.name), run / "loss.png"),
              plots.save_figure(plots.curve_figure(rows, "acc", run.name), run / "accuracy.png"),
              plots.save_figure(plots.confusion_figure(cm, data.class_names, run.name), run / "confusion_matrix.png")]
-    if data.image_shape is not None:
+    if data.image_shape is not None and data.channels == 1:
         images = data.x_test.reshape(len(data.x_test), *data.image_shape)
         fig = plots.mistakes_figure(images, data.y_test, y_pred, probs.max(axis=1), data.class_names, run=run.name)
         paths.append(plots.save_figure(fig, run / "misclassified.png"))
     return paths
+
+
+def write_cnn_plots(run: Path, model, image) -> list[Path]:
+    """filters.png (the first conv layer's kernels) and feature_maps.png (image: (1, C, H, W) through the blocks)."""
+    from numpynn.cli import plots
+    return [plots.save_figure(plots.filters_figure(model), run / "filters.png"),
+            plots.save_figure(plots.feature_maps_figure(model, image), run / "feature_maps.png")]

@@ -30,6 +30,17 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def parse_conv(text: str) -> tuple[int, ...]:
+    """'32,64' -> (32, 64): one conv block per channel count; '' or 'none' -> () (no convolution: an MLP)."""
+    text = text.strip().lower()
+    if text in ("", "none"):
+        return ()
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"--conv takes comma-separated channel counts such as 32,64, got {text!r}.") from None
+
+
 def option(help: str, *, parse=None, choices=None, flag: str | None = None, metavar: str | None = None) -> dict:
     """Field metadata that the CLI turns into an argparse option (choices may be a callable, read late)."""
     return {"help": help, "parse": parse, "choices": choices, "flag": flag, "metavar": metavar}
@@ -54,6 +65,13 @@ class TrainConfig:
     hidden: tuple[int, ...] = field(default=(256,), metadata=option(
         "hidden layer sizes, comma-separated for depth (e.g. 512,256); '' for none", parse=parse_hidden,
         metavar="SIZES"))
+    conv: tuple[int, ...] = field(default=(), metadata=option(
+        "convolutional blocks before the hidden layers, one per channel count (e.g. 32,64): each is a KxK conv, "
+        "BatchNorm2d with --batch-norm, the activation and a PxP max-pool; images enter as (N, C, H, W)",
+        parse=parse_conv, metavar="CHANNELS"))
+    kernel_size: int = field(default=3, metadata=option("conv kernel size K (with --conv)", parse=int, metavar="K"))
+    pool: int = field(default=2, metadata=option(
+        "max-pool window and stride P after each conv (with --conv; 1: no pooling)", parse=int, metavar="P"))
     activation: str = field(default="relu", metadata=option("hidden activation", choices=lambda: sorted(ACTIVATIONS)))
     init: str = field(default="he", metadata=option("weight initialisation", choices=lambda: sorted(INITS)))
     loss: str = field(default="cross_entropy", metadata=option("loss function", choices=lambda: sorted(LOSSES)))
@@ -77,7 +95,8 @@ class TrainConfig:
     # --- regularisation and diagnostics
     dropout: float = field(default=0.0, metadata=option(
         "dropout probability after each hidden activation (0: none)", parse=float, metavar="P"))
-    batch_norm: bool = field(default=False, metadata=option("BatchNorm1d after each hidden Linear layer"))
+    batch_norm: bool = field(default=False, metadata=option(
+        "BatchNorm1d after each hidden Linear layer (and BatchNorm2d after each conv with --conv)"))
     augment_shift: int = field(default=0, metadata=option(
         "shift each training image by up to this many pixels, per batch (0: none)", parse=int, metavar="PX"))
     early_stopping: int | None = field(default=None, metadata=option(
@@ -100,6 +119,7 @@ class TrainConfig:
     def __post_init__(self):
         # JSON and TOML give lists; the config stays hashable and comparable with a tuple.
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "conv", tuple(int(c) for c in self.conv))
         self.validate()
 
     def validate(self) -> None:
@@ -131,6 +151,12 @@ class TrainConfig:
             (type(self.seed) is int and self.seed >= 0,
              f"--seed must be a whole number >= 0, got {self.seed!r}; try 0."),
             (all(h >= 1 for h in self.hidden), f"--hidden sizes must be positive, got {list(self.hidden)}."),
+            (all(c >= 1 for c in self.conv), f"--conv channel counts must be positive, got {list(self.conv)}."),
+            (self.kernel_size >= 1, f"--kernel-size must be at least 1, got {self.kernel_size}; try 3."),
+            (self.pool >= 1, f"--pool must be at least 1 (1: no pooling), got {self.pool}; try 2."),
+            (not self.conv or self.scale != "zscore",
+             "--scale zscore standardises every pixel on its own, which suits an MLP but not a convolution (one "
+             "kernel slides over all pixels); use --scale global or 255 with --conv."),
         ]
         for ok, message in checks:
             if not ok:
@@ -148,6 +174,7 @@ class TrainConfig:
         """JSON-ready values (tuples become lists)."""
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        d["conv"] = list(self.conv)
         return d
 
     @classmethod

@@ -6,7 +6,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 def random_shift(xb: np.ndarray, rng: np.random.Generator, max_shift: int = 2,
                  image_shape: tuple[int, int] = (28, 28), fill: float | None = None) -> np.ndarray:
-    """Shift each image of xb: (N, H*W) by its own random (dy, dx) in [-max_shift, max_shift]; same shape and dtype.
+    """Shift each image of xb: (N, H*W) or (N, C, H, W) by its own random (dy, dx) in [-max_shift, max_shift].
+
+    Same shape and dtype out; all channels of an image move together.
 
     Pixels shifted in from outside are `fill`; None uses the batch minimum, which is the background of
     MNIST-like images under any global scaling (0 after /255, -0.42 after MNIST's mean/std). Per-pixel
@@ -14,19 +16,22 @@ def random_shift(xb: np.ndarray, rng: np.random.Generator, max_shift: int = 2,
     """
     h, w = image_shape
     n = len(xb)
-    if xb.ndim != 2 or xb.shape[1] != h * w:
-        raise ValueError(f"random_shift expects flattened images (N, {h * w}) for image_shape {image_shape}, "
-                         f"got {xb.shape}; pass the right image_shape.")
+    flat = xb.ndim == 2
+    if not (flat and xb.shape[1] == h * w) and not (xb.ndim == 4 and xb.shape[2:] == (h, w)):
+        raise ValueError(f"random_shift expects flattened images (N, {h * w}) or (N, C, {h}, {w}) for image_shape "
+                         f"{image_shape}, got {xb.shape}; pass the right image_shape.")
     s = check_shift(max_shift, image_shape)
     if s == 0 or n == 0:
         return xb
+    c = 1 if flat else xb.shape[1]
     # One padded copy of the batch; every shifted image is then a window of it, gathered in one indexing op.
-    padded = np.full((n, h + 2 * s, w + 2 * s), xb.min() if fill is None else fill, dtype=xb.dtype)
-    padded[:, s:s + h, s:s + w] = xb.reshape(n, h, w)
+    padded = np.full((n, c, h + 2 * s, w + 2 * s), xb.min() if fill is None else fill, dtype=xb.dtype)
+    padded[:, :, s:s + h, s:s + w] = xb.reshape(n, c, h, w)
     dy, dx = rng.integers(-s, s + 1, size=(2, n))
-    windows = sliding_window_view(padded, (h, w), axis=(1, 2))  # (N, 2s+1, 2s+1, H, W), a view: no copy
+    windows = sliding_window_view(padded, (h, w), axis=(2, 3))  # (N, C, 2s+1, 2s+1, H, W), a view: no copy
     # Window (s - dy, s - dx) shows the image moved down by dy and right by dx.
-    return windows[np.arange(n), s - dy, s - dx].reshape(n, h * w)
+    shifted = windows[np.arange(n), :, s - dy, s - dx]          # (N, C, H, W): the advanced axes come first
+    return shifted.reshape(n, h * w) if flat else shifted
 
 def check_shift(max_shift: int, image_shape: tuple[int, int]) -> int:
     """max_shift as an int, refusing one that can move a whole image out of its frame (nothing left to learn)."""

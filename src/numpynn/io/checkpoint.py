@@ -138,7 +138,13 @@ def _build(tensors: dict, meta: dict, path) -> Sequential:
             if got is None or list(got) != want:
                 raise CheckpointError(f"{path}: layer {i} is declared Linear{tuple(want[::-1])} but its weight "
                                       f"tensor has shape {got}; the architecture does not match the weights.")
-        elif any(type(v) is int and abs(v) > _MAX_LAYER_ARG for v in spec.values()):
+        elif spec["type"] == "Conv2d":  # the same for a convolution's (out, in, kh, kw) weight
+            want = [spec.get("out_channels"), spec.get("in_channels"), *_pair_or_none(spec.get("kernel_size"))]
+            got = getattr(tensors.get(f"{i}.weight"), "shape", None)
+            if got is None or list(got) != want:
+                raise CheckpointError(f"{path}: layer {i} is declared Conv2d with weight {want} but its weight "
+                                      f"tensor has shape {got}; the architecture does not match the weights.")
+        if any(abs(v) > _MAX_LAYER_ARG for v in _ints(spec)):
             raise CheckpointError(f"{path}: layer {i} declares an absurd size {spec}; the file is corrupt.")
     try:
         model = Sequential.from_config(config, dtype=dtype)
@@ -190,9 +196,20 @@ def _training_parts(tensors, meta, model, path) -> tuple[TrainState, str, dict, 
 
 
 def _scalars(spec: dict) -> bool:
-    """Layer arguments are plain JSON scalars; a NaN slope or rate would load fine and predict garbage."""
+    """Layer arguments are plain JSON scalars (or pairs of ints: a kernel's height and width); a NaN slope or
+    rate would load fine and predict garbage."""
     return all(isinstance(k, str) and (v is None or type(v) in (str, int, bool)
-                                       or (type(v) is float and np.isfinite(v))) for k, v in spec.items())
+                                       or (type(v) is float and np.isfinite(v))
+                                       or (type(v) is list and len(v) == 2 and all(type(e) is int for e in v)))
+               for k, v in spec.items())
+
+
+def _ints(spec: dict) -> list[int]:
+    return [e for v in spec.values() for e in (v if type(v) is list else [v]) if type(e) is int]
+
+
+def _pair_or_none(v) -> list:
+    return v if type(v) is list else [v, v] if type(v) is int else [None, None]
 
 
 def _json(meta: dict, key: str, path):

@@ -1,4 +1,4 @@
-"""Pure math on arrays: activations, softmax and log-softmax by log-sum-exp, losses and their gradients."""
+"""Pure math on arrays: activations, softmax and log-softmax by log-sum-exp, losses, convolution and pooling."""
 
 import numpy as np
 
@@ -99,3 +99,107 @@ def linear_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray, inp
 def relu_backward(grad_out: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Gradient through ReLU: passes where the pre-activation z was positive, zero elsewhere."""
     return grad_out * (z > 0)
+
+
+# --- convolution and pooling: (N, C, H, W) arrays, as torch.nn.functional ------------------------------------
+
+
+def pair(v) -> tuple[int, int]:
+    """An int or a pair of ints -> (height, width), as torch's kernel_size / stride / padding arguments."""
+    a, b = (v, v) if np.ndim(v) == 0 else tuple(v)
+    return int(a), int(b)
+
+
+def conv_output_size(h: int, w: int, kh: int, kw: int, stride=(1, 1), padding=(0, 0)) -> tuple[int, int]:
+    """(Ho, Wo) = ((H + 2ph - kh) // sh + 1, (W + 2pw - kw) // sw + 1), torch's floor rule."""
+    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    return (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+
+
+def _padded(x, ph, pw, value=0.0):
+    if not ph and not pw:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def im2col(x: np.ndarray, kh: int, kw: int, stride=(1, 1), padding=(0, 0), out=None) -> np.ndarray:
+    """x: (N, C, H, W) -> columns (N*Ho*Wo, kh*kw*C), one row per output pixel, its window channels-last.
+
+    The windows are a sliding_window_view of x (no copy), copied once, into `out` when given (a buffer the
+    caller keeps across steps). Channels-last rows copy C contiguous numbers at a time when x's memory is
+    channels-last, as every Conv2d output is; the weight matching them is weight.transpose(0, 2, 3, 1).
+    """
+    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    n, c, h, w = x.shape
+    ho, wo = conv_output_size(h, w, kh, kw, (sh, sw), (ph, pw))
+    xh = x.transpose(0, 2, 3, 1)                                   # (N, H, W, C), a view
+    if ph or pw:
+        xh = np.pad(xh, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(xh, (kh, kw), axis=(1, 2))[:, ::sh, ::sw][:, :ho, :wo]
+    if out is None:
+        out = np.empty((n * ho * wo, kh * kw * c), dtype=x.dtype)
+    np.copyto(out.reshape(n, ho, wo, kh, kw, c), windows.transpose(0, 1, 2, 4, 5, 3))  # from (N,Ho,Wo,C,kh,kw)
+    return out
+
+
+def col2im(cols: np.ndarray, x_shape, kh: int, kw: int, stride=(1, 1), padding=(0, 0), out=None) -> np.ndarray:
+    """columns (N*Ho*Wo, kh*kw*C) -> (N, C, H, W): each window's entries added back where im2col took them.
+
+    The adjoint of im2col, as kh x kw strided slice-adds (overlapping windows sum), never np.add.at. The
+    result is channels-last in memory, a view of `out` (an (N, H + 2ph, W + 2pw, C) buffer) without the padding.
+    """
+    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    n, c, h, w = x_shape
+    ho, wo = conv_output_size(h, w, kh, kw, (sh, sw), (ph, pw))
+    if out is None:
+        out = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=cols.dtype)
+    else:
+        out.fill(0)
+    windows = cols.reshape(n, ho, wo, kh, kw, c)
+    for i in range(kh):
+        for j in range(kw):
+            # np.add(dst, src, out=dst), not `out[...] += src`: Python's augmented assignment on a slice ends with
+            # a __setitem__ that copies the result onto itself again (3x slower here).
+            dst = out[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+            np.add(dst, windows[:, :, :, i, j], out=dst)
+    return out[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
+
+
+def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1, padding=0) -> np.ndarray:
+    """x: (N, C, H, W), weight: (O, C, kh, kw), bias: (O,) -> (N, O, Ho, Wo): cross-correlation, as torch's conv2d.
+
+    Columns, one GEMM, bias: out[n, o, y, x] = sum_{c,i,j} weight[o, c, i, j] * x_pad[n, c, y*sh + i, x*sw + j].
+    """
+    o, c, kh, kw = weight.shape
+    if x.ndim != 4 or x.shape[1] != c:
+        raise ValueError(f"conv2d expects input (N, {c}, H, W) for a weight of shape {weight.shape}, got {x.shape}.")
+    n, _, h, w = x.shape
+    ho, wo = conv_output_size(h, w, kh, kw, stride, padding)
+    if ho < 1 or wo < 1:
+        raise ValueError(f"Input {h}x{w} (padding {pair(padding)}) is smaller than the {kh}x{kw} kernel.")
+    out = im2col(x, kh, kw, stride, padding) @ weight.transpose(0, 2, 3, 1).reshape(o, -1).T   # (N*Ho*Wo, O)
+    if bias is not None:
+        out += bias
+    return np.ascontiguousarray(out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2))
+
+
+def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0) -> np.ndarray:
+    """x: (N, C, H, W) -> (N, C, Ho, Wo) window maxima, as torch's max_pool2d (stride defaults to kernel_size).
+
+    The maximum of kh*kw strided slices, one pass each; padding counts as -inf, so it is never the maximum.
+    """
+    kh, kw = pair(kernel_size)
+    (sh, sw), (ph, pw) = pair(kernel_size if stride is None else stride), pair(padding)
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"max_pool2d padding {(ph, pw)} must be at most half the kernel {(kh, kw)}, as in torch.")
+    h, w = x.shape[2:]
+    ho, wo = conv_output_size(h, w, kh, kw, (sh, sw), (ph, pw))
+    if ho < 1 or wo < 1:
+        raise ValueError(f"Input {h}x{w} (padding {(ph, pw)}) is smaller than the {kh}x{kw} pooling window.")
+    xp = _padded(x, ph, pw, -np.inf)
+    out = None
+    for i in range(kh):
+        for j in range(kw):
+            window = xp[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+            out = window.copy(order="K") if out is None else np.maximum(out, window, out=out)
+    return out

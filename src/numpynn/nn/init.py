@@ -1,12 +1,18 @@
 """Weight initialisers: the article's normal(0, 0.01), He (Kaiming), Xavier (Glorot) and PyTorch's default.
 
-Each takes the weight shape (out_features, in_features), a numpy Generator and a dtype, and returns
-(weight, bias); biases start at zero except under PyTorch's default, which draws them too.
+Each takes the weight shape (out_features, in_features) or a Conv2d's (out_channels, in_channels, kh, kw), a
+numpy Generator and a dtype, and returns (weight, bias); biases start at zero except under PyTorch's default,
+which draws them too. Fans are torch's: fan_in = in * kh * kw, fan_out = out * kh * kw.
 """
 
 import math
 
 import numpy as np
+
+
+def _fans(shape) -> tuple[int, int]:
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
 
 
 def _zeros_bias(shape, dtype):
@@ -20,19 +26,19 @@ def normal(shape, rng: np.random.Generator, dtype=np.float32, std: float = 0.01)
 
 def he(shape, rng: np.random.Generator, dtype=np.float32):
     """W ~ N(0, 2 / fan_in), b = 0: Kaiming normal for ReLU layers (He et al., 2015)."""
-    std = math.sqrt(2.0 / shape[1])
+    std = math.sqrt(2.0 / _fans(shape)[0])
     return (rng.standard_normal(shape) * std).astype(dtype), _zeros_bias(shape, dtype)
 
 
 def xavier(shape, rng: np.random.Generator, dtype=np.float32):
     """W ~ U(-a, a), a = sqrt(6 / (fan_in + fan_out)), b = 0: Glorot uniform for tanh/sigmoid layers."""
-    a = math.sqrt(6.0 / (shape[0] + shape[1]))
+    a = math.sqrt(6.0 / sum(_fans(shape)))
     return rng.uniform(-a, a, size=shape).astype(dtype), _zeros_bias(shape, dtype)
 
 
 def pytorch(shape, rng: np.random.Generator, dtype=np.float32):
     """W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)): what torch.nn.Linear does by default."""
-    bound = 1.0 / math.sqrt(shape[1])
+    bound = 1.0 / math.sqrt(_fans(shape)[0])
     weight = rng.uniform(-bound, bound, size=shape).astype(dtype)
     bias = rng.uniform(-bound, bound, size=shape[0]).astype(dtype)
     return weight, bias

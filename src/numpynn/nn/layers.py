@@ -143,9 +143,12 @@ class Tanh(Layer):
 class Flatten(Layer):
     """(N, d1, d2, ...) -> (N, d1*d2*...), so images go straight into a Linear."""
 
+    def output_shape(self, shape: tuple) -> tuple:
+        return shape[0], int(np.prod(shape[1:]))
+
     def forward(self, x):
         self.shape = x.shape
-        return x.reshape(len(x), -1)
+        return x.reshape(len(x), -1)  # a copy in NCHW order from a channels-last Conv2d output, as torch flattens
 
     def backward(self, grad_out):
         return grad_out.reshape(self.shape)

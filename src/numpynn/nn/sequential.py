@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from numpynn.nn import functional as F
-from numpynn.nn.layers import ACTIVATIONS, LAYERS, Layer, Linear
+from numpynn.nn.layers import ACTIVATIONS, LAYERS, Flatten, Layer, Linear
 from numpynn.validation import check_batch_size, check_features
 
 
@@ -22,7 +22,7 @@ class Sequential:
     # --- forward and backward -------------------------------------------------------------------
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, in_features) -> (N, out_features) logits; input is cast to the model's dtype, never up."""
+        """x: (N, in_features) or images (N, C, H, W) -> (N, out_features) logits; cast to the model's dtype."""
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         for layer in self.layers:
@@ -132,7 +132,7 @@ class Sequential:
             name = spec.pop("type", None)
             if name not in LAYERS:
                 raise ValueError(f"Unknown layer type {name!r}; known: {', '.join(sorted(LAYERS))}.")
-            if name in ("Linear", "BatchNorm1d"):  # the layers that own float arrays
+            if name in ("Linear", "BatchNorm1d", "Conv2d", "BatchNorm2d"):  # the layers that own float arrays
                 spec["dtype"] = dtype
             layers.append(LAYERS[name](**spec))
         return cls(*layers)
@@ -147,9 +147,15 @@ class Sequential:
         """Predicted class per row (N,): the argmax of the logits."""
         return np.argmax(self.predict_logits(x, batch_size), axis=1)
 
+    def inference_batch_size(self, batch_size: int) -> int:
+        """Rows per inference chunk: batch_size, or at most 256 images for a model with convolutions, whose im2col
+        columns hold kh*kw copies of every pixel (4,096 MNIST images through a 32->64 conv would take 0.6 GB)."""
+        has_conv = any(hasattr(layer, "in_channels") for layer in self.layers)
+        return min(batch_size, 256) if has_conv else batch_size
+
     def predict_logits(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         x = check_features(self, x)  # NaN, empty or wrongly sized input: one clear ValueError, not a matmul error
-        batch_size = check_batch_size(batch_size)
+        batch_size = self.inference_batch_size(check_batch_size(batch_size))
         was_training = self.training
         self.eval()
         try:
@@ -184,7 +190,8 @@ def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
 
     Each hidden block is Linear [-> BatchNorm1d] -> activation [-> Dropout(dropout)]; the output layer is a bare Linear.
     """
-    from numpynn.nn.regularization import BatchNorm1d, Dropout  # regularization imports layers, as this module does
+    from numpynn.nn.normalization import BatchNorm1d  # these modules import layers, as this module does
+    from numpynn.nn.regularization import Dropout
     if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
         raise ValueError(f"mlp needs at least two positive layer sizes, got {sizes}; e.g. [784, 256, 10].")
     if activation not in ACTIVATIONS:
@@ -200,3 +207,43 @@ def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
             if dropout:
                 layers.append(Dropout(dropout, rng=rng.spawn(1)[0]))  # own stream; spawning leaves init's untouched
     return Sequential(*layers)
+
+
+def cnn(input_shape: tuple[int, int, int], channels: list[int], hidden: list[int], num_classes: int, *,
+        kernel_size: int = 3, pool: int = 2, activation: str = "relu", init: str = "he",
+        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
+        batch_norm: bool = False) -> Sequential:
+    """Conv blocks, Flatten, then an MLP head: cnn((1, 28, 28), [32, 64], [128], 10) for MNIST.
+
+    Each conv block is Conv2d(k x k, no padding) [-> BatchNorm2d] -> activation [-> MaxPool2d(pool)]; the
+    conv has no bias under BatchNorm2d, which would subtract it again. The head is mlp()'s hidden blocks.
+    """
+    from numpynn.nn.conv import Conv2d
+    from numpynn.nn.normalization import BatchNorm2d
+    from numpynn.nn.pooling import MaxPool2d
+    if len(input_shape) != 3 or not channels or any(int(c) < 1 for c in channels):
+        raise ValueError(f"cnn needs an input shape (C, H, W) and positive channel counts, got {input_shape} and "
+                         f"{channels}; e.g. cnn((1, 28, 28), [32, 64], [128], 10).")
+    rng = np.random.default_rng(seed)
+    layers: list[Layer] = []
+    shape = (1, *map(int, input_shape))
+    for c in channels:
+        block = [Conv2d(shape[1], c, kernel_size, bias=not batch_norm, init=init, rng=rng, dtype=dtype)]
+        if batch_norm:
+            block.append(BatchNorm2d(c, dtype=dtype))
+        block.append(ACTIVATIONS[activation]())
+        if pool > 1:
+            block.append(MaxPool2d(pool))
+        for layer in block:
+            try:
+                shape = layer.output_shape(shape) if hasattr(layer, "output_shape") else shape
+            except ValueError:
+                raise ValueError(f"{len(channels)} conv blocks of kernel {kernel_size} and pool {pool} shrink "
+                                 f"{input_shape[1]}x{input_shape[2]} images to nothing; use fewer --conv blocks, "
+                                 "a smaller --kernel-size or --pool.") from None
+        layers += block
+    layers.append(Flatten())
+    head = mlp([int(np.prod(shape[1:])), *hidden, num_classes], activation=activation, init=init, seed=rng,
+               dtype=dtype, dropout=dropout, batch_norm=batch_norm)
+    head.layers[0].needs_input_grad = True  # mlp's Sequential turned it off; here the conv blocks need it
+    return Sequential(*layers, *head.layers)

@@ -57,6 +57,8 @@ def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 409
     x = check_features(model, x, cast=preprocess is None)
     y = check_targets(y, len(x), model, loss_fn)
     batch_size = check_batch_size(batch_size)
+    if hasattr(model, "inference_batch_size"):
+        batch_size = model.inference_batch_size(batch_size)  # smaller chunks for convolutions' im2col columns
     was_training = model.training
     model.eval()
     try:

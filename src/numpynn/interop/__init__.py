@@ -1,0 +1,1 @@
+"""Bridges to other tools: scikit-learn estimators and ONNX export (optional extras, imported on demand)."""

@@ -1,0 +1,99 @@
+"""Conv2d: a 2-D convolution (cross-correlation, as torch.nn.Conv2d) as im2col columns and one GEMM each way.
+
+Layout: the public shapes are NCHW, as torch's. In memory, every array this layer returns is channels-last
+(NHWC) behind an NCHW view (`a.transpose(0, 3, 1, 2)` of an (N, H, W, C) array): the GEMM writes its
+(N*Ho*Wo, O) result in that order, so the output needs no transpose copy, and the next Conv2d reads
+channel-contiguous windows. NumPy's element-wise ops keep the memory order, so ReLU, BatchNorm2d and the
+pools pass it on; Flatten then copies in NCHW order, exactly as torch flattens. The weight is stored the same
+way: shape (O, C, kh, kw) as torch's, memory (O, kh, kw, C), so weight.transpose(0, 2, 3, 1).reshape(O, -1)
+is a free view that matches the channels-last columns (benchmarks/README.md has the measurements).
+"""
+
+import numpy as np
+
+from numpynn.nn import functional as F
+from numpynn.nn.init import INITS
+from numpynn.nn.layers import LAYERS, Layer
+
+
+def _channels_last(a: np.ndarray) -> np.ndarray:
+    """An (N, C, H, W) array with the same values whose memory is (N, H, W, C)."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+class Conv2d(Layer):
+    """x: (N, C, H, W) -> (N, out_channels, Ho, Wo); weight (out_channels, in_channels, kh, kw), bias (out,)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True, *,
+                 init: str = "pytorch", rng: np.random.Generator | int | None = None, dtype=np.float32):
+        super().__init__()
+        if init not in INITS:
+            raise ValueError(f"Unknown init {init!r}; choose one of {', '.join(sorted(INITS))}.")
+        self.in_channels, self.out_channels, self.init = int(in_channels), int(out_channels), init
+        self.kernel_size, self.stride, self.padding = F.pair(kernel_size), F.pair(stride), F.pair(padding)
+        if min(self.in_channels, self.out_channels, *self.kernel_size, *self.stride) < 1 or min(self.padding) < 0:
+            raise ValueError("Conv2d needs positive channels, kernel_size and stride, and padding >= 0, e.g. "
+                             "Conv2d(1, 32, 3, padding=1).")
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        weight, b = INITS[init](shape, np.random.default_rng(rng), np.dtype(dtype))
+        self.params["weight"] = _channels_last(weight)  # shape (O, C, kh, kw), memory (O, kh, kw, C): see above
+        if bias:
+            self.params["bias"] = b
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}  # zeros_like keeps the memory order
+        self._cols = None  # the im2col buffer, kept across steps (sized for the largest batch seen)
+
+    def output_shape(self, shape: tuple) -> tuple:
+        """(N, C, H, W) -> (N, out_channels, Ho, Wo), with a clear error where the input cannot fit."""
+        if len(shape) != 4 or shape[1] != self.in_channels:
+            raise ValueError(f"Conv2d({self.in_channels}, ...) expects input (N, {self.in_channels}, H, W), got "
+                             f"{tuple(shape)}; images need a channel axis, e.g. x[:, None] for (N, H, W).")
+        ho, wo = F.conv_output_size(*shape[2:], *self.kernel_size, self.stride, self.padding)
+        if ho < 1 or wo < 1:
+            raise ValueError(f"Input {shape[2]}x{shape[3]} is smaller than Conv2d's {self.kernel_size} kernel "
+                             f"(padding {self.padding}); use larger images, padding or a smaller kernel.")
+        return shape[0], self.out_channels, ho, wo
+
+    def _weight_rows(self, a):  # (O, C, kh, kw) -> (O, kh*kw*C): a free view in the layout of __init__, else a copy
+        return a.transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
+
+    def forward(self, x):            # x: (N, C, H, W)
+        n, _, ho, wo = self.output_shape(x.shape)
+        self.x_shape = x.shape
+        k = self.kernel_size[0] * self.kernel_size[1] * self.in_channels
+        buffer = None
+        if self.training:  # kept across steps; inference chunks (predict, evaluate) get a temporary one instead
+            if self._cols is None or len(self._cols) < n * ho * wo or self._cols.dtype != x.dtype:
+                self._cols = np.empty((n * ho * wo, k), dtype=x.dtype)
+            buffer = self._cols[:n * ho * wo]
+        # Columns (N*Ho*Wo, kh*kw*C) into the kept buffer, one GEMM, bias; the result is NHWC memory (see above).
+        self.cols = F.im2col(x, *self.kernel_size, self.stride, self.padding, out=buffer)
+        out = self.cols @ self._weight_rows(self.params["weight"]).T
+        if "bias" in self.params:
+            out += self.params["bias"]
+        return out.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2)
+
+    def backward(self, grad_out):    # grad_out: (N, O, Ho, Wo)
+        # (N*Ho*Wo, O) rows: a free view when grad_out is channels-last in memory, as ours are; else one copy.
+        g = grad_out.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
+        # Weight gradient as one GEMM, written into the kept grad array through its (O, kh*kw*C) view.
+        rows = self.grads["weight"].transpose(0, 2, 3, 1)
+        if rows.flags.c_contiguous:
+            np.matmul(g.T, self.cols, out=rows.reshape(self.out_channels, -1))
+        else:  # a grad array someone replaced with a C-order one: same values, one copy more
+            rows[...] = (g.T @ self.cols).reshape(rows.shape)
+        if "bias" in self.params:
+            g.sum(axis=0, out=self.grads["bias"])
+        if not self.needs_input_grad:
+            return None
+        # Input gradient: a GEMM back to columns, then col2im. The GEMM writes into the columns' buffer (their
+        # last reader was the weight gradient above), and self.cols is dropped so a second backward fails loudly.
+        dcols, self.cols = np.matmul(g, self._weight_rows(self.params["weight"]), out=self.cols), None
+        return F.col2im(dcols, self.x_shape, *self.kernel_size, self.stride, self.padding)
+
+    def config(self):
+        return {"type": "Conv2d", "in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
+                "bias": "bias" in self.params}
+
+
+LAYERS.update(Conv2d=Conv2d)
