@@ -4,11 +4,12 @@
 
 Both networks have `depth` hidden layers of 128 units and train on 2,000 MNIST images with the same SGD.
 GradientTracker records every layer's gradient norm and update/weight ratio each epoch; the figure
-(DIR/vanishing_gradients.png) puts the two runs side by side on log scales. In the sigmoid net each layer
-multiplies the backward signal by sigmoid' <= 0.25 times weights of size 0.01, so the first layers get
+(DIR/vanishing_gradients.png, default examples/output/) puts the two runs side by side on log scales.
+In the sigmoid net each layer multiplies the backward signal by sigmoid' <= 0.25 times weights of size
+0.01, so the first layers get
 gradients many orders of magnitude smaller than the last: they starve and barely move, and the net stays
 near chance (an update/weight ratio of 0 means the update fell below float32's resolution: the weights
-did not change at all, and the log-scale plot leaves that point out). ReLU passes gradients through
+did not change at all: the log-scale plot marks it with a hollow triangle on its floor). ReLU passes gradients through
 unchanged where it is active, and He init keeps their scale from layer to layer, so every layer learns.
 """
 
@@ -24,7 +25,12 @@ from numpynn.cli import plots
 RUNS = {"sigmoid, N(0, 0.01)": ("sigmoid", "normal"), "ReLU, He": ("relu", "he")}
 
 
-def main(out: str = ".", depth: int = 8, epochs: int = 5, n: int = 2000, seed: int = 0) -> dict[str, list[dict]]:
+# Figures go into examples/output/ (git-ignored), never into whatever folder the script was started from.
+OUTPUT = Path(__file__).resolve().parent / "output"
+
+
+def main(out: str | Path = OUTPUT, depth: int = 8, epochs: int = 5, n: int = 2000,
+         seed: int = 0) -> dict[str, list[dict]]:
     (x, y), _ = datasets.load_mnist()
     x, y = datasets.scale(datasets.flatten(x[:n]), "255"), y[:n].astype(np.int64)
     histories = {}
@@ -46,7 +52,7 @@ def main(out: str = ".", depth: int = 8, epochs: int = 5, n: int = 2000, seed: i
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="folder for vanishing_gradients.png")
+    parser.add_argument("--out", default=OUTPUT, help=f"folder for vanishing_gradients.png (default: {OUTPUT})")
     parser.add_argument("--depth", type=int, default=8, help="hidden layers (default 8)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs per network (default 5)")
     args = parser.parse_args()

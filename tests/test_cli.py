@@ -101,9 +101,10 @@ def test_metrics_csv_agrees_with_the_printout(trained):
 def test_printout_follows_the_article_and_shows_progress(trained):
     _, done = trained
     lines = done.stdout.splitlines()
-    assert lines[0] == "Loading MNIST data..."
+    # The first line says what was read (issue 17.12): rows, features, classes, and what accuracy is measured on.
+    assert lines[0] == ("Read MNIST: 70,000 rows of 784 features, 10 classes (0, 1, 2, 3, 4, 5, 6, 7, 8, 9); "
+                        "training on 1,000 rows, evaluating on 10,000: the mnist test set.")
     assert "Starting training..." in lines
-    assert "1,000 training rows, 10,000 test rows" in done.stdout
     assert "loss=" in done.stderr and "Epoch 1/2" in done.stderr  # the tqdm bar, on stderr
     assert "Traceback" not in done.stderr
 
@@ -193,7 +194,8 @@ def test_plot_draws_several_runs_on_one_figure(trained, tmp_path, capsys):
     assert png_size(out) == (round(w * plots.DPI), round(h * plots.DPI))
     labels = cli_plot._legend_labels({run: json.loads((run / "config.json").read_text()),
                                           tmp_path / "lr1": json.loads((tmp_path / "lr1" / "config.json").read_text())})
-    assert "lr=1.0" in labels[tmp_path / "lr1"] and "lr=default" in labels[run]
+    # The lr used, also when the run left it unset (issue 17.28: legends said "lr=default").
+    assert "lr=1.0" in labels[tmp_path / "lr1"] and "lr=0.1" in labels[run] and "default" not in labels[run]
 
 
 # --- options, presets, help ------------------------------------------------------------------------------

@@ -52,7 +52,8 @@ def test_cnn_run_folder_has_the_cnn_figures(cnn_run):
 def test_evaluate_info_predict_and_plot_read_a_cnn_run(cnn_run, tmp_path):
     run, _ = cnn_run
     done = numpynn_cmd("evaluate", run, "--no-plots", cwd=tmp_path)
-    assert done.returncode == 0 and "Test accuracy:" in done.stdout and "60 rows" in done.stdout, done.stderr
+    # The held-out rows are --val-split rows: evaluate calls them validation (issue 17.24).
+    assert done.returncode == 0 and "Validation accuracy:" in done.stdout and "60 rows" in done.stdout, done.stderr
     info = numpynn_cmd("info", run, "--json", cwd=tmp_path)
     summary = json.loads(info.stdout)
     assert summary["input_shape"] == [1, 28, 28] and summary["input_features"] == 784

@@ -1,6 +1,8 @@
 """`numpynn train` on small own data: what a run reports, keeps and refuses (issue 17's CLI items)."""
 
 
+import json
+
 import numpy as np
 import pytest
 
@@ -146,3 +148,130 @@ def test_resuming_a_finished_run_says_so_and_rewrites_nothing(tmp_path, capsys):
     assert main(["train", "--resume", str(run)]) == 0
     assert "has already finished" in capsys.readouterr().out
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in run.iterdir()} == before
+
+
+# --- own data: classes from the labels, and what was read said first (issue 17.12, 17.33) ----------------------
+
+def test_a_two_class_npz_trains_a_two_class_model_and_says_what_it_read(tmp_path, capsys):
+    data = make_npz(tmp_path / "two.npz", n=240, classes=2, features=16)
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.25", "--epochs", "3") == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("Read ") and "240 rows of 16 features, 2 classes (0, 1)" in first
+    assert "training on 180 rows, evaluating on 60" in first
+    trained = open_model(tmp_path / "runs" / "r")
+    assert trained.class_names == ["0", "1"] and trained.metadata["classes"] == ["0", "1"]
+    assert trained.model.predict_logits(np.zeros((1, 16), np.float32)).shape == (1, 2)  # not a 10-way softmax
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "runs" / "r"), "--no-plots"]) == 0
+    assert "Confusion matrix" in (out := capsys.readouterr().out) and "\n      2 " not in out
+
+
+def test_a_csv_without_a_label_column_is_refused_not_read_as_all_zero_labels(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (50, 16))
+    pixels[:, 0] = 0  # MNIST's corner pixel: read as the label, every row's label was 0 ("accuracy 1.0000")
+    np.savetxt(tmp_path / "pixels.csv", pixels, fmt="%d", delimiter=",")
+    assert train(tmp_path, "--dataset", tmp_path / "pixels.csv", "--val-split", "0.2") == 2
+    err = capsys.readouterr().err
+    assert "at least two classes" in err and "no label column" in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_training_split_with_one_class_is_refused(tmp_path, capsys):
+    np.savez(tmp_path / "one.npz", x=np.zeros((20, 4), np.float32), y=np.full(20, 3, np.uint8))
+    assert train(tmp_path, "--dataset", tmp_path / "one.npz", "--val-split", "0.2") == 2
+    assert "has label 3; a classifier needs at least two classes" in capsys.readouterr().err
+
+
+def test_evaluating_on_labels_the_model_does_not_have_is_refused(tmp_path, capsys):
+    assert train(tmp_path, "--dataset", make_npz(tmp_path / "two.npz"), "--val-split", "0.2", "--epochs", "1") == 0
+    capsys.readouterr()
+    ten = make_npz(tmp_path / "ten.npz", classes=10)
+    assert main(["evaluate", str(tmp_path / "runs" / "r"), "--dataset", str(ten), "--no-plots"]) == 2
+    assert "2 classes" in capsys.readouterr().err
+
+
+def test_options_larger_than_the_data_are_named_in_the_output(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz", n=100)
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--subset", "5000", "--batch-size", "1000",
+                 "--epochs", "1") == 0
+    err = capsys.readouterr().err
+    assert "--subset 5,000 is more than the 100 training rows; using all of them" in err
+    assert "--batch-size 1,000 is more than the 80 training rows; each epoch is one step" in err
+
+
+# --- held-out rows are called what they are (issue 17.24) ---------------------------------------------------
+
+def test_rows_held_out_of_the_training_data_are_called_validation_everywhere(tmp_path, capsys):
+    from numpynn.cli.run_folder import read_metrics
+    data = make_npz(tmp_path / "d.npz")
+    assert main(["train", "--dataset", str(data), "--val-split", "0.25", "--epochs", "2", "--out",
+                 str(tmp_path / "runs"), "--name", "r"]) == 0
+    out = capsys.readouterr().out
+    assert "Epoch 2/2, Loss: " in out and ", Validation Accuracy: " in out and "Test Accuracy" not in out
+    assert "Final Validation Accuracy: " in out
+    rows = read_metrics(tmp_path / "runs/r/metrics.csv")
+    header = (tmp_path / "runs/r/metrics.csv").read_text().splitlines()[0].split(",")
+    assert header[:6] == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"]
+    assert "test_acc" not in rows[0] and open_model(tmp_path / "runs/r").metadata["metrics"]["val_acc"] > 0
+    assert main(["evaluate", str(tmp_path / "runs/r"), "--no-plots"]) == 0
+    assert "Validation accuracy: " in capsys.readouterr().out
+
+
+def test_a_test_set_is_still_called_test(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((100, 4)).astype(np.float32)
+    np.savez(tmp_path / "t.npz", x=x[:80], y=(x[:80, 0] > 0).astype(np.uint8), x_test=x[80:],
+             y_test=(x[80:, 0] > 0).astype(np.uint8))
+    assert train(tmp_path, "--dataset", tmp_path / "t.npz", "--epochs", "1") == 0
+    assert "Final Test Accuracy: " in capsys.readouterr().out
+    assert "test_acc" in (tmp_path / "runs/r/metrics.csv").read_text().splitlines()[0]
+
+
+def test_curve_legends_name_the_validation_rows():
+    from numpynn.cli import plots
+    rows = [{"epoch": e, "train_loss": 1 / e, "train_acc": 0.5, "val_loss": 1.1 / e, "val_acc": 0.4} for e in (1, 2)]
+    labels = [line.get_label() for line in plots.curve_figure(rows, "acc").axes[0].get_lines()]
+    assert labels == ["train", "validation"]
+
+
+# --- --threads (issue 17.23) -----------------------------------------------------------------------------------
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+    return {i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"}
+
+
+def test_training_runs_on_the_threads_asked_for_and_defaults_to_one(tmp_path, monkeypatch):
+    import numpynn.cli.train as cli_train
+    seen, real_fit = [], cli_train.fit
+    monkeypatch.setattr(cli_train, "fit", lambda *a, **k: seen.append(_blas_threads()) or real_fit(*a, **k))
+    data = make_npz(tmp_path / "d.npz")
+    outside = _blas_threads()
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1", name="default") == 0
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1", "--threads", "2",
+                 name="two") == 0
+    assert seen[0] == {1} and (seen[1] == {2} or outside == {1})  # a 1-core machine's BLAS may cap at 1
+    assert _blas_threads() == outside  # restored after the run
+
+
+def test_threads_may_change_on_resume_and_is_checked(tmp_path, capsys):
+    from numpynn.cli.train_config import TrainConfig
+    with pytest.raises(ValueError, match="--threads must be at least 1"):
+        TrainConfig(threads=0)
+    data = make_npz(tmp_path / "d.npz")
+    (tmp_path / "runs" / "r").mkdir(parents=True)
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1") == 0
+    assert main(["train", "--resume", str(tmp_path / "runs" / "r"), "--threads", "2"]) == 0  # not a setting
+    assert "drop --threads" not in capsys.readouterr().err
+
+
+def test_config_json_and_info_record_the_lr_used_not_default(tmp_path, capsys):
+    data = make_npz(tmp_path / "d.npz")
+    assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1", "--optimizer", "adamw") == 0
+    config = json.loads((tmp_path / "runs/r/config.json").read_text())
+    assert config["lr"] == 0.001 and config["weight_decay"] == 0.01  # torch's AdamW defaults, as used
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "runs/r")]) == 0
+    out = capsys.readouterr().out
+    assert "  lr = 0.001" in out and "  weight_decay = 0.01" in out and "lr = (default)" not in out

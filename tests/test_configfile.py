@@ -94,7 +94,8 @@ def test_cli_trains_from_a_config_file_with_the_new_options(tmp_path, capsys):
     assert (run / "gradients.png").stat().st_size > 10_000
     model, meta = load_model(run / "model.safetensors")
     assert [type(l).__name__ for l in model.layers] == ["Linear", "BatchNorm1d", "ReLU", "Dropout"] * 2 + ["Linear"]
-    assert meta["config"]["optimizer"] == "adamw" and meta["config"]["weight_decay"] is None  # torch's 0.01 applied
+    # The values used, not "unset": torch's 0.01 weight decay for AdamW (issue 17.28).
+    assert meta["config"]["optimizer"] == "adamw" and meta["config"]["weight_decay"] == 0.01
 
 
 @pytest.mark.parametrize("args,match", [

@@ -124,3 +124,69 @@ def test_cli_exercise4_at_a_huge_lr_exits_1_and_keeps_what_finished(exercise4, t
     else:
         assert match.group(2) == "config.json (no epoch finished)"
         assert sorted(p.name for p in run.iterdir()) == ["config.json"]
+
+
+# --- advice that fits the cause (issue 17.16) -----------------------------------------------------------------
+
+def _pixels(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (n, 64)).astype(np.uint8)
+    return x, (x[:, 0] > 127).astype(np.int64)
+
+
+@pytest.mark.parametrize("lr", [0.1, 0.01, 0.001])
+def test_divergence_on_unscaled_inputs_names_the_input_scale_not_only_the_lr(lr):
+    x, y = _pixels()
+    model = nn.mlp([64, 32, 2], seed=0)
+    with np.errstate(all="ignore"), pytest.raises(nn.TrainingDiverged) as info:
+        nn.fit(model, nn.MSELoss(), nn.SGD(model, lr=lr), x.astype(np.float32), nn.datasets.one_hot(y, 2),
+               epochs=20, batch_size=16, verbose=0)
+    message = str(info.value)
+    assert "the inputs are large (root-mean-square 1" in message and "x / 255" in message
+    assert message.index("scale them") < message.index("smaller learning rate") and info.value.input_rms > 100
+
+
+def test_divergence_on_scaled_inputs_still_advises_a_smaller_lr():
+    x, y = _pixels()
+    model = nn.mlp([64, 32, 2], seed=0)
+    with np.errstate(all="ignore"), pytest.raises(nn.TrainingDiverged, match=r"try a smaller learning rate"):
+        nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=1e6), x / np.float32(255), y, epochs=5, verbose=0)
+
+
+def test_cli_divergence_on_unscaled_pixels_points_at_the_scale_option(tmp_path, capsys):
+    from numpynn.cli import main
+    x, y = _pixels()
+    np.savez(tmp_path / "pix.npz", x=x, y=y)
+    code = main(["train", "--dataset", str(tmp_path / "pix.npz"), "--val-split", "0.2", "--loss", "mse", "--scale",
+                 "none", "--lr", "0.01", "--epochs", "5", "--out", str(tmp_path / "runs"), "--no-plots", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "the inputs are large" in err and "--scale 255" in err
+
+
+def test_chance_level_accuracy_after_an_epoch_is_warned_once():
+    warned = []
+    y = np.array([0] * 60 + [1] * 20 + [2] * 20)  # the commonest class is 60 %: chance is 0.6, the limit 0.64
+    cb = nn.ChanceLevelWarning(y, warn=warned.append, min_steps=10)
+    opt = nn.SGD(nn.mlp([2, 2]), lr=3)
+    cb.on_epoch_end(1, {"train_acc": 0.6}, None, opt)  # too early to judge: no step yet
+    cb.on_batch_end(10, 1.0)
+    cb.on_epoch_end(1, {"train_acc": 0.9}, None, opt)  # negative control: a learning net is left alone
+    assert warned == []
+    cb.on_epoch_end(2, {"train_acc": 0.61}, None, opt)
+    cb.on_epoch_end(3, {"train_acc": 0.60}, None, opt)
+    assert len(warned) == 1 and "after epoch 2 is 0.6100" in warned[0] and "(0.6000)" in warned[0]
+    assert "learning rate of 3 may be too high (try 0.3)" in warned[0]
+
+
+def test_cli_warns_when_a_huge_lr_leaves_training_at_chance(tmp_path, capsys):
+    from numpynn.cli import main
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((400, 16)).astype(np.float32)
+    np.savez(tmp_path / "d.npz", x=x, y=np.digitize(x[:, 0], np.linspace(-1, 1, 3)).astype(np.uint8))
+    args = ["train", "--dataset", str(tmp_path / "d.npz"), "--val-split", "0.2", "--epochs", "6", "--batch-size",
+            "16", "--out",
+            str(tmp_path / "runs"), "--no-plots", "--quiet", "--scale", "none"]
+    assert main([*args, "--lr", "3", "--name", "hot"]) == 0
+    assert re.search(r"numpynn: warning: training accuracy after epoch [56] is 0\.[23]", capsys.readouterr().err)
+    assert main([*args, "--lr", "0.1", "--name", "ok"]) == 0
+    assert "warning" not in capsys.readouterr().err

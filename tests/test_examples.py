@@ -61,3 +61,12 @@ def test_vanishing_gradients_starve_the_sigmoid_net_but_not_relu(example, tmp_pa
     assert first_over_last(sigmoid) < 1e-6  # the early layers starve
     assert 1e-2 < first_over_last(relu) < 1e2  # every layer gets a comparable signal
     assert (tmp_path / "vanishing_gradients.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("name", ["exercise4_learning_rate", "vanishing_gradients"])
+def test_figures_go_to_a_git_ignored_output_folder_not_the_current_one(example, name):
+    import inspect
+    out = inspect.signature(example(name)["main"]).parameters["out"].default
+    assert Path(out) == EXAMPLES / "output"  # was ".": PNGs landed in the repository root as untracked files
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(EXAMPLES / "output" / "x.png")], cwd=EXAMPLES)
+    assert ignored.returncode == 0

@@ -114,3 +114,54 @@ def test_a_diverging_run_puts_loss_on_a_log_axis():
     diverged = [{**r, "train_loss": 10.0 ** (4 * r["epoch"]), "test_loss": 10.0 ** (5 * r["epoch"])} for r in ROWS[:2]]
     both = plots.compare_figure({"lr 0.1": ROWS, "lr 1.0": diverged})
     assert both.axes[0].get_yscale() == "log" and both.axes[1].get_yscale() == "linear"
+
+
+# --- readable figures (issue 17.28) ---------------------------------------------------------------------------
+
+def _gradient_rows(layers=("0.weight", "2.weight", "4.weight"), zero_at=None):
+    rows = []
+    for e in range(1, 6):
+        row = {"epoch": e}
+        for i, name in enumerate(layers):
+            row[f"grad_norm.{name}"] = 10.0 ** (-i - e / 5)
+            row[f"update_ratio.{name}"] = 0.0 if (name, e) == zero_at else 10.0 ** (-3 - i)
+        rows.append(row)
+    return rows
+
+
+def _overlaps(a, b):
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+@pytest.mark.parametrize("runs", [_gradient_rows(), {"sigmoid": _gradient_rows(), "relu": _gradient_rows()}])
+def test_the_gradient_legend_covers_no_plot(runs):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    fig = plots.gradients_figure(runs, run="deep")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert [t.get_text() for t in fig.legends[0].get_texts()][:3] == ["layer 0.weight", "layer 2.weight",
+                                                                       "layer 4.weight"]
+    assert not any(_overlaps(legend, ax.get_window_extent(renderer)) for ax in fig.axes)
+    assert all(ax.get_legend() is None for ax in fig.axes)  # no legend drawn inside an axes any more
+
+
+def test_a_zero_update_ratio_stays_visible_on_the_log_axis():
+    rows = _gradient_rows(zero_at=("0.weight", 1))  # the first layer did not move in epoch 1
+    fig = plots.gradients_figure(rows)
+    ratio_ax = fig.axes[1]
+    floor_points = [line for line in ratio_ax.get_lines() if line.get_label() == "0 (did not move)"]
+    assert len(floor_points) == 1 and list(floor_points[0].get_xdata()) == [1]
+    assert floor_points[0].get_ydata()[0] == pytest.approx(1e-5 / 10)  # a decade under the smallest ratio
+    assert "0 (did not move)" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_titles_name_the_run():
+    cm = np.array([[3, 1], [0, 4]])
+    assert plots.curve_figure(ROWS, "loss", "lr0.1").axes[0].get_title() == "lr0.1: Loss per epoch"
+    assert plots.confusion_figure(cm, run="lr0.1").axes[0].get_title().startswith("lr0.1: Confusion matrix")
+    assert plots.gradients_figure(_gradient_rows(), run="lr0.1")._suptitle.get_text() == "lr0.1"
+    images = np.zeros((2, 4, 4))
+    fig = plots.mistakes_figure(images, np.array([0, 1]), np.array([1, 0]), np.array([0.9, 0.8]), run="lr0.1")
+    assert fig._suptitle.get_text().startswith("lr0.1: ")

@@ -246,3 +246,39 @@ def test_cli_resume_refuses_changed_settings_and_missing_checkpoints(tmp_path, m
     for extra, phrase in ((["--lr", "0.5"], "drop --lr"), ([], "has no checkpoint.safetensors")):
         assert main(["train", "--resume", "runs/x", *extra]) == 2
         assert phrase in capsys.readouterr().err
+
+
+# --- callbacks that accumulate over an epoch resume too (issue 17.21) ---------------------------------------
+
+def _tracked(should_stop=None, on_checkpoint=None, state=None, parts=None):
+    x, y = data()
+    model, opt, sched = parts or build()
+    tracker = nn.GradientTracker(every=2)  # samples on even steps, ratios from the odd step's weights before
+    history = nn.fit(model, nn.CrossEntropyLoss(), opt, x, y, scheduler=sched, callbacks=[tracker],
+                     should_stop=should_stop, on_checkpoint=on_checkpoint, state=state, **FIT)
+    return [{k: v for k, v in r.items() if k.startswith(("grad_norm", "update_ratio"))} for r in history.records]
+
+
+@pytest.mark.parametrize("stop_at", range(1, STEPS))
+def test_gradient_tracking_columns_of_an_interrupted_epoch_equal_an_unbroken_run(tmp_path, stop_at):
+    unbroken = _tracked()
+    path = tmp_path / "checkpoint.safetensors"
+    parts = build()
+    save = lambda state: save_training_checkpoint(path, parts[0], parts[1], state, parts[2])  # noqa: E731
+    with pytest.raises(nn.TrainingInterrupted):
+        _tracked(_stop_after(stop_at), save, parts=parts)
+    parts = build()
+    state = load_training_checkpoint(path, *parts)[0]
+    assert _tracked(state=state, parts=parts) == unbroken  # exact: the epoch's sums travel in the checkpoint
+
+
+def test_a_train_state_written_before_callback_states_still_loads():
+    from numpynn.training.state import TrainState
+    rng_state = np.random.default_rng(0).bit_generator.state
+    raw = json.loads(TrainState(1, 0, 5, rng_state, rng_state, num_samples=90, batch_size=20,
+                                records=[{"epoch": 1, "train_loss": 0.5}]).to_json())
+    del raw["callback_states"]
+    assert TrainState.from_json(json.dumps(raw)).callback_states == {}
+    raw["callback_states"] = {"0": [1, 2]}
+    with pytest.raises(ValueError, match="callback_states"):
+        TrainState.from_json(json.dumps(raw))

@@ -23,7 +23,7 @@ from numpynn.nn.regularization import Dropout
 from numpynn.nn.sequential import Sequential, mlp
 from numpynn.optim.optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
 from numpynn.optim.schedules import SCHEDULERS, CosineAnnealingLR, LinearLR, SequentialLR, StepLR
-from numpynn.training.callbacks import EarlyStopping, GradientTracker
+from numpynn.training.callbacks import ChanceLevelWarning, EarlyStopping, GradientTracker
 from numpynn.training.fit import Callback, History, evaluate, fit
 from numpynn.training.signals import StopRequest
 from numpynn.training.state import TrainState
@@ -35,7 +35,8 @@ __all__ = [
     "TrainingDiverged", "accuracy", "check_layer", "check_loss", "check_model", "classification_report",
     "confusion_matrix", "evaluate", "fit", "functional", "init", "load_model", "mlp", "numerical_gradient",
     "precision_recall_f1", "save_model",
-    "Adam", "AdamW", "BatchNorm1d", "CosineAnnealingLR", "Dropout", "EarlyStopping", "GELU", "GradientTracker",
+    "Adam", "AdamW", "BatchNorm1d", "ChanceLevelWarning", "CosineAnnealingLR", "Dropout", "EarlyStopping", "GELU",
+    "GradientTracker",
     "LinearLR", "RMSprop", "SCHEDULERS", "SequentialLR", "Softmax", "StepLR",
     "StopRequest", "TrainState", "TrainingInterrupted", "load_training_checkpoint", "save_training_checkpoint",
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "MaxPool2d",

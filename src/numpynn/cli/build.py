@@ -4,6 +4,7 @@ Registries turn names into classes, so a new layer or optimizer needs no code he
 """
 
 import os
+import sys
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from numpynn.nn.losses import LOSSES
 from numpynn.nn.sequential import cnn, mlp
 from numpynn.optim.optimizers import OPTIMIZERS
 from numpynn.optim.schedules import build_scheduler
-from numpynn.training.callbacks import EarlyStopping, GradientTracker
+from numpynn.training.callbacks import ChanceLevelWarning, EarlyStopping, GradientTracker
 
 # Which TrainConfig fields each optimizer takes besides lr; a value given to one that ignores it is refused.
 OPTIMIZER_ARGS = {"sgd": ("momentum", "nesterov", "weight_decay"), "adam": ("weight_decay",),
@@ -107,6 +108,12 @@ def build_optimizer(config: TrainConfig, model):
     return OPTIMIZERS[config.optimizer](model, **kwargs)
 
 
+def resolved_config(config: TrainConfig, optimizer) -> TrainConfig:
+    """`config` with the lr and weight decay `optimizer` actually uses in place of "unset": what config.json,
+    the model file, plot legends and `info` then show (lr=0.001, not lr=default)."""
+    return config.replace(lr=optimizer.lr, weight_decay=getattr(optimizer, "weight_decay", config.weight_decay))
+
+
 def build_extras(config: TrainConfig, optimizer, data: Data) -> tuple:
     """(scheduler, transform, callbacks) for the schedule, augmentation, early-stopping and gradient options."""
     scheduler = build_scheduler(config.lr_schedule, optimizer, config.epochs, config.warmup_epochs)
@@ -121,7 +128,8 @@ def build_extras(config: TrainConfig, optimizer, data: Data) -> tuple:
             transform = RandomShift(config.augment_shift, image_shape=tuple(data.image_shape))
         except ValueError as exc:
             raise ValueError(f"--augment-shift {config.augment_shift}: {exc}") from None
-    callbacks = []
+    callbacks = [ChanceLevelWarning(data.y_train, warn=lambda message: print(f"numpynn: warning: {message}",
+                                                                             file=sys.stderr, flush=True))]
     if config.track_gradients:
         callbacks.append(GradientTracker())  # before MetricsCSV, so its columns reach metrics.csv
     if config.early_stopping is not None:

@@ -29,7 +29,7 @@ SECTIONS = {
     "optim": ("optimizer", "lr", "momentum", "nesterov", "weight_decay", "lr_schedule", "warmup_epochs", "epochs",
               "batch_size", "seed"),
     "regularisation": ("dropout", "batch_norm", "augment_shift", "early_stopping", "track_gradients"),
-    "run": ("out", "name", "quiet", "plots", "preset"),
+    "run": ("out", "name", "quiet", "plots", "preset", "threads"),
 }
 SECTION_OF = {name: section for section, names in SECTIONS.items() for name in names}
 

@@ -40,17 +40,20 @@ def run(args) -> int:
     check_width(trained, data.x_test.shape[1], "the evaluation data")
     y_pred = trained.model.predict(trained.as_input(trained.preprocess(data.x_test)))
     names = trained.class_names
+    if data.y_test.max(initial=0) >= len(names):
+        raise DataError(f"{trained.path} knows {len(names)} classes ({', '.join(names)}) but the evaluation data has "
+                        f"label {data.y_test.max()}; evaluate it on data with the classes it was trained on.")
     cm = confusion_matrix(data.y_test, y_pred, len(names))
     accuracy = float(np.trace(cm) / cm.sum())
     print(f"Model: {trained.path}")
     print(f"Data: {len(data.y_test):,} rows ({data.test_name})")
-    print(f"Test accuracy: {accuracy:.4f} ({np.trace(cm):,} of {cm.sum():,} right)\n")
+    print(f"{data.split_name} accuracy: {accuracy:.4f} ({np.trace(cm):,} of {cm.sum():,} right)\n")
     print(classification_report(cm, names) + "\n")
     print(confusion_text(cm, names))
     if args.plots:
         from numpynn.cli import plots
         png = Path(args.png) if args.png else trained.path.parent / "evaluation_confusion_matrix.png"
-        print(f"\nWrote {plots.save_figure(plots.confusion_figure(cm, names), png)}")
+        print(f"\nWrote {plots.save_figure(plots.confusion_figure(cm, names, trained.path.parent.name), png)}")
     return 0
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from numpynn.cli.run_folder import read_metrics
 
 # Settings that say where a run went, not how it trained: never worth a legend entry.
-NOT_SETTINGS = {"out", "name", "quiet", "plots"}
+NOT_SETTINGS = {"out", "name", "quiet", "plots", "threads"}
 
 
 EXAMPLES = """examples:

@@ -37,12 +37,17 @@ def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def curve_figure(rows: list[dict], metric: str) -> Figure:
-    """One metric ('loss' or 'acc') per epoch: train and test curves from metrics rows."""
+def _titled(title: str, run: str | None) -> str:
+    """Figures are shared out of their folder: the title names the run they belong to."""
+    return f"{run}: {title}" if run else title
+
+
+def curve_figure(rows: list[dict], metric: str, run: str | None = None) -> Figure:
+    """One metric ('loss' or 'acc') per epoch: train and validation/test curves from metrics rows."""
     fig = Figure(figsize=SIZES["curve"], dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
     _draw_curves(ax, rows, metric, label="", color="C0")
-    ax.set_title(f"{_METRIC_NAMES[metric]} per epoch")
+    ax.set_title(_titled(f"{_METRIC_NAMES[metric]} per epoch", run))
     if ax.get_lines():
         ax.legend()
     else:  # e.g. accuracy of an MSE run, which fit does not record
@@ -64,7 +69,7 @@ def compare_figure(runs: dict[str, list[dict]]) -> Figure:
     return fig
 
 
-def confusion_figure(cm: np.ndarray, class_names: list[str] | None = None) -> Figure:
+def confusion_figure(cm: np.ndarray, class_names: list[str] | None = None, run: str | None = None) -> Figure:
     """Counts per (true, predicted) pair, row-normalised colours, counts written in each cell."""
     cm = np.asarray(cm)
     n = len(cm)
@@ -84,12 +89,12 @@ def confusion_figure(cm: np.ndarray, class_names: list[str] | None = None) -> Fi
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"Confusion matrix (accuracy {np.trace(cm) / max(cm.sum(), 1):.4f})")
+    ax.set_title(_titled(f"Confusion matrix (accuracy {np.trace(cm) / max(cm.sum(), 1):.4f})", run))
     return fig
 
 
 def mistakes_figure(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, confidence: np.ndarray,
-                    class_names: list[str] | None = None, count: int = 36) -> Figure:
+                    class_names: list[str] | None = None, count: int = 36, run: str | None = None) -> Figure:
     """A grid of the `count` most confident wrong predictions; images: (N, H, W), the others (N,)."""
     wrong = np.flatnonzero(y_true != y_pred)
     shown = most_confident_mistakes(y_true, y_pred, confidence, count)
@@ -109,7 +114,7 @@ def mistakes_figure(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, 
         ax.text(left + w / 2, top - 1, f"true {names[y_true[i]]}, pred {names[y_pred[i]]}\n{confidence[i]:.0%}",
                 ha="center", va="bottom", fontsize=7.5)
     ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-    fig.suptitle(f"Most confident mistakes ({len(wrong)} in all)")
+    fig.suptitle(_titled(f"Most confident mistakes ({len(wrong)} in all)", run))
     return fig
 
 
@@ -120,15 +125,17 @@ def most_confident_mistakes(y_true: np.ndarray, y_pred: np.ndarray, confidence: 
 
 
 _METRIC_NAMES = {"loss": "Loss", "acc": "Accuracy"}
+# metrics.csv's column prefixes: val_* are rows held out of the training data, test_* a test set.
+SPLIT_LABELS = {"train": "train", "val": "validation", "test": "test"}
 
 
 def _draw_curves(ax, rows, metric, label, color):
     epochs = [r["epoch"] for r in rows]
-    for split, style in (("train", "-"), ("test", "--")):
+    for split, style in (("train", "-"), ("val", "--"), ("test", "--")):
         values = [r.get(f"{split}_{metric}") for r in rows]
         if any(v is not None for v in values):
             ax.plot(epochs, [np.nan if v is None else v for v in values], style, color=color, marker="o",
-                    markersize=3, label=f"{label}{split}")
+                    markersize=3, label=f"{label}{SPLIT_LABELS[split]}")
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(_METRIC_NAMES[metric])
@@ -140,40 +147,60 @@ def _draw_curves(ax, rows, metric, label, color):
         ax.set_yscale("log")
 
 
-def gradients_figure(runs: dict[str, list[dict]] | list[dict]) -> Figure:
+def gradients_figure(runs: dict[str, list[dict]] | list[dict], run: str | None = None) -> Figure:
     """Per-layer gradient norm (top) and update/weight ratio (bottom) per epoch, one column per run.
 
     Rows are metrics rows with GradientTracker's `grad_norm.<param>` / `update_ratio.<param>` columns.
     Log scales, shared per row across runs: a layer whose line sits orders of magnitude below the
-    others is starving (vanishing gradients).
+    others is starving (vanishing gradients). A value of exactly 0 (weights that did not move at all) has
+    no place on a log axis: it is drawn as a hollow triangle on the axis floor rather than left out.
+    The legend sits beside the plots, never over a curve. run: the title of a single run's figure.
     """
     runs = {"": runs} if isinstance(runs, list) else runs
-    fig = Figure(figsize=(5.2 * len(runs), 7.2), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(5.2 * len(runs) + 1.6, 7.2), dpi=DPI, layout="constrained")
     axes = fig.subplots(2, len(runs), sharey="row", squeeze=False)
+    metrics = (("grad_norm", "gradient norm"), ("update_ratio", "update / weight ratio"))
+    floors = {metric: _log_floor(runs, metric) for metric, _ in metrics}
+    handles = {}
     for col, (label, rows) in enumerate(runs.items()):
         names = sorted({k.split(".", 1)[1] for k in rows[0] if k.startswith("grad_norm.")},
                        key=lambda name: int(name.split(".")[0]))
         if not names:
             who = f"Run {label!r}" if label else "The run"
             raise ValueError(f"{who} has no gradient columns; train it with --track-gradients.")
-        epochs = [r["epoch"] for r in rows]
+        epochs = np.array([r["epoch"] for r in rows])
         colors = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(names)))
-        for row, (metric, title) in enumerate((("grad_norm", "gradient norm"),
-                                               ("update_ratio", "update / weight ratio"))):
+        for row, (metric, title) in enumerate(metrics):
             ax = axes[row, col]
             for name, color in zip(names, colors):
-                values = [r.get(f"{metric}.{name}") for r in rows]
-                values = [np.nan if v is None or not v > 0 else v for v in values]  # log axis: skip 0 / missing
-                ax.plot(epochs, values, marker="o", markersize=3, color=color, label=f"layer {name}")
+                values = np.array([np.nan if r.get(f"{metric}.{name}") is None else r[f"{metric}.{name}"]
+                                   for r in rows], dtype=np.float64)
+                shown = np.where(values > 0, values, np.nan)  # log axis: the positive values as a line
+                (line,) = ax.plot(epochs, shown, marker="o", markersize=3, color=color, label=f"layer {name}")
+                handles.setdefault(f"layer {name}", line)
+                zero = values == 0
+                if zero.any():
+                    zeros = ax.plot(epochs[zero], np.full(zero.sum(), floors[metric]), "v", color=color,
+                                    markerfacecolor="none", markersize=7, label="0 (did not move)")[0]
+                    handles.setdefault("0 (did not move)", zeros)
             ax.set_yscale("log")
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(f"{label}: {title}" if label else f"{title} per layer")
             ax.grid(True, which="both", alpha=0.3)
-        axes[0, col].legend(fontsize="small", ncol=2)
     axes[0, 0].set_ylabel("||grad W|| (log)")
     axes[1, 0].set_ylabel("||dW|| / ||W|| per step (log)")
+    fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize="small")
+    if run:
+        fig.suptitle(run)
     return fig
+
+
+def _log_floor(runs: dict[str, list[dict]], metric: str) -> float:
+    """Where zeros go on a log axis: a decade below the smallest positive value of `metric` in any run."""
+    values = [v for rows in runs.values() for r in rows for k, v in r.items()
+              if k.startswith(metric + ".") and isinstance(v, (int, float)) and v > 0 and np.isfinite(v)]
+    return min(values) / 10 if values else 1e-12
 
 
 def filters_figure(model, max_filters: int = 64) -> Figure:

@@ -1,7 +1,7 @@
 """What a run trains on: load_data(config) -> Data (raw rows, labels, class names), and Preprocess."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ from numpynn.data.userdata import npz_names
 from numpynn.errors import DataError
 
 DIGITS = [str(i) for i in range(10)]
+DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 CLASS_NAMES = {
     "mnist": DIGITS,
     "fashion-mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -31,6 +32,14 @@ class Data:
     class_names: list[str]
     image_shape: tuple[int, ...] | None  # for drawing samples; None when rows are not square images
     channels: int = 1  # C of (N, C, H, W) images; a row is then C * H * W values, channel by channel
+    split: str = "test"  # what the evaluation rows are: "test" (a test set) or "val" (held out of the training rows)
+    summary: str = ""    # what was read, in one line: the first thing `train` prints
+    notes: list[str] = field(default_factory=list)  # options that the data made moot (--subset beyond the rows)
+
+    @property
+    def split_name(self) -> str:
+        """'Test' or 'Validation', for console lines, figure legends and reports."""
+        return SPLIT_NAMES[self.split]
 
     def input_shape(self) -> tuple[int, int, int]:
         """(C, H, W) of one image, what a convolutional model takes; a clear error when rows are no images."""
@@ -38,6 +47,9 @@ class Data:
             raise DataError("--conv needs images: (N, H, W) or (N, C, H, W) arrays, or rows of a square image "
                             "size such as 784 = 28x28; train an MLP (without --conv) on this data.")
         return (self.channels, *self.image_shape)
+
+
+SPLIT_NAMES = {"test": "Test", "val": "Validation"}
 
 
 def load_data(config: TrainConfig) -> Data:
@@ -52,17 +64,51 @@ def load_data(config: TrainConfig) -> Data:
         x_test, y_test = test if test is not None else (None, None)
         test_name = f"the test rows of {Path(name).name}"
     image_shape, channels = _image_shape(x_train)
+    read = len(x_train) + (0 if x_test is None else len(x_test))
+    notes = []
     if config.subset is not None:
+        if config.subset > len(x_train):
+            notes.append(f"--subset {config.subset:,} is more than the {len(x_train):,} training rows; using all "
+                         "of them.")
         # The first N rows, as the article takes X_full[:5000]: a subset is the same rows on every machine.
         x_train, y_train = datasets.subset(x_train, y_train, min(config.subset, len(x_train)))
+    split = "test"
     if config.val_split > 0:
         (x_train, y_train), (x_test, y_test) = datasets.train_val_split(x_train, y_train, config.val_split,
                                                                          config.seed)
-        test_name = f"a held-out {config.val_split:.0%} of the training rows"
+        test_name, split = f"a held-out {config.val_split:.0%} of the training rows", "val"
     elif x_test is None:
         raise DataError(f"{name} holds no test rows (x_test, y_test); pass --val-split 0.2 to hold some out.")
-    return Data(datasets.flatten(x_train), y_train.astype(np.int64), datasets.flatten(x_test),
-                y_test.astype(np.int64), test_name, CLASS_NAMES.get(name, DIGITS), image_shape, channels)
+    y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
+    class_names = CLASS_NAMES.get(name) or _classes_of(name, y_train, y_test)
+    if config.batch_size > len(x_train):
+        notes.append(f"--batch-size {config.batch_size:,} is more than the {len(x_train):,} training rows; each "
+                     "epoch is one step over all of them.")
+    x_train, x_test = datasets.flatten(x_train), datasets.flatten(x_test)
+    summary = (f"Read {DATASET_NAMES.get(name, name)}: {read:,} rows of {x_train.shape[1]:,} features, "
+               f"{len(class_names)} classes ({_names(class_names)}); training on {len(x_train):,} rows, "
+               f"evaluating on {len(x_test):,}: {test_name}.")
+    return Data(x_train, y_train, x_test, y_test, test_name, class_names, image_shape, channels, split,
+                summary, notes)
+
+
+def _classes_of(name: str, y_train: np.ndarray, y_test: np.ndarray) -> list[str]:
+    """Own data's classes: the label indices 0..max seen (the model gets one output each); one class is refused.
+
+    A CSV without a label column is read with its first pixel as the label: usually 0 on every row, which
+    this refuses instead of training a "classifier" that is always right.
+    """
+    present = np.unique(y_train)
+    if len(present) < 2:
+        hint = (" If the file has no label column, add one: each row is `label, pixels...`."
+                if Path(name).suffix == ".csv" else "")
+        raise DataError(f"Every training row of {name} has label {present[0]}; a classifier needs at least two "
+                        f"classes to tell apart.{hint}")
+    return [str(i) for i in range(int(max(present.max(), y_test.max(initial=0))) + 1)]
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names) if len(names) <= 10 else f"{', '.join(names[:3])}, ..., {names[-1]}"
 
 
 def load_test_data(name: str) -> Data:
@@ -74,7 +120,8 @@ def load_test_data(name: str) -> Data:
     x, y = test if test is not None else (x, y)
     shape, channels = _image_shape(x)
     x, y = datasets.flatten(x), y.astype(np.int64)
-    return Data(x[:0], y[:0], x, y, described, DIGITS, shape, channels)
+    return Data(x[:0], y[:0], x, y, described, DIGITS, shape, channels,
+                summary=f"{len(x):,} rows of {x.shape[1]:,} features ({described})")
 
 
 def _load_user_data(path: Path):

@@ -62,12 +62,21 @@ def claim_run_dir(config: TrainConfig) -> tuple[Path, RunLock]:
             run = out / f"{stamp}-{k}"
 
 
-METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"]
+# The held-out rows are named for what they are: `test_*` for a test set, `val_*` for rows held out of the
+# training data (--val-split, --preset article), in metrics.csv, figures and every report.
+def metric_columns(split: str = "test") -> list[str]:
+    """The leading columns of metrics.csv; split: "test" or "val"."""
+    return ["epoch", "train_loss", "train_acc", f"{split}_loss", f"{split}_acc", "seconds"]
+
+
+METRIC_COLUMNS = metric_columns("test")
 
 
 def write_metrics(path: Path, rows: list[dict]) -> Path:
-    """One row per epoch, METRIC_COLUMNS first, then any others (lr, ...); written atomically."""
-    columns = METRIC_COLUMNS + [k for k in rows[0] if k not in METRIC_COLUMNS]
+    """One row per epoch, the metric columns first, then any others (lr, ...); written atomically."""
+    split = "val" if "val_loss" in rows[0] else "test"
+    leading = metric_columns(split)
+    columns = leading + [k for k in rows[0] if k not in leading]
     out = io.StringIO()
     writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -95,13 +104,13 @@ def read_metrics(path: Path) -> list[dict]:
 class MetricsCSV(Callback):
     """Rewrites metrics.csv after every epoch, so an interrupted run keeps the epochs it finished."""
 
-    def __init__(self, path: Path):
-        self.path, self.rows = path, []
+    def __init__(self, path: Path, split: str = "test"):
+        self.path, self.rows, self.split = path, [], split
 
     def on_epoch_end(self, epoch, record, model, optimizer):
-        # fit calls the held-out rows validation data; in a run folder they are the test rows.
-        row = {k.replace("val_", "test_", 1) if k.startswith("val_") else k: v for k, v in record.items()}
-        self.rows.append({**{k: row.get(k) for k in METRIC_COLUMNS}, **row})
+        # fit calls the held-out rows validation data (val_*); a test set's are test_* in the run folder.
+        row = {(self.split + k[3:] if k.startswith("val_") else k): v for k, v in record.items()}
+        self.rows.append({**{k: row.get(k) for k in metric_columns(self.split)}, **row})
         write_metrics(self.path, self.rows)
 
 

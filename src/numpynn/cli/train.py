@@ -11,7 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn.cli.build import build_extras, build_loss, build_model, build_optimizer, targets_for
+from numpynn.cli.build import (
+    build_extras,
+    build_loss,
+    build_model,
+    build_optimizer,
+    resolved_config,
+    targets_for,
+)
 from numpynn.cli.config_file import read_config_file
 from numpynn.cli.run_data import Data, Preprocess, load_data
 from numpynn.cli.run_folder import MetricsCSV, claim_run_dir
@@ -22,13 +29,13 @@ from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_training_checkpoint, save_model, save_training_checkpoint
 from numpynn.metrics import confusion_matrix
 from numpynn.nn.functional import softmax
+from numpynn.optim.blas import blas_threads
 from numpynn.training.callbacks import EarlyStopping
-from numpynn.training.fit import fit
+from numpynn.training.fit import LARGE_INPUT_RMS, fit
 from numpynn.training.signals import StopRequest
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
-RESUME_MAY_CHANGE = {"quiet", "plots"}
-DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
+RESUME_MAY_CHANGE = {"quiet", "plots", "threads"}
 
 
 TRAIN_EXAMPLES = """examples:
@@ -157,8 +164,10 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     its checkpoint, bit-identically. Otherwise a new folder is claimed (and locked) once the input is known good.
     """
     say = (lambda *a: None) if config.quiet else print
-    say(f"Loading {DATASET_NAMES.get(config.dataset, config.dataset)} data...")
     data = load_data(config)
+    say(data.summary)  # the first line: what was read (rows, features, classes) and what is held out
+    for note in data.notes:
+        print(f"numpynn: note: {note}", file=sys.stderr)
     # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
     preprocess = Preprocess.fit(config.scale, data.x_train, config.dtype)
     num_classes = len(data.class_names)
@@ -170,90 +179,107 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     x_train, x_test = (x if input_shape is None else x.reshape(len(x), *input_shape)
                        for x in (data.x_train, data.x_test))
     optimizer = build_optimizer(config, model)
+    config = resolved_config(config, optimizer)  # before any schedule moves optimizer.lr
     scheduler, transform, extra_callbacks = build_extras(config, optimizer, data)
     # Only now, with the input known good, does the run get a folder; its lock is held until the run ends.
     run, lock = claimed if claimed is not None else claim_run_dir(config)
     try:
-        written = [run / "config.json"] if resume else \
-            [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
-        metrics_csv = MetricsCSV(run / "metrics.csv")
-        checkpoint, state = run / "checkpoint.safetensors", None
-        if resume:
-            state, _ = load_training_checkpoint(checkpoint, model, optimizer, scheduler)
-            for record in state.records:  # metrics.csv again holds exactly the epochs the checkpoint has
-                metrics_csv.on_epoch_end(record["epoch"], record, model, optimizer)
-            say(f"Resuming {run} at epoch {state.epoch + 1}, step {state.step}.")
-
-        def save_checkpoint(train_state):
-            save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
-                                     metadata={"config": config.to_dict()})
-        sizes = "-".join(map(str, [*config.hidden, num_classes]))
-        net = f"MLP {data.x_train.shape[1]}-{sizes}" if input_shape is None else \
-            f"CNN {'x'.join(map(str, input_shape))} conv {','.join(map(str, config.conv))} then {sizes}"
-        say(f"{len(data.x_train):,} training rows, {len(data.x_test):,} test rows ({data.test_name}); "
-            f"{net}, {model.num_parameters():,} parameters")
-        say("Starting training...")
-        # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
-        with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            try:
-                fit(model, build_loss(config), optimizer, x_train, targets_for(config, data.y_train, num_classes),
-                    epochs=config.epochs, batch_size=config.batch_size,
-                    validation_data=(x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
-                    scheduler=scheduler, preprocess=preprocess, transform=transform,
-                    callbacks=[*extra_callbacks, metrics_csv, *callbacks],
-                    verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
-                    on_checkpoint=save_checkpoint, should_stop=stop)
-            except TrainingInterrupted as exc:
-                print(f"Stopped by {stop.name} at epoch {exc.state.epoch + 1}, step {exc.state.step}; saved "
-                      f"{checkpoint}. Resume with: numpynn train --resume {run}", file=sys.stderr)
-                return 128 + stop.signum
-            except TrainingDiverged as exc:
-                kept = f"the checkpoint of epoch {len(metrics_csv.rows)} and metrics.csv" if metrics_csv.rows else \
-                    "config.json (no epoch finished)"
-                raise TrainingDiverged(f"{str(exc).rstrip('.')}; {run} keeps {kept}.") from None
-        written += [metrics_csv.path, checkpoint]
-        kept = metrics_csv.rows[-1]  # the epoch whose weights the model file holds, and so whose metrics it reports
-        for cb in extra_callbacks:
-            if isinstance(cb, EarlyStopping) and cb.best_state is not None:
-                say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
-                kept = next(r for r in metrics_csv.rows if r["epoch"] == cb.best_epoch)
-
-        # The model before the figures: it is what the run is for, and a failing plot must not cost it.
-        logits = model.predict_logits(preprocess(x_test))
-        y_pred = logits.argmax(axis=1)
-        accuracy = float(np.mean(y_pred == data.y_test))
-        metadata = {"config": config.to_dict(), "metrics": kept, "classes": data.class_names,
-                    "preprocessing": {"method": config.scale,
-                                      "input_shape": list(input_shape or data.image_shape
-                                                          or [data.x_train.shape[1]])}}
-        written.append(save_model(run / "model.safetensors", model, metadata=metadata,
-                                  extra_tensors=preprocess.tensors()))
-        if config.plots:
-            written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
-            if input_shape is not None:
-                written += write_cnn_plots(run, model, preprocess(x_test[:1]))
-            if config.track_gradients:
-                from numpynn.cli import plots
-                written.append(plots.save_figure(plots.gradients_figure(metrics_csv.rows), run / "gradients.png"))
-        if outcome is not None:
-            outcome.update(run=run, accuracy=accuracy)
-        print(f"Final Test Accuracy: {accuracy:.4f}")
-        print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
-        return 0
+        with blas_threads(config.threads):
+            return _train_in(run, config, data, (x_train, x_test, input_shape), preprocess, model, optimizer,
+                             scheduler, transform, extra_callbacks, shuffle_rng, resume, say,
+                             callbacks=callbacks, outcome=outcome)
     finally:
         if claimed is None:
             lock.release()
 
 
+def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler, transform, extra_callbacks,
+              shuffle_rng, resume, say, *, callbacks=(), outcome=None) -> int:
+    """The run proper, in its claimed folder: config.json, fit with a checkpoint per epoch, model, figures.
+
+    inputs: (x_train, x_test, input_shape): the rows as the model takes them ((N, C, H, W) views for a CNN).
+    """
+    num_classes = len(data.class_names)
+    x_train, x_test, input_shape = inputs
+    written = [run / "config.json"] if resume else \
+        [atomic_write_text(run / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")]
+    metrics_csv = MetricsCSV(run / "metrics.csv", data.split)
+    checkpoint, state = run / "checkpoint.safetensors", None
+    if resume:
+        state, _ = load_training_checkpoint(checkpoint, model, optimizer, scheduler)
+        for record in state.records:  # metrics.csv again holds exactly the epochs the checkpoint has
+            metrics_csv.on_epoch_end(record["epoch"], record, model, optimizer)
+        say(f"Resuming {run} at epoch {state.epoch + 1}, step {state.step}.")
+
+    def save_checkpoint(train_state):
+        save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
+                                 metadata={"config": config.to_dict()})
+    sizes = "-".join(map(str, [*config.hidden, num_classes]))
+    net = f"MLP {data.x_train.shape[1]}-{sizes}" if input_shape is None else \
+        f"CNN {'x'.join(map(str, input_shape))} conv {','.join(map(str, config.conv))} then {sizes}"
+    say(f"{net}, {model.num_parameters():,} parameters")
+    say("Starting training...")
+    # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
+    with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            fit(model, build_loss(config), optimizer, x_train, targets_for(config, data.y_train, num_classes),
+                epochs=config.epochs, batch_size=config.batch_size,
+                validation_data=(x_test, targets_for(config, data.y_test, num_classes)), rng=shuffle_rng,
+                scheduler=scheduler, preprocess=preprocess, transform=transform,
+                callbacks=[*extra_callbacks, metrics_csv, *callbacks],
+                verbose=0 if config.quiet else 1, progress=not config.quiet, state=state,
+                validation_name=data.split_name,
+                on_checkpoint=save_checkpoint, should_stop=stop)
+        except TrainingInterrupted as exc:
+            print(f"Stopped by {stop.name} at epoch {exc.state.epoch + 1}, step {exc.state.step}; saved "
+                  f"{checkpoint}. Resume with: numpynn train --resume {run}", file=sys.stderr)
+            return 128 + stop.signum
+        except TrainingDiverged as exc:
+            kept = f"the checkpoint of epoch {len(metrics_csv.rows)} and metrics.csv" if metrics_csv.rows else \
+                "config.json (no epoch finished)"
+            hint = " (here: --scale 255 for pixels, or --scale zscore)" if config.scale == "none" and \
+                getattr(exc, "input_rms", 0) > LARGE_INPUT_RMS else ""
+            raise TrainingDiverged(f"{str(exc).rstrip('.')}{hint}; {run} keeps {kept}.") from None
+    written += [metrics_csv.path, checkpoint]
+    kept = metrics_csv.rows[-1]  # the epoch whose weights the model file holds, and so whose metrics it reports
+    for cb in extra_callbacks:
+        if isinstance(cb, EarlyStopping) and cb.best_state is not None:
+            say(f"Early stopping: kept the weights of epoch {cb.best_epoch} ({cb.monitor} {cb.best:.4f}).")
+            kept = next(r for r in metrics_csv.rows if r["epoch"] == cb.best_epoch)
+
+    # The model before the figures: it is what the run is for, and a failing plot must not cost it.
+    logits = model.predict_logits(preprocess(x_test))
+    y_pred = logits.argmax(axis=1)
+    accuracy = float(np.mean(y_pred == data.y_test))
+    metadata = {"config": config.to_dict(), "metrics": kept, "classes": data.class_names,
+                "preprocessing": {"method": config.scale,
+                                  "input_shape": list(input_shape or data.image_shape or [data.x_train.shape[1]])}}
+    written.append(save_model(run / "model.safetensors", model, metadata=metadata,
+                              extra_tensors=preprocess.tensors()))
+    if config.plots:
+        written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
+        if input_shape is not None:
+            written += write_cnn_plots(run, model, preprocess(x_test[:1]))
+        if config.track_gradients:
+            from numpynn.cli import plots
+            figure = plots.gradients_figure(metrics_csv.rows, run=run.name)
+            written.append(plots.save_figure(figure, run / "gradients.png"))
+    if outcome is not None:
+        outcome.update(run=run, accuracy=accuracy)
+    print(f"Final {data.split_name} Accuracy: {accuracy:.4f}")
+    print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
+    return 0
+
+
 def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs) -> list[Path]:
     from numpynn.cli import plots  # matplotlib takes ~0.5 s to import: only when figures are wanted
     cm = confusion_matrix(data.y_test, y_pred, len(data.class_names))
-    paths = [plots.save_figure(plots.curve_figure(rows, "loss"), run / "loss.png"),
-             plots.save_figure(plots.curve_figure(rows, "acc"), run / "accuracy.png"),
-             plots.save_figure(plots.confusion_figure(cm, data.class_names), run / "confusion_matrix.png")]
+    paths = [plots.save_figure(plots.curve_figure(rows, "loss", run.name), run / "loss.png"),
+             plots.save_figure(plots.curve_figure(rows, "acc", run.name), run / "accuracy.png"),
+             plots.save_figure(plots.confusion_figure(cm, data.class_names, run.name), run / "confusion_matrix.png")]
     if data.image_shape is not None and data.channels == 1:
         images = data.x_test.reshape(len(data.x_test), *data.image_shape)
-        fig = plots.mistakes_figure(images, data.y_test, y_pred, probs.max(axis=1), data.class_names)
+        fig = plots.mistakes_figure(images, data.y_test, y_pred, probs.max(axis=1), data.class_names, run=run.name)
         paths.append(plots.save_figure(fig, run / "misclassified.png"))
     return paths
 

@@ -9,6 +9,7 @@ NumPy's own wheel (numpy.libs/), found once at import; anything else (MKL, Accel
 uses NumPy.
 """
 
+import contextlib
 import ctypes
 import glob
 import os
@@ -88,3 +89,17 @@ def scal(alpha: float, x: np.ndarray) -> None:
         _BLAS["scal", x.dtype](x.size, alpha, x.ctypes.data, 1)
     else:
         x *= x.dtype.type(alpha)
+
+
+def blas_threads(threads: int | None):
+    """A context that runs NumPy's BLAS (GEMMs, and the axpy above) on `threads` threads; None: leave it as is.
+
+    OpenBLAS threads spin-wait for each other at every product: beside another busy process the waiting
+    thread loses its core and a batch-sized GEMM waits a scheduler tick (benchmarks/threads_busy.py).
+    """
+    if threads is None:
+        return contextlib.nullcontext()
+    if int(threads) < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}.")
+    from threadpoolctl import threadpool_limits  # imported on demand: it inspects every loaded library
+    return threadpool_limits(limits=int(threads), user_api="blas")

@@ -1,6 +1,7 @@
 """Callbacks for fit(): early stopping on a validation metric, and per-layer gradient tracking."""
 
 import math
+import warnings
 
 import numpy as np
 
@@ -56,6 +57,37 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
 
+class ChanceLevelWarning(Callback):
+    """Warns (once) when an epoch's training accuracy is about that of always answering the commonest class.
+
+    A learning rate far too high (SGD lr 3 on MNIST) can collapse a net to a constant answer without any
+    loss turning non-finite: no error, just a useless model. y: the training labels (class indices).
+    `warn(message)` defaults to warnings.warn; "about" is within a tenth of the way from chance to perfect.
+    Epochs before `min_steps` optimizer steps are not judged: a few steps have not had the time to learn.
+    """
+
+    def __init__(self, y: np.ndarray, warn=None, margin: float = 0.1, min_steps: int = 100):
+        y = np.asarray(y)
+        counts = np.bincount((y.argmax(axis=1) if y.ndim == 2 else y).astype(np.int64).ravel())
+        self.chance = float(counts.max() / counts.sum()) if counts.size else 0.0
+        self.limit = self.chance + margin * (1 - self.chance)
+        self.warn = warn or (lambda message: warnings.warn(message, RuntimeWarning, stacklevel=2))
+        self.warned, self.min_steps, self.steps = False, int(min_steps), 0
+
+    def on_batch_end(self, step, loss):
+        self.steps = step
+
+    def on_epoch_end(self, epoch, record, model, optimizer):
+        acc = record.get("train_acc")
+        if self.warned or acc is None or acc > self.limit or self.steps < self.min_steps:
+            return
+        self.warned = True
+        self.warn(f"training accuracy after epoch {epoch} is {acc:.4f}, about what always answering the most "
+                  f"common class gets ({self.chance:.4f}): so far the network has learned nothing. A learning "
+                  f"rate of "
+                  f"{optimizer.lr:g} may be too high (try {optimizer.lr / 10:g}), or the inputs unscaled.")
+
+
 class GradientTracker(Callback):
     """Adds `grad_norm.<param>` and `update_ratio.<param>` columns to each epoch record, for every weight matrix.
 
@@ -96,6 +128,21 @@ class GradientTracker(Callback):
             record[f"grad_norm.{name}"] = g / ng
             record[f"update_ratio.{name}"] = r / nr if nr else float("nan")
         self._reset()
+
+    def state_dict(self) -> dict:
+        """The epoch's running sums, and whether the next step's ratio is due (its `before` is then the weights
+        at this safe point, so it is rebuilt on resume instead of saved)."""
+        return {"sums": {name: list(s) for name, s in self.sums.items()}, "ratio_due": self.before is not None}
+
+    def load_state_dict(self, state: dict) -> None:
+        sums = state.get("sums")
+        if not (isinstance(sums, dict) and set(sums) == set(self.tracked) and all(
+                isinstance(v, list) and len(v) == 4 and all(type(x) in (int, float) for x in v)
+                for v in sums.values())):
+            raise ValueError("This checkpoint's gradient-tracking state does not fit the model's weights; resume "
+                             "with the architecture it was saved from.")
+        self.sums = {name: [float(g), float(r), int(ng), int(nr)] for name, (g, r, ng, nr) in sums.items()}
+        self.before = {name: p.copy() for name, p in self.tracked.items()} if state.get("ratio_due") else None
 
     def _sample(self, with_ratio):
         grads = self.model.grads()

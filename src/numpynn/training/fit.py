@@ -34,7 +34,12 @@ class History:
 
 
 class Callback:
-    """Hooks into fit(); set `stop_training = True` to end after the current epoch."""
+    """Hooks into fit(); set `stop_training = True` to end after the current epoch.
+
+    A callback that accumulates over an epoch returns that progress from state_dict() (JSON-able values):
+    fit saves it in every checkpoint and hands it back to load_state_dict() on resume, after on_train_begin,
+    so an epoch interrupted and resumed records what an unbroken one does.
+    """
 
     stop_training = False
 
@@ -42,6 +47,8 @@ class Callback:
     def on_batch_end(self, step: int, loss: float): ...
     def on_epoch_end(self, epoch: int, record: dict, model, optimizer): ...
     def on_train_end(self, model, history): ...
+    def state_dict(self) -> dict | None: return None
+    def load_state_dict(self, state: dict) -> None: ...
 
 
 def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 4096,
@@ -71,7 +78,7 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
         validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0,
         rng: np.random.Generator | None = None, shuffle: bool = True, scheduler=None, preprocess=None, transform=None,
         callbacks=(), verbose: int = 1, progress: bool = False, state: TrainState | None = None,
-        on_checkpoint=None, should_stop=None) -> History:
+        on_checkpoint=None, should_stop=None, validation_name: str = "Test") -> History:
     """Train `model` with mini-batches of (x, y) for `epochs` epochs; returns the per-epoch History.
 
     x: (N, D) features (any numeric dtype; cast once to the model's dtype); y: (N,) labels or (N, C) targets.
@@ -80,7 +87,8 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
     quarter of the bytes (datasets.Scaler is such a step: fit(..., x_uint8, y, preprocess=Scaler("255"))).
     transform(xb, rng) then changes each training batch (augmentation, e.g. RandomShift).
     Randomness (shuffling, transforms) comes only from `rng`, or a Generator built from `seed`.
-    verbose=1 prints the article's line per epoch; progress=True shows a tqdm bar per epoch.
+    verbose=1 prints the article's line per epoch, calling validation_data `validation_name` ("Test" as the
+    article does; "Validation" for rows held out of the training data); progress=True shows a tqdm bar per epoch.
     Resume: `state` (from load_training_checkpoint) continues a run bit-identically, mid-epoch included.
     `on_checkpoint(state)` gets a TrainState at every epoch's end and at an interruption; `should_stop()` is
     polled between steps, and when it turns true fit raises TrainingInterrupted (see numpynn.training.signals).
@@ -111,13 +119,17 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
                              "the architecture it was saved from.")
         for i, gen in layer_rngs.items():
             gen.bit_generator.state = state.layer_rng_states[i]
-    for cb in callbacks:
+    for i, cb in enumerate(callbacks):
         cb.on_train_begin(model, optimizer)
+        if state is not None and str(i) in state.callback_states:
+            cb.load_state_dict(state.callback_states[str(i)])
 
     def snapshot(epoch_done, batches, epoch_rng_state, loss_sum, correct, seconds):
         layer_rngs = {i: gen.bit_generator.state for i, gen in layer_generators(model).items()}
+        callback_states = {str(i): cb.state_dict() for i, cb in enumerate(callbacks) if cb.state_dict() is not None}
         return TrainState(epoch_done, batches, step, epoch_rng_state, rng.bit_generator.state, loss_sum, correct,
-                          seconds, n, batch_size, shuffle, layer_rngs, [dict(r) for r in history.records])
+                          seconds, n, batch_size, shuffle, layer_rngs, [dict(r) for r in history.records],
+                          callback_states)
 
     for epoch in range(done + 1, epochs + 1):
         t0 = time.perf_counter()
@@ -153,7 +165,7 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
             logits = model.forward(xb)
             loss = loss_fn(logits, yb)
             if not math.isfinite(loss):
-                raise _diverged(f"the loss became {loss}", epoch, batch + 1, optimizer.lr, history)
+                raise _diverged(f"the loss became {loss}", epoch, batch + 1, optimizer.lr, history, xb)
             c = loss_fn.count_correct(logits, yb)
             # --- backward, then update
             model.backward(loss_fn.backward())
@@ -170,11 +182,11 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
         if bar is not None:
             bar.close()
         if not all(np.isfinite(p).all() for p in model.parameters()):  # the last step may have overflowed
-            raise _diverged("the weights stopped being finite", epoch, batch + 1, optimizer.lr, history)
+            raise _diverged("the weights stopped being finite", epoch, batch + 1, optimizer.lr, history, xb)
         largest = max((float(np.abs(p).max()) for p in model.parameters() if p.size), default=0.0)
         if largest > MAX_ABS_WEIGHT:
             raise _diverged(f"the weights exploded (largest |w| = {largest:.2g})", epoch, batch + 1, optimizer.lr,
-                            history)
+                            history, xb)
         record = {"epoch": epoch, "train_loss": loss_sum / n,
                   "train_acc": None if correct is None else correct / n, "lr": optimizer.lr}
         # --- schedule, evaluate, log
@@ -185,7 +197,7 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
         record["seconds"] = time.perf_counter() - t0
         history.records.append(record)
         if verbose:
-            print(format_epoch(record, epochs), flush=True)
+            print(format_epoch(record, epochs, validation_name), flush=True)
         for cb in callbacks:
             cb.on_epoch_end(epoch, record, model, optimizer)
         if on_checkpoint is not None:
@@ -197,17 +209,28 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
     return history
 
 
-def _diverged(what: str, epoch: int, step: int, lr: float, history: History) -> TrainingDiverged:
-    err = TrainingDiverged(f"Training diverged at epoch {epoch}, step {step}: {what} with lr={lr:g}; "
-                           f"try a smaller learning rate (e.g. lr={lr / 10:g}).")
-    err.epoch, err.step, err.lr, err.history = epoch, step, lr, history
+# Inputs whose root-mean-square is above this are unscaled (raw 0..255 pixels: ~80; x/255: ~0.3; z-scores: ~1).
+LARGE_INPUT_RMS = 10.0
+
+
+def _diverged(what: str, epoch: int, step: int, lr: float, history: History, xb: np.ndarray) -> TrainingDiverged:
+    """The error for a run that blew up, with advice: the input scale when inputs are large, else the lr."""
+    rms = float(np.sqrt(np.mean(np.square(xb, dtype=np.float64)))) if xb.size else 0.0
+    if math.isfinite(rms) and rms > LARGE_INPUT_RMS:
+        advice = (f"the inputs are large (root-mean-square {rms:.3g}, up to |x| = {float(np.abs(xb).max()):.3g}): "
+                  "scale them to about unit size first (e.g. x / 255, or a z-score), then try a smaller learning "
+                  f"rate (e.g. lr={lr / 10:g}) if it still diverges")
+    else:
+        advice = f"try a smaller learning rate (e.g. lr={lr / 10:g})"
+    err = TrainingDiverged(f"Training diverged at epoch {epoch}, step {step}: {what} with lr={lr:g}; {advice}.")
+    err.epoch, err.step, err.lr, err.history, err.input_rms = epoch, step, lr, history, rms
     return err
 
 
-def format_epoch(record: dict, epochs: int) -> str:
+def format_epoch(record: dict, epochs: int, validation_name: str = "Test") -> str:
     """The article's line: `Epoch 3/20, Loss: 0.1234, Test Accuracy: 0.9650`, plus seconds."""
     line = f"Epoch {record['epoch']}/{epochs}, Loss: {record['train_loss']:.4f}"
     acc = record.get("val_acc", record.get("train_acc"))
     if acc is not None:
-        line += f", {'Test' if 'val_acc' in record else 'Train'} Accuracy: {acc:.4f}"
+        line += f", {validation_name if 'val_acc' in record else 'Train'} Accuracy: {acc:.4f}"
     return line + f" ({record['seconds']:.2f}s)"

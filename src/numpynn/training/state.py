@@ -35,6 +35,7 @@ class TrainState:
     shuffle: bool = True
     layer_rng_states: dict[str, dict] = field(default_factory=dict)  # layer index -> its own Generator (Dropout)
     records: list[dict] = field(default_factory=list)
+    callback_states: dict[str, dict] = field(default_factory=dict)  # callback index -> its state_dict()
 
     def check_compatible(self, num_samples: int, batch_size: int, shuffle: bool) -> None:
         """Refuse to resume on other data or batches: the result would silently differ from the original run."""
@@ -58,6 +59,8 @@ class TrainState:
     def from_json(cls, text: str) -> "TrainState":
         """Parse and validate; raises ValueError (with the reason) on anything malformed."""
         raw = json.loads(text)
+        if isinstance(raw, dict):
+            raw.setdefault("callback_states", {})  # checkpoints written before callbacks kept state
         if not isinstance(raw, dict) or set(raw) != set(cls.__dataclass_fields__):
             raise ValueError("training state has missing or unknown fields")
         ints = ("epoch", "step", "global_step", "num_samples", "batch_size")
@@ -78,6 +81,9 @@ class TrainState:
         if [r.get("epoch") for r in raw["records"]] != list(range(1, raw["epoch"] + 1)):
             raise ValueError(f"training state has {len(raw['records'])} epoch records for {raw['epoch']} finished "
                              "epochs; each finished epoch needs its record, numbered 1, 2, ...")
+        if not isinstance(raw["callback_states"], dict) or not all(
+                k.isdigit() and isinstance(v, dict) for k, v in raw["callback_states"].items()):
+            raise ValueError("training state `callback_states` must map callback indices to objects")
         raw["epoch_rng_state"] = _decode_rng(raw["epoch_rng_state"])
         raw["rng_state"] = _decode_rng(raw["rng_state"])
         if not isinstance(raw["layer_rng_states"], dict) or not all(k.isdigit() for k in raw["layer_rng_states"]):

@@ -196,7 +196,10 @@ async function loadModel() {
     if (Array.isArray(model.classes)) classNames = model.classes;
     const sizes = model.architecture.filter((layer) => layer.type === "Linear")
       .map((layer, i) => (i === 0 ? [layer.in_features, layer.out_features] : [layer.out_features])).flat();
-    const accuracy = model.metrics && model.metrics.test_acc;
+    // metrics.csv names held-out rows for what they are: test_acc for a test set, val_acc for --val-split rows.
+    const metrics = model.metrics || {};
+    const heldOut = typeof metrics.test_acc === "number" ? ["test_acc", "test set"] : ["val_acc", "validation rows"];
+    const accuracy = metrics[heldOut[0]];
     // The run folder's name (the full path is in the tooltip): "runs/NAME/model.safetensors" reads as NAME.
     const parts = model.model.split(/[\\/]/);
     const name = parts.length > 1 && parts[parts.length - 1] === "model.safetensors" ? parts[parts.length - 2]
@@ -204,7 +207,7 @@ async function loadModel() {
     info.title = model.model;
     info.textContent = `Model ${name} · ${sizes.length ? sizes.join("–") + " network · " : ""}`
       + `${model.parameters.toLocaleString("en")} parameters`
-      + (typeof accuracy === "number" ? ` · ${(100 * accuracy).toFixed(1)}% on its test set` : "");
+      + (typeof accuracy === "number" ? ` · ${(100 * accuracy).toFixed(1)}% on its ${heldOut[1]}` : "");
   } catch (_) {
     info.textContent = "Model details are unavailable.";
   }
