@@ -42,16 +42,21 @@ def summary(times):
 
 
 def interleaved(fns: dict, repeats: int) -> dict:
-    """Seconds per call of each function, after one untimed call each, in a rotating order."""
+    """Seconds per call of each function, after one untimed call each, in a rotating order.
+
+    Also the process CPU seconds: on a machine shared with other work, wall time includes the time slices the
+    scheduler gave to others (a 6 ms loop measured 27 ms at load 13); with 1 thread CPU time leaves that out.
+    """
     for f in fns.values():
         f()
-    names, times = list(fns), {k: [] for k in fns}
+    names, times, cpu = list(fns), {k: [] for k in fns}, {k: [] for k in fns}
     for rep in range(repeats):
         for name in names[rep % len(names):] + names[:rep % len(names)]:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fns[name]()
             times[name].append(time.perf_counter() - t0)
-    return {k: summary(v) for k, v in times.items()}
+            cpu[name].append(time.process_time() - c0)
+    return {k: {**summary(v), "cpu": summary(cpu[k])} for k, v in times.items()}
 
 
 def torch_twin(model):
@@ -108,23 +113,29 @@ class Network:
             loss.item(), (out.argmax(1) == self.ty[idx]).sum().item()  # what fit reports per batch
 
     def gemm_floor(self):
-        """The epoch's matrix products alone, with the im2col shapes numpynn uses, into out= buffers."""
+        """The epoch's matrix products alone, with the shapes and memory layouts numpynn's layers use (an operand
+        marked T is the transpose of a C-order array, as g.T or weight.T is there), into out= buffers."""
         shapes, shape = [], (self.batch, 1, 28, 28)
         first = True
         for layer in self.model.layers:
             if isinstance(layer, nn.Conv2d):
                 n, c, ho, wo = layer.output_shape(shape)
                 m, k, o = n * ho * wo, c * layer.kernel_size[0] * layer.kernel_size[1], layer.out_channels
-                shapes += [(m, k, o), (o, m, k)] + ([] if first else [(m, o, k)])
+                # cols @ w2.T; g.T @ cols; g @ w2
+                shapes += [(m, k, o, "", "T"), (o, m, k, "T", "")] + ([] if first else [(m, o, k, "", "")])
             elif isinstance(layer, nn.Linear):
                 m, k, o = shape[0], layer.in_features, layer.out_features
-                shapes += [(m, k, o), (k, m, o), (m, o, k)]
+                # x @ W.T (C-order (in, out) memory); x.T @ g; g @ W (its transpose)
+                shapes += [(m, k, o, "", ""), (k, m, o, "T", "")] + ([] if first else [(m, o, k, "", "T")])
             first = False
             shape = layer.output_shape(shape) if hasattr(layer, "output_shape") else shape
         rng = np.random.default_rng(0)
-        self.products = [(rng.random((a, b), np.float32), rng.random((b, c), np.float32), np.empty((a, c), np.float32))
-                         for a, b, c in shapes]
-        self.flops_per_step = sum(2 * a * b * c for a, b, c in shapes)
+
+        def operand(rows, cols, layout):
+            return rng.random((cols, rows), np.float32).T if layout == "T" else rng.random((rows, cols), np.float32)
+        self.products = [(operand(a, b, la), operand(b, c, lb), np.empty((a, c), np.float32))
+                         for a, b, c, la, lb in shapes]
+        self.flops_per_step = sum(2 * a * b * c for a, b, c, _, _ in shapes)
         steps = -(-len(self.x) // self.batch)
 
         def epoch():
@@ -146,22 +157,23 @@ class Network:
         return run
 
     def profile(self, steps=20) -> list[dict]:
-        """Median ms of each layer's forward and backward over `steps` training steps (after one warm-up)."""
+        """Median ms of each layer's forward and backward over `steps` training steps (after one warm-up), as
+        process CPU time (wall time on a shared machine is mostly other processes' time slices)."""
         model, loss_fn = self.model, nn.CrossEntropyLoss()
         xb, yb = self.scaler(self.x[:self.batch]), self.y[:self.batch]
         times = [[[], []] for _ in model.layers]
         for _ in range(steps + 1):
             h = xb
             for i, layer in enumerate(model.layers):
-                t0 = time.perf_counter()
+                t0 = time.process_time()
                 h = layer.forward(h)
-                times[i][0].append(time.perf_counter() - t0)
+                times[i][0].append(time.process_time() - t0)
             loss_fn(h, yb)
             g = loss_fn.backward()
             for i in reversed(range(len(model.layers))):
-                t0 = time.perf_counter()
+                t0 = time.process_time()
                 g = model.layers[i].backward(g)
-                times[i][1].append(time.perf_counter() - t0)
+                times[i][1].append(time.process_time() - t0)
         return [{"layer": f"{i} {layer!r}", "forward_ms": 1e3 * statistics.median(f[1:]),
                  "backward_ms": 1e3 * statistics.median(b[1:])} for i, (layer, (f, b)) in
                 enumerate(zip(model.layers, times))]
@@ -262,24 +274,27 @@ def report(result: dict) -> str:
     lines = [f"# Convolutions: numpynn vs PyTorch ({result['date']}, load {result['loadavg'][0]:.1f} -> "
              f"{result['loadavg_end'][0]:.1f}, {result['threads']} threads, float32)", ""]
     heavy = result["heaviest_layer"]
-    lines += [f"## {heavy['shape']}", "", "| implementation | median ms | min ms | / PyTorch (median) | GFLOP/s |",
-              "| --- | --- | --- | --- | --- |"]
-    ref = heavy["times"]["PyTorch"]["median"]
+    lines += [f"## {heavy['shape']}", "", "| implementation | median ms | min ms | / PyTorch (median) | GFLOP/s "
+              "| CPU ms (median) | / PyTorch (CPU) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    ref, ref_cpu = heavy["times"]["PyTorch"]["median"], heavy["times"]["PyTorch"]["cpu"]["median"]
     for name, t in heavy["times"].items():
         lines.append(f"| {name} | {1e3 * t['median']:.1f} | {1e3 * t['min']:.1f} | {t['median'] / ref:.2f} | "
-                     f"{heavy['flops'] / t['median'] / 1e9:.1f} |")
+                     f"{heavy['flops'] / t['median'] / 1e9:.1f} | {1e3 * t['cpu']['median']:.1f} | "
+                     f"{t['cpu']['median'] / ref_cpu:.2f} |")
     for net in result["networks"]:
         lines += ["", f"## {net['name']}: one training epoch of {net['rows']:,} images, batch {net['batch']}", "",
-                  "| contender | median s | min s | / PyTorch (median) | / PyTorch (min) |",
-                  "| --- | --- | --- | --- | --- |"]
+                  "| contender | median s | min s | / PyTorch (median) | / PyTorch (min) | CPU s | / PyTorch (CPU) |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
         t = net["epoch"]
+        ref = t["PyTorch"]
         for name, v in t.items():
-            lines.append(f"| {name} | {v['median']:.2f} | {v['min']:.2f} | {v['median'] / t['PyTorch']['median']:.2f} "
-                         f"| {v['min'] / t['PyTorch']['min']:.2f} |")
+            lines.append(f"| {name} | {v['median']:.2f} | {v['min']:.2f} | {v['median'] / ref['median']:.2f} "
+                         f"| {v['min'] / ref['min']:.2f} | {v['cpu']['median']:.2f} | "
+                         f"{v['cpu']['median'] / ref['cpu']['median']:.2f} |")
         p = net["predict"]
         lines += ["", "predict on 10,000 test images: " + ", ".join(
             f"{k} {10000 / v['median']:,.0f} img/s ({v['median']:.2f} s)" for k, v in p.items()), "",
-            "per-layer profile of a step (numpynn, median ms):", "", "| layer | forward | backward |",
+            "per-layer profile of a step (numpynn, median CPU ms):", "", "| layer | forward | backward |",
             "| --- | --- | --- |"]
         lines += [f"| {r['layer']} | {r['forward_ms']:.2f} | {r['backward_ms']:.2f} |" for r in net["profile"]]
     if result.get("rss"):
