@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py --mode as-set $(BENCH_ARGS)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/run.py --mode unset $(BENCH_ARGS)
 	$(PY) benchmarks/report.py --readme
+	$(PY) benchmarks/conv.py $(CONV_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

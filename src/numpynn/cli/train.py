@@ -80,7 +80,7 @@ def add_train_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = (
             kwargs["action"] = "store_false" if default else "store_true"
             kwargs["help"] = meta["help"]
         else:
-            shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+            shown = (",".join(map(str, default)) or "none") if isinstance(default, tuple) else default
             # An unset (None) default is explained by the help text itself ("unset: ...") or means "off".
             kwargs["help"] = meta["help"] if default is None else f"{meta['help']} (default: {shown})"
             choices = meta.get("choices")

@@ -156,12 +156,20 @@ def col2im(cols: np.ndarray, x_shape, kh: int, kw: int, stride=(1, 1), padding=(
     else:
         out.fill(0)
     windows = cols.reshape(n, ho, wo, kh, kw, c)
+    # np.add(dst, src, out=dst), not `dst += src`: Python's augmented assignment on a slice ends with a
+    # __setitem__ that copies the result onto itself again (3x slower here).
+    if kw == 1:  # one add per kernel row: (N, Ho, Wo, C) windows
+        for i in range(kh):
+            dst = out[:, i:i + sh * (ho - 1) + 1:sh, ::sw][:, :, :wo]
+            np.add(dst, windows[:, :, :, i, 0], out=dst)
+        return out[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
+    # One add per (kernel row, output column): the kw x C entries of a window row land on kw adjacent pixels,
+    # kw*C contiguous numbers in both arrays, so NumPy's inner loops run kw times longer than per (i, j).
     for i in range(kh):
-        for j in range(kw):
-            # np.add(dst, src, out=dst), not `out[...] += src`: Python's augmented assignment on a slice ends with
-            # a __setitem__ that copies the result onto itself again (3x slower here).
-            dst = out[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
-            np.add(dst, windows[:, :, :, i, j], out=dst)
+        rows = out[:, i:i + sh * (ho - 1) + 1:sh]                   # (N, Ho, W + 2pw, C)
+        for x in range(wo):
+            dst = rows[:, :, x * sw:x * sw + kw]                    # (N, Ho, kw, C)
+            np.add(dst, windows[:, :, x, i], out=dst)
     return out[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
 
 
