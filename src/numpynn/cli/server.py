@@ -6,7 +6,9 @@ no model logic. Every bad request gets a 4xx with a one-sentence {"error": ...} 
 
 import base64
 import io
+import sys
 import threading
+import traceback
 from pathlib import Path
 
 import anyio
@@ -170,9 +172,33 @@ async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
     return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
 
 
-async def server_error(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"error": f"The server failed on this request ({type(exc).__name__}); "
-                                  "it keeps serving the next ones."}, 500)
+class ServerErrors:
+    """A bug in a handler is a JSON 500 and a traceback in the server's log, and the connection stays usable.
+
+    Starlette's own handler for Exception answers too but then re-raises, and uvicorn closes the connection
+    under a client that may already be sending its next request on it (a reset, seen in the tests).
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if scope["type"] != "http" or started:
+                raise
+            traceback.print_exc(file=sys.stderr)
+            response = JSONResponse({"error": f"The server failed on this request ({type(exc).__name__}); "
+                                              "it keeps serving the next ones."}, 500)
+            await response(scope, receive, send)
 
 
 class LoopbackHostOnly:
@@ -204,8 +230,9 @@ def create_app(trained: TrainedModel, drawings: Drawings | None = None, loopback
         Route("/healthz", healthz, methods=["GET"]),
         Mount("/static", PageFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.state.service = DigitService(trained, drawings)
+    app.add_middleware(ServerErrors)  # innermost of the added middleware: every handler's bug stops here
     if loopback_only:
         app.add_middleware(LoopbackHostOnly)
     return app
