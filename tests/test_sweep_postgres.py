@@ -102,8 +102,10 @@ def test_two_workers_share_one_study_without_a_duplicate_trial(postgres_url, tmp
     assert sorted(t.number for t in done) == list(range(6)) and len(study.get_trials()) == 6
     folders = [{int(p.name.split("-")[1]) for p in (tmp_path / f"machine{i}").glob("trial-*")} for i in range(2)]
     assert not folders[0] & folders[1]  # no trial was run by both workers
-    assert folders[0] | folders[1] == set(range(6)) and all(folders)  # and each worker ran some
-    assert {t.user_attrs["worker"].rsplit("-", 2)[1] for t in done} == {str(p.pid) for p in procs}
+    # Together they ran every trial. Which worker ran how many is the scheduler's business: on a busy machine
+    # one may claim all six before the other starts (seen in CI), so that is not asserted.
+    assert folders[0] | folders[1] == set(range(6))
+    assert {t.user_attrs["worker"].rsplit("-", 2)[1] for t in done} <= {str(p.pid) for p in procs}
 
 
 def test_a_worker_killed_mid_trial_has_its_trial_failed_by_heartbeat_and_retried(postgres_url, tmp_path):
