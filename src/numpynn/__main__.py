@@ -1,5 +1,5 @@
-"""python -m numpynn  ->  the numpynn command."""
+"""python -m numpynn  ->  the numpynn command (started by numpynn_launcher, outside the library)."""
 
-from numpynn.cli.parser import main
+from numpynn_launcher import main
 
 raise SystemExit(main())
