@@ -47,20 +47,26 @@ def bundled_recipe(name) -> Path | None:
     return candidate if stem and candidate.is_file() else None
 
 
-def read_config_file(path) -> dict:
-    """The settings in a TOML file as {field name: value}, each checked against TrainConfig's field types."""
+def read_toml(path, what: str, missing_hint: str) -> tuple[Path, dict]:
+    """(path, table) of a TOML run or sweep file, or of a bundled recipe named by `path`; size and text checked."""
     path = bundled_recipe(path) or Path(path)
     if not path.is_file():
-        raise ValueError(f"Config file {path} does not exist; pass the path of a .toml file or the name of a "
-                         f"bundled recipe ({', '.join(sorted(p.stem for p in RECIPES.glob('*.toml')))}).")
+        raise ValueError(f"{what} {path} does not exist; {missing_hint}.")
     if path.stat().st_size > MAX_BYTES:
-        raise ValueError(f"Config file {path} is over {MAX_BYTES // 1024} KiB; a run file is a short TOML file.")
+        raise ValueError(f"{what} {path} is over {MAX_BYTES // 1024} KiB; a {what.lower()} is a short TOML file.")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return path, tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ValueError(f"Config file {path} is not UTF-8 text; save it as a UTF-8 .toml file.") from None
+        raise ValueError(f"{what} {path} is not UTF-8 text; save it as a UTF-8 .toml file.") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"Config file {path} is not valid TOML ({exc}); fix that line.") from None
+        raise ValueError(f"{what} {path} is not valid TOML ({exc}); fix that line.") from None
+
+
+def read_config_file(path) -> dict:
+    """The settings in a TOML file as {field name: value}, each checked against TrainConfig's field types."""
+    recipes = ", ".join(sorted(p.stem for p in RECIPES.glob("*.toml")))
+    path, raw = read_toml(path, "Config file", f"pass the path of a .toml file or the name of a bundled recipe "
+                                               f"({recipes})")
     return check_settings(_flatten(raw, path), source=str(path))
 
 

@@ -17,18 +17,12 @@ A sweep file is a `numpynn train --config` file plus two tables:
 import difflib
 import itertools
 import math
-import sys
 import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from numpynn.cli.config_file import MAX_BYTES, bundled_recipe, check_settings
+from numpynn.cli.config_file import check_settings, read_toml
 from numpynn.cli.train_config import TrainConfig, resolve_config
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 reads TOML with the tomli backport declared in pyproject
-    import tomli as tomllib
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "hyperband", "none")
@@ -125,17 +119,7 @@ def read_sweep_file(path, flags: dict) -> SweepSpec:
 
 def read_sweep_toml(path) -> tuple[dict, dict, dict]:
     """(fixed train options, the [search] table, the [sweep] table) of a sweep file (or bundled recipe name)."""
-    path = bundled_recipe(path) or Path(path)
-    if not path.is_file():
-        raise ValueError(f"Sweep file {path} does not exist; pass a .toml file with a [search] table.")
-    if path.stat().st_size > MAX_BYTES:
-        raise ValueError(f"Sweep file {path} is over {MAX_BYTES // 1024} KiB; a sweep file is a short TOML file.")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError(f"Sweep file {path} is not UTF-8 text; save it as a UTF-8 .toml file.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"Sweep file {path} is not valid TOML ({exc}); fix that line.") from None
+    path, raw = read_toml(path, "Sweep file", "pass a .toml file with a [search] table")
     search, sweep = raw.pop("search", {}), raw.pop("sweep", {})
     for table, value in (("search", search), ("sweep", sweep)):
         if not isinstance(value, dict):
