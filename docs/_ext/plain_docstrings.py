@@ -1,0 +1,65 @@
+"""numpynn's docstrings are plain text (one line, then shapes and notes), not reStructuredText: render them so.
+
+`x: (N, D)`, `|x|`, `2 * lambda_` and indented examples mean what they say in a terminal's help(); this hook
+escapes the characters reST would read as markup and turns each indented block into a literal block, so the
+API pages show the docstrings as written and the build stays free of warnings. Members that a class inherits
+from another library (scikit-learn's set_*_request) are left out.
+"""
+
+import re
+
+_MARKUP = re.compile(r"([*|])")
+_TRAILING_UNDERSCORE = re.compile(r"(\w)_(?=\W|$)")
+_LEADING_UNDERSCORE = re.compile(r"(?<![\w\\])_(?=\w)")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _escape(line: str) -> str:
+    # Backquoted spans stay as they are (`x`, ``code``): reST shows them as code or emphasis, never an error.
+    parts = re.split(r"(``.*?``|`[^`]*`)", line)
+    for i in range(0, len(parts), 2):
+        text = _MARKUP.sub(r"\\\1", parts[i])
+        text = _TRAILING_UNDERSCORE.sub(r"\1\\_", text)
+        parts[i] = _LEADING_UNDERSCORE.sub(r"\\_", text)
+    return "".join(parts)
+
+
+def plain_text(lines: list[str]) -> list[str]:
+    """The docstring's lines as reST that renders them as written: text escaped, indented blocks literal."""
+    out, base, in_literal = [], None, False
+    for line in lines:
+        if not line.strip():
+            out.append(line)
+            continue
+        if base is None:
+            base = _indent(line)
+        if in_literal and _indent(line) <= base:
+            if out and out[-1].strip():
+                out.append("")
+            in_literal = False
+        if not in_literal and _indent(line) > base:
+            out.extend(["", "::", ""] if out and out[-1].strip() else ["::", ""])
+            in_literal = True
+        out.append(line if in_literal else _escape(line))
+    return out
+
+
+def process_docstring(app, what, name, obj, options, lines):
+    lines[:] = plain_text(lines)
+
+
+def skip_foreign(app, what, name, obj, skip, options):
+    """Skip members defined by another library (scikit-learn's generated set_*_request methods)."""
+    module = getattr(obj, "__module__", None) or ""
+    if callable(obj) and module and not module.startswith(("numpynn", "neural_network")):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", process_docstring)
+    app.connect("autodoc-skip-member", skip_foreign)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
