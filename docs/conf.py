@@ -46,6 +46,7 @@ html_css_files = ["numpynn.css"]
 html_theme_options = {"description": "Neural networks in NumPy, in PyTorch's vocabulary.", "fixed_sidebar": True, "page_width": "1240px",
                       "github_button": False, "github_banner": False}
 html_show_sourcelink = False
+html_show_sphinx = False  # its footer links out; the site names no other host
 
 # --- API reference, from the docstrings and type hints
 autodoc_default_options = {"members": True, "show-inheritance": True, "member-order": "bysource"}
@@ -76,6 +77,8 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "abort_on_example_error": True,
     "min_reported_time": 3600,
+    "write_computation_times": False,  # its page loads DataTables from a CDN
+    "show_signature": False,  # a link out to sphinx-gallery's site under every example
 }
 
 
