@@ -43,8 +43,8 @@ html_theme = "alabaster"
 html_title = f"numpynn {release}"
 html_static_path = ["_static"]
 html_css_files = ["numpynn.css"]
-html_theme_options = {"description": "Neural networks in NumPy, in PyTorch's vocabulary.", "fixed_sidebar": True, "page_width": "1240px",
-                      "github_button": False, "github_banner": False}
+html_theme_options = {"description": "Neural networks in NumPy, in PyTorch's vocabulary.", "fixed_sidebar": True,
+                      "page_width": "1240px", "github_button": False, "github_banner": False}
 html_show_sourcelink = False
 html_show_sphinx = False  # its footer links out; the site names no other host
 

@@ -132,7 +132,8 @@ def test_the_maths_renders_offline(browser, base_url):
         const done = arguments[arguments.length - 1];
         const count = () => done({
             math: document.querySelectorAll('.math').length,
-            unrendered: Array.from(document.querySelectorAll('.math')).filter(e => !e.querySelector('mjx-container svg')).length,
+            unrendered: Array.from(document.querySelectorAll('.math'))
+                .filter(e => !e.querySelector('mjx-container svg')).length,
             svg: document.querySelectorAll('mjx-container svg').length,
             errors: document.querySelectorAll('mjx-merror, [data-mjx-error]').length});
         const wait = () => (window.MathJax && MathJax.startup && MathJax.startup.promise)
