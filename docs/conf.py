@@ -38,6 +38,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 exclude_patterns = ["_build", "gallery", "**.ipynb_checkpoints", "auto_gallery/*.ipynb", "auto_gallery/*.py"]
 templates_path = []
+default_role = "literal"  # `x` in a docstring is code, as the project writes it
 
 html_theme = "alabaster"
 html_title = f"numpynn {release}"
@@ -63,6 +64,7 @@ myst_heading_anchors = 3
 # --- Notebooks: executed beforehand by tools/run_notebooks.py (make notebooks), rendered here as they are
 nb_execution_mode = "off"
 nb_merge_streams = True
+nb_output_stderr = "remove"  # tqdm's "IProgress not found" (no ipywidgets in the docs build), nothing else
 nb_ipywidgets_js = {}  # no widget JavaScript from a CDN
 
 # --- The gallery: every docs/gallery/plot_*.py runs at build time and its figures are kept
