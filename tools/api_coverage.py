@@ -5,8 +5,8 @@
 A public function is a module-level function or a method of a public class, whose name has no leading
 underscore (dunders other than __init__ and __call__ are left out), in src/neural_network.py or any module of
 src/numpynn whose path has no private part. Fully annotated: every parameter but self/cls has a type hint,
-and the return has one (not asked of __init__). The library counts everything outside the application
-(numpynn/cli, numpynn/app); the totals count both.
+and the return has one (not asked of __init__). A constructor's docstring is its class's. The library
+counts everything outside the application (numpynn/cli, numpynn/app); the totals count both.
 """
 
 import argparse
@@ -27,14 +27,19 @@ def modules() -> list[Path]:
 
 
 def public_functions(tree: ast.Module):
-    """(qualified name, node) of every public function and public class's public method."""
+    """(qualified name, node, documented) of every public function and public class's public method.
+
+    A constructor counts as documented when its class has a docstring (which documents the arguments).
+    """
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _public(node.name):
-            yield node.name, node
+            yield node.name, node, ast.get_docstring(node) is not None
         elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and _public(item.name):
-                    yield f"{node.name}.{item.name}", item
+                    documented = ast.get_docstring(item) is not None or (
+                        item.name == "__init__" and ast.get_docstring(node) is not None)
+                    yield f"{node.name}.{item.name}", item, documented
 
 
 def _public(name: str) -> bool:
@@ -57,9 +62,8 @@ def survey() -> list[dict]:
     rows = []
     for path in modules():
         rel = path.relative_to(SRC).as_posix()
-        for name, node in public_functions(ast.parse(path.read_text(), str(path))):
-            rows.append({"module": rel, "name": name, "annotated": fully_annotated(node),
-                         "docstring": ast.get_docstring(node) is not None,
+        for name, node, documented in public_functions(ast.parse(path.read_text(), str(path))):
+            rows.append({"module": rel, "name": name, "annotated": fully_annotated(node), "docstring": documented,
                          "application": rel.startswith(APPLICATION)})
     return rows
 
