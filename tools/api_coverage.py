@@ -20,26 +20,51 @@ APPLICATION = ("numpynn/cli/", "numpynn/app/")
 KEPT_DUNDERS = {"__init__", "__call__"}
 
 
-def modules() -> list[Path]:
-    files = [SRC / "neural_network.py", *sorted((SRC / "numpynn").rglob("*.py"))]
+def modules(src: Path = SRC) -> list[Path]:
+    files = [src / "neural_network.py", *sorted((src / "numpynn").rglob("*.py"))]
     return [p for p in files if not any(part.startswith("_") and part != "__init__.py"
-                                        for part in p.relative_to(SRC).parts)]
+                                        for part in p.relative_to(src).parts)]
 
 
-def public_functions(tree: ast.Module):
+def public_functions(tree: ast.Module, documented_methods: dict[str, set[str]]):
     """(qualified name, node, documented) of every public function and public class's public method.
 
-    A constructor counts as documented when its class has a docstring (which documents the arguments).
+    A constructor counts as documented when its class has a docstring (which documents the arguments), and a
+    method without one when a base class of the package documents it: help() and the API pages show that one.
     """
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _public(node.name):
             yield node.name, node, ast.get_docstring(node) is not None
         elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            inherited = set().union(*(documented_methods.get(b, set()) for b in _ancestors(node, documented_methods)))
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and _public(item.name):
-                    documented = ast.get_docstring(item) is not None or (
+                    documented = ast.get_docstring(item) is not None or item.name in inherited or (
                         item.name == "__init__" and ast.get_docstring(node) is not None)
                     yield f"{node.name}.{item.name}", item, documented
+
+
+def _ancestors(node: ast.ClassDef, documented_methods: dict) -> list[str]:
+    """The package's base classes of `node`, by name, transitively (bases found in no module are left out)."""
+    found, todo = [], [b.id for b in node.bases if isinstance(b, ast.Name)]
+    while todo:
+        name = todo.pop()
+        if name in documented_methods and name not in found:
+            found.append(name)
+            todo.extend(documented_methods[f"{name}.__bases__"])
+    return found
+
+
+def documented_methods_by_class(trees: list[ast.Module]) -> dict:
+    """{class name: names of its methods with a docstring, "<class>.__bases__": its base names}, package-wide."""
+    table = {}
+    for tree in trees:
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                table[node.name] = {i.name for i in node.body if isinstance(i, (ast.FunctionDef, ast.AsyncFunctionDef))
+                                    and ast.get_docstring(i) is not None}
+                table[f"{node.name}.__bases__"] = [b.id for b in node.bases if isinstance(b, ast.Name)]
+    return table
 
 
 def _public(name: str) -> bool:
@@ -58,11 +83,13 @@ def _is_static(node) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
 
 
-def survey() -> list[dict]:
-    rows = []
-    for path in modules():
-        rel = path.relative_to(SRC).as_posix()
-        for name, node, documented in public_functions(ast.parse(path.read_text(), str(path))):
+def survey(src: Path = SRC) -> list[dict]:
+    rows, paths = [], modules(src)
+    trees = [ast.parse(path.read_text(), str(path)) for path in paths]
+    table = documented_methods_by_class(trees)
+    for path, tree in zip(paths, trees):
+        rel = path.relative_to(src).as_posix()
+        for name, node, documented in public_functions(tree, table):
             rows.append({"module": rel, "name": name, "annotated": fully_annotated(node), "docstring": documented,
                          "application": rel.startswith(APPLICATION)})
     return rows
@@ -79,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--by-module", action="store_true", help="one line per module")
     parser.add_argument("--missing", action="store_true", help="list the functions lacking hints or a docstring")
     parser.add_argument("--json", action="store_true", help="the totals as JSON")
+    parser.add_argument("--src", type=Path, default=SRC, help="the src/ folder to survey (default: this checkout's)")
     args = parser.parse_args(argv)
-    rows = survey()
+    rows = survey(args.src)
     totals = {"all": fractions(rows), "library": fractions([r for r in rows if not r["application"]])}
     if args.json:
         print(json.dumps(totals))
