@@ -10,6 +10,7 @@ is a free view that matches the channels-last columns (benchmarks/README.md has 
 """
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn import functional as F
 from numpynn.nn.init import INITS
@@ -24,8 +25,9 @@ def _channels_last(a: np.ndarray) -> np.ndarray:
 class Conv2d(Layer):
     """x: (N, C, H, W) -> (N, out_channels, Ho, Wo); weight (out_channels, in_channels, kh, kw), bias (out,)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True, *,
-                 init: str = "pytorch", rng: np.random.Generator | int | None = None, dtype=np.float32):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: F.IntPair, stride: F.IntPair = 1,
+                 padding: F.IntPair = 0, bias: bool = True, *, init: str = "pytorch",
+                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float32):
         super().__init__()
         if init not in INITS:
             raise ValueError(f"Unknown init {init!r}; choose one of {', '.join(sorted(INITS))}.")

@@ -7,13 +7,14 @@ on a channels-last view (C as the last axis): for BatchNorm2d that view is free 
 """
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn.layers import LAYERS, Layer
 
 
 class _BatchNorm(Layer):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 *, dtype=np.float32):
+                 *, dtype: DTypeLike = np.float32):
         super().__init__()
         name = type(self).__name__
         if int(num_features) < 1 or not eps > 0 or (momentum is not None and not 0 <= momentum <= 1):
@@ -133,7 +134,8 @@ class BatchNorm2d(_BatchNorm):
     def _back(self, a):
         return a.transpose(0, 3, 1, 2)
 
-    def output_shape(self, shape: tuple) -> tuple:
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(N, C, H, W) -> the same shape: normalising changes no dimension."""
         return tuple(shape)
 
 
