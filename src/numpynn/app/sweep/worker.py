@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn.cli.sweep_study import FINISHED, Study
+from numpynn.app.sweep.study import FINISHED, Study
 from numpynn.errors import TrainingDiverged
 from numpynn.training.fit import Callback
 
@@ -86,7 +86,7 @@ class Worker:
             return trial, True
 
     def _run_trial(self, trial):
-        from numpynn.cli.train import train
+        from numpynn.app.runs.training import train
         optuna, spec = self.study.optuna, self.study.spec
         TrialState = optuna.trial.TrialState
         run = self.out / f"trial-{trial.number:04d}"

@@ -21,8 +21,8 @@ import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from numpynn.cli.config_file import check_settings, read_toml
-from numpynn.cli.train_config import TrainConfig, resolve_config
+from numpynn.app.runs.config_file import check_settings, read_toml
+from numpynn.app.runs.train_config import TrainConfig, resolve_config
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "hyperband", "none")

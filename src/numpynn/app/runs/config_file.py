@@ -13,7 +13,7 @@ import types
 import typing
 from pathlib import Path
 
-from numpynn.cli.train_config import TrainConfig, resolve_config
+from numpynn.app.runs.train_config import TrainConfig, resolve_config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,7 +35,7 @@ SECTION_OF = {name: section for section, names in SECTIONS.items() for name in n
 
 
 # The recipes ship inside the package (a wheel has no recipes/ folder); recipes/ in a clone links here.
-RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 
 
 def bundled_recipe(name) -> Path | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn.cli.sweep_space import SweepSpec
+from numpynn.app.sweep.space import SweepSpec
 
 INSTALL = "numpynn sweep needs Optuna; install it with: pip install 'numpynn[sweep]' (or pip install optuna)."
 FINISHED = ("COMPLETE", "PRUNED")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn.cli.run_data import Preprocess
-from numpynn.cli.run_lock import LOCK_NAME, RunLock
-from numpynn.cli.train_config import SCALES, TrainConfig
+from numpynn.app.runs.data import Preprocess
+from numpynn.app.runs.lock import LOCK_NAME, RunLock
+from numpynn.app.runs.train_config import SCALES, TrainConfig
 from numpynn.errors import CheckpointError, DataError
 from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_model, read_checkpoint

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from numpynn import datasets
-from numpynn.cli.train_config import TrainConfig
+from numpynn.app.runs.train_config import TrainConfig
 from numpynn.data.userdata import npz_names
 from numpynn.errors import DataError
 
