@@ -28,7 +28,8 @@ from numpynn.metrics import confusion_matrix
 from numpynn.nn.functional import softmax
 from numpynn.optim.blas import blas_threads
 from numpynn.training.callbacks import EarlyStopping
-from numpynn.training.fit import LARGE_INPUT_RMS, fit
+from numpynn.training.divergence import LARGE_INPUT_RMS
+from numpynn.training.fit import fit
 from numpynn.training.signals import StopRequest
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
