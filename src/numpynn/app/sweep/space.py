@@ -241,6 +241,11 @@ def _param(name: str, value, base: TrainConfig, source) -> Param:
     if not isinstance(value, dict):
         raise ValueError(f"[search] {name} must be a list of choices or a range such as "
                          f"{name} = {{low = 0.01, high = 1.0}}, got {value!r}.")
+    return _range_param(name, value, tp)
+
+
+def _range_param(name: str, value: dict, tp) -> Param:
+    """`name = {low, high, log, step}`: a numeric range, checked."""
     if tp not in (int, float):
         raise ValueError(f"[search] {name} takes {typing.get_type_hints(TrainConfig)[name]} values, which have no "
                          f"range; list the choices instead, e.g. {name} = [...].")
