@@ -98,6 +98,31 @@ def test_a_locked_run_folder_is_refused_naming_its_holder(tmp_path, capsys):
     assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1") == 0
 
 
+def test_a_killed_holders_lock_is_taken_over_and_names_the_new_holder(tmp_path):
+    """The OS drops a dead process's lock; its .lock file (and stale name) stays, and the next writer takes it."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from numpynn.app.runs.lock import RunFolderBusy, RunLock
+    run = tmp_path / "r"
+    run.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from numpynn.app.runs.lock import RunLock; "
+                               f"lock = RunLock({str(run)!r}).acquire(); print('held', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(RunFolderBusy, match=f"in use by pid {holder.pid} "):  # alive: refused, named
+        RunLock(run).acquire()
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(30)
+    assert json.loads((run / ".lock").read_text())["pid"] == holder.pid  # the dead holder's record is left
+    with RunLock(run):
+        assert json.loads((run / ".lock").read_text())["pid"] == os.getpid()  # taken over and rewritten
+    assert not (run / ".lock").exists()
+
+
 def test_two_trainings_racing_for_one_name_cannot_both_win(tmp_path):
     import os
     import subprocess

@@ -51,7 +51,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from numpynn.app.sweep import runner
-    from numpynn.app.sweep.study import import_optuna  # fcntl and Optuna: only when a sweep runs
+    from numpynn.app.sweep.study import import_optuna  # filelock and Optuna: only when a sweep runs
     import_optuna()  # fails in one sentence, before anything is written, when the extra is missing
     if args.worker:
         return runner.work(json.loads(sys.stdin.read()))

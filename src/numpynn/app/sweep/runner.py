@@ -22,7 +22,7 @@ DEFAULT_TRIALS = 20
 def sweep(flags: dict, *, config: str | None, grid: list[str], trials: int | None, jobs: int, storage: str | None,
           study_name: str | None, out: str | None, retrain_best: bool) -> int:
     """Start or resume the sweep the options describe, run its trials in `jobs` workers, write its report."""
-    from numpynn.app.sweep.study import masked_url  # fcntl and Optuna: only when a sweep runs
+    from numpynn.app.sweep.study import masked_url  # filelock and Optuna: only when a sweep runs
     spec, default_out = _spec(config, grid, flags)
     for option, value in (("--jobs", jobs), ("--trials", trials)):
         if value is not None and value < 1:
