@@ -128,3 +128,32 @@ def test_every_setting_has_exactly_one_section():
     from numpynn.app.runs.train_config import TrainConfig
     listed = [name for names in SECTIONS.values() for name in names]
     assert sorted(listed) == sorted(f.name for f in dataclasses.fields(TrainConfig))  # a new field needs a section
+
+
+def test_regularization_is_the_same_section_as_regularisation(tmp_path):
+    """Issue 20: the module and README spell it regularization; both spellings name one section."""
+    from numpynn.app.runs.config_file import read_config_file
+    for spelling in ("regularisation", "regularization"):
+        path = tmp_path / f"{spelling}.toml"
+        path.write_text(f"[{spelling}]\ndropout = 0.25\nbatch_norm = true\n")
+        assert read_config_file(path) == {"dropout": 0.25, "batch_norm": True}
+    path = tmp_path / "misplaced.toml"
+    path.write_text("[regularization]\nlr = 0.1\n")
+    with pytest.raises(ValueError, match=r"under \[regularization\], but it belongs under \[optim\]"):
+        read_config_file(path)
+    path = tmp_path / "both.toml"
+    path.write_text("[regularisation]\ndropout = 0.1\n[regularization]\ndropout = 0.2\n")
+    with pytest.raises(ValueError, match="sets 'dropout' twice"):
+        read_config_file(path)
+
+
+def test_a_runs_preprocess_is_the_datasets_scaler():
+    """Issue 20: one concept, one name; the old name still imports."""
+    import numpy as np
+
+    from numpynn.app.runs.data import Preprocess
+    from numpynn.datasets import Scaler
+    assert Preprocess is Scaler
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    scaler = Scaler.fit("zscore", x)
+    assert set(scaler.tensors()) == {"preprocess.mean", "preprocess.std"} and Scaler("255").tensors() == {}

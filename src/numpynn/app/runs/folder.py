@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn.app.runs.data import Preprocess
 from numpynn.app.runs.lock import LOCK_NAME, RunLock
 from numpynn.app.runs.train_config import SCALES, TrainConfig
+from numpynn.datasets import Scaler
 from numpynn.errors import CheckpointError, DataError
 from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_model, read_checkpoint
@@ -120,7 +120,7 @@ class TrainedModel:
 
     path: Path
     model: Sequential
-    preprocess: Preprocess
+    preprocess: Scaler
     config: TrainConfig | None
     metadata: dict
     class_names: list[str]
@@ -189,16 +189,16 @@ def _input_shape(path: Path, model, prep: dict) -> tuple[tuple[int, ...] | None,
     return input_shape, n_in
 
 
-def _preprocess(path: Path, model, prep: dict, n_in: int) -> Preprocess:
+def _preprocess(path: Path, model, prep: dict, n_in: int) -> Scaler:
     """The input scaling training used, its z-score statistics (n_in,) read from the file and checked."""
     if prep["method"] != "zscore":
-        return Preprocess(prep["method"], model.dtype)
+        return Scaler(prep["method"], model.dtype)
     tensors, _ = read_checkpoint(path)
     mean, std = tensors.get("preprocess.mean"), tensors.get("preprocess.std")
     if mean is None or std is None or mean.shape != (n_in,) or std.shape != (n_in,) or not np.all(std > 0):
         raise CheckpointError(f"{path} lacks valid z-score statistics (preprocess.mean/std of {n_in} "
                               "positive values); it is corrupt, re-train the model.")
-    return Preprocess("zscore", model.dtype, mean.astype(model.dtype), std.astype(model.dtype))
+    return Scaler("zscore", model.dtype, mean.astype(model.dtype), std.astype(model.dtype))
 
 
 def _config(path: Path, meta: dict) -> TrainConfig | None:

@@ -17,10 +17,11 @@ from numpynn.app.runs.build import (
     resolved_config,
     targets_for,
 )
-from numpynn.app.runs.data import Data, Preprocess, load_data
+from numpynn.app.runs.data import Data, load_data
 from numpynn.app.runs.folder import MetricsCSV, claim_run_dir
 from numpynn.app.runs.lock import RunLock
 from numpynn.app.runs.train_config import TrainConfig
+from numpynn.datasets import Scaler
 from numpynn.errors import TrainingDiverged, TrainingInterrupted
 from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_training_checkpoint, save_model, save_training_checkpoint
@@ -92,7 +93,7 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     for note in data.notes:
         print(f"numpynn: note: {note}", file=sys.stderr)
     # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
-    preprocess = Preprocess.fit(config.scale, data.x_train, config.dtype)
+    preprocess = Scaler.fit(config.scale, data.x_train, config.dtype)
     num_classes = len(data.class_names)
     # Separate streams for initialisation and shuffling, both fixed by the one --seed.
     init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
