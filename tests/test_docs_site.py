@@ -26,7 +26,7 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 WAIT = 30  # seconds; a shared 2-core machine can be slow to start a browser
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "docs" / "_build" / "html"
-NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.md"))
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.md") if p.name != "README.md")
 GALLERY = sorted(p.stem for p in (ROOT / "docs" / "gallery").glob("plot_*.py"))
 
 
