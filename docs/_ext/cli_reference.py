@@ -7,19 +7,10 @@ import os
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-# The application's parser; it moved from numpynn.cli to numpynn.app.commands (issue 20).
-PARSER_MODULES = ("numpynn.app.commands.parser", "numpynn.cli.parser")
-
 
 def build_parser() -> argparse.ArgumentParser:
-    """The `numpynn` parser from whichever layout this checkout has."""
-    for name in PARSER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        return module.build_parser()
-    raise ImportError(f"no numpynn parser found in {', '.join(PARSER_MODULES)}")
+    """The `numpynn` parser, as the command builds it."""
+    return importlib.import_module("numpynn.app.commands.parser").build_parser()
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
