@@ -11,6 +11,7 @@ import re
 _MARKUP = re.compile(r"([*|])")
 _TRAILING_UNDERSCORE = re.compile(r"(\w)_(?=\W|$)")
 _LEADING_UNDERSCORE = re.compile(r"(?<![\w\\])_(?=\w)")
+_RULE = re.compile(r"^(\s*)([-=~^\"'`#+<>:.])\2{2,}\s*$")  # reST would read it as a section title's underline
 
 
 def _indent(line: str) -> int:
@@ -18,6 +19,8 @@ def _indent(line: str) -> int:
 
 
 def _escape(line: str) -> str:
+    if _RULE.match(line):
+        return _RULE.sub(lambda m: m.group(1) + "\\" + m.group(0).lstrip(), line)
     # Backquoted spans stay as they are (`x`, ``code``): reST shows them as code or emphasis, never an error.
     parts = re.split(r"(``.*?``|`[^`]*`)", line)
     for i in range(0, len(parts), 2):
