@@ -2,7 +2,6 @@
 
 import math
 import warnings
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -76,8 +75,7 @@ class ChanceLevelWarning(Callback):
     Epochs before `min_steps` optimizer steps are not judged: a few steps have not had the time to learn.
     """
 
-    def __init__(self, y: np.ndarray, warn: Callable[[str], None] | None = None, margin: float = 0.1,
-                 min_steps: int = 100):
+    def __init__(self, y: np.ndarray, warn=None, margin: float = 0.1, min_steps: int = 100):
         y = np.asarray(y)
         counts = np.bincount((y.argmax(axis=1) if y.ndim == 2 else y).astype(np.int64).ravel())
         self.chance = float(counts.max() / counts.sum()) if counts.size else 0.0
@@ -85,12 +83,10 @@ class ChanceLevelWarning(Callback):
         self.warn = warn or (lambda message: warnings.warn(message, RuntimeWarning, stacklevel=2))
         self.warned, self.min_steps, self.steps = False, int(min_steps), 0
 
-    def on_batch_end(self, step: int, loss: float) -> None:
-        """Count the optimizer steps taken so far."""
+    def on_batch_end(self, step, loss):
         self.steps = step
 
-    def on_epoch_end(self, epoch: int, record: dict, model: "Sequential", optimizer: "Optimizer") -> None:
-        """Warn once when the epoch's train_acc is within `margin` of always answering the commonest class."""
+    def on_epoch_end(self, epoch, record, model, optimizer):
         acc = record.get("train_acc")
         if self.warned or acc is None or acc > self.limit or self.steps < self.min_steps:
             return
