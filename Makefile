@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean notebooks docs
+.PHONY: run test lint bench clean
 
 TEST_STAMP := $(VENV)/.installed-test
 DOCS_STAMP := $(VENV)/.installed-docs
@@ -33,6 +33,7 @@ test: $(TEST_STAMP)
 
 # Every notebook in notebooks/ executed top to bottom, offline, on small sizes (NUMPYNN_NOTEBOOK_SMALL=0 for the
 # series' own); the executed copies land in docs/notebooks/, where the documentation site renders them.
+.PHONY: notebooks docs clean-docs
 NUMPYNN_NOTEBOOK_SMALL ?= 1
 export NUMPYNN_NOTEBOOK_SMALL
 notebooks: $(DOCS_STAMP)
@@ -41,6 +42,9 @@ notebooks: $(DOCS_STAMP)
 # The documentation site, offline, warnings as errors, into docs/_build/html (open docs/_build/html/index.html).
 docs: $(DOCS_STAMP)
 	$(PY) tools/build_docs.py
+
+clean-docs:
+	rm -rf docs/_build docs/auto_gallery docs/notebooks
 
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check .
@@ -54,4 +58,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/conv.py $(CONV_BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache docs/_build docs/auto_gallery docs/notebooks
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
