@@ -55,6 +55,9 @@ autodoc_typehints = "signature"
 autodoc_typehints_format = "short"
 autodoc_preserve_defaults = True
 autodoc_mock_imports = []
+# A class re-exported under several names (numpynn.Sequential, numpynn.nn.Sequential) makes a bare `Sequential`
+# in a signature match each: Sphinx links the first, and says so in a warning that -W would turn into an error.
+suppress_warnings = ["ref.python"]
 
 # --- Maths: the SVG output of the vendored MathJax (set again in setup(): the extension overrides it)
 mathjax3_config = {"svg": {"fontCache": "global"}}
