@@ -50,13 +50,26 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from numpynn.app.sweep import runner
-    from numpynn.app.sweep.study import import_optuna  # filelock and Optuna: only when a sweep runs
+    from numpynn.app.sweep.study import StudyStorageLost, import_optuna  # Optuna: only when a sweep runs
     import_optuna()  # fails in one sentence, before anything is written, when the extra is missing
+    try:
+        return _run(args)
+    except StudyStorageLost as exc:  # the environment failed, not the input: exit 1
+        print(f"numpynn: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from numpynn.app.sweep import runner
+    from numpynn.app.sweep.study import storage_errors
+    storage = args.storage or ""
     if args.worker:
-        return runner.work(json.loads(sys.stdin.read()))
-    if args.report is not None:
-        return runner.report_only(Path(args.report), args.storage, args.retrain_best)
-    flags = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
-    return runner.sweep(flags, config=args.config, grid=args.grid, trials=args.trials, jobs=args.jobs,
-                        storage=args.storage, study_name=args.study, out=args.out, retrain_best=args.retrain_best)
+        plan = json.loads(sys.stdin.read())
+        with storage_errors(plan["storage"]):
+            return runner.work(plan)
+    with storage_errors(storage):
+        if args.report is not None:
+            return runner.report_only(Path(args.report), args.storage, args.retrain_best)
+        flags = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+        return runner.sweep(flags, config=args.config, grid=args.grid, trials=args.trials, jobs=args.jobs,
+                            storage=args.storage, study_name=args.study, out=args.out, retrain_best=args.retrain_best)

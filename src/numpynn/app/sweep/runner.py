@@ -17,12 +17,13 @@ from numpynn.app.sweep.space import SweepSpec, grid_spec, read_sweep_file, read_
 from numpynn.io.atomic import atomic_write_text
 
 DEFAULT_TRIALS = 20
+PLAN_KEYS = ("storage", "study", "out", "trials", "base", "spec")
 
 
 def sweep(flags: dict, *, config: str | None, grid: list[str], trials: int | None, jobs: int, storage: str | None,
           study_name: str | None, out: str | None, retrain_best: bool) -> int:
     """Start or resume the sweep the options describe, run its trials in `jobs` workers, write its report."""
-    from numpynn.app.sweep.study import masked_url  # filelock and Optuna: only when a sweep runs
+    from numpynn.app.sweep.study import check_storage, masked_url  # filelock and Optuna: only when a sweep runs
     spec, default_out = _spec(config, grid, flags)
     for option, value in (("--jobs", jobs), ("--trials", trials)):
         if value is not None and value < 1:
@@ -30,6 +31,7 @@ def sweep(flags: dict, *, config: str | None, grid: list[str], trials: int | Non
     out = Path(out or default_out)
     name = study_name or out.name
     storage = storage or str(out / "study.journal")
+    check_storage(storage)
     target = trials or spec.trials or (len(spec.grid()) if spec.sampler == "grid" else DEFAULT_TRIALS)
     if spec.sampler == "grid":
         target = min(target, len(spec.grid()))
@@ -67,8 +69,13 @@ def _spec(config: str | None, grid: list[str], flags: dict) -> tuple[SweepSpec, 
 
 
 def _open(plan: dict, create: bool = False, index: int = 0):
-    from numpynn.app.sweep.study import Study
-    spec = SweepSpec.from_dict(plan["spec"], TrainConfig.from_dict(plan["base"], "the sweep plan"))
+    from numpynn.app.sweep.study import Study, check_storage
+    check_storage(plan["storage"])
+    try:
+        spec = SweepSpec.from_dict(plan["spec"], TrainConfig.from_dict(plan["base"], "the sweep plan"))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"The sweep plan (sweep.json) is damaged ({type(exc).__name__}: {exc}); rerun the sweep's "
+                         "command to write it again.") from None
     return Study(plan["storage"], plan["study"], spec, seed_index=index, create=create)
 
 
@@ -154,6 +161,10 @@ def report_only(folder: Path, storage: str | None, retrain_best: bool) -> int:
         saved = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise ValueError(f"{folder} holds no readable sweep.json; pass a folder that `numpynn sweep` wrote.") from None
+    missing = [key for key in PLAN_KEYS if key not in saved] if isinstance(saved, dict) else list(PLAN_KEYS)
+    if missing:
+        raise ValueError(f"{folder / 'sweep.json'} is not a plan `numpynn sweep` wrote (no {missing[0]!r}); pass the "
+                         "folder of a sweep, or rerun the sweep's command to write it again.")
     if storage is None and saved.get("storage_masked"):
         raise ValueError(f"The storage of {folder} has a password, which sweep.json does not keep; pass --storage.")
     plan = {**saved, "storage": storage or saved["storage"]}
