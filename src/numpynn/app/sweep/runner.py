@@ -21,7 +21,7 @@ PLAN_KEYS = ("storage", "study", "out", "trials", "base", "spec")
 
 
 def sweep(flags: dict, *, config: str | None, grid: list[str], trials: int | None, jobs: int, storage: str | None,
-          study_name: str | None, out: str | None, retrain_best: bool) -> int:
+          study_name: str | None, out: str | None, retrain_best: bool, quiet: bool = False) -> int:
     """Start or resume the sweep the options describe, run its trials in `jobs` workers, write its report."""
     from numpynn.app.sweep.study import check_storage, masked_url  # filelock and Optuna: only when a sweep runs
     spec, default_out = _spec(config, grid, flags)
@@ -41,12 +41,13 @@ def sweep(flags: dict, *, config: str | None, grid: list[str], trials: int | Non
     study = _open(plan, create=True)
     _start(study, spec, target)
     finished = len(study.trials(("COMPLETE", "PRUNED")))
-    print(f"Sweep {name!r}: {target} trials ({finished} finished before), sampler {spec.sampler}, pruner "
+    say = (lambda *a, **k: None) if quiet else print
+    say(f"Sweep {name!r}: {target} trials ({finished} finished before), sampler {spec.sampler}, pruner "
           f"{spec.pruner}, {jobs} worker{'s' if jobs > 1 else ''}; storage {masked_url(storage)}.\n"
           f"Objective: accuracy on a held-out {spec.base.val_split:.0%} of the training rows (never the test set).")
-    code = _run_workers(study, plan, out, target, jobs)
+    code = _run_workers(study, plan, out, target, jobs, quiet)
     from numpynn.app.sweep.report import write_report
-    written = write_report(study.study, spec, out, name, grid=spec.sampler == "grid")
+    written = write_report(study.study, spec, out, name, grid=spec.sampler == "grid", quiet=quiet)
     print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
     if code == 0 and retrain_best:
         return _retrain_best(study, spec, out)
@@ -94,10 +95,10 @@ def _start(study, spec: SweepSpec, target: int) -> None:
                              "file and flags, or pass a new --study name (or --out folder) for these.")
 
 
-def _run_workers(study, plan: dict, out: Path, target: int, jobs: int) -> int:
+def _run_workers(study, plan: dict, out: Path, target: int, jobs: int, quiet: bool = False) -> int:
     from numpynn.app.sweep.report import Progress
     from numpynn.app.sweep.worker import Worker
-    progress = Progress(target, study.trials())
+    progress = Progress(target, study.trials(), enabled=not quiet)
     try:
         if len(study.trials(("COMPLETE", "PRUNED"))) >= target:
             pass  # resumed a finished study: nothing to start
@@ -155,7 +156,7 @@ def work(plan: dict) -> int:
     return 0
 
 
-def report_only(folder: Path, storage: str | None, retrain_best: bool) -> int:
+def report_only(folder: Path, storage: str | None, retrain_best: bool, quiet: bool = False) -> int:
     """`--report DIR`: the table, best.toml and figures of the sweep in DIR, then maybe the best retrained."""
     try:
         saved = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
@@ -170,7 +171,8 @@ def report_only(folder: Path, storage: str | None, retrain_best: bool) -> int:
     plan = {**saved, "storage": storage or saved["storage"]}
     study = _open(plan)
     from numpynn.app.sweep.report import write_report
-    written = write_report(study.study, study.spec, folder, plan["study"], grid=study.spec.sampler == "grid")
+    written = write_report(study.study, study.spec, folder, plan["study"], grid=study.spec.sampler == "grid",
+                           quiet=quiet)
     print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
     return _retrain_best(study, study.spec, folder) if retrain_best else 0
 
@@ -186,7 +188,8 @@ def _retrain_best(study, spec: SweepSpec, out: Path) -> int:
         raise ValueError(f"{folder} already holds a retrained best run; `numpynn evaluate {folder}` shows its test "
                          "accuracy (delete the folder to retrain).")
     print(f"Retraining trial {best.number}'s options on the whole training set; the test set is scored once:")
-    return train(spec.config_for(best.params, val_split=0.0, out=str(out), name="best", quiet=True))
+    # The whole training set: no validation split and no --subset (0.2.0 kept the sweep's subset).
+    return train(spec.config_for(best.params, val_split=0.0, subset=None, out=str(out), name="best", quiet=True))
 
 
 def _write_sweep_json(out: Path, plan: dict) -> None:
