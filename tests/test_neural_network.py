@@ -52,6 +52,9 @@ def test_signatures_match_the_article(name):
     assert list(ours.parameters) == list(theirs.parameters)
     for p in ours.parameters:
         d1, d2 = ours.parameters[p].default, theirs.parameters[p].default
+        if (name, p) == ("gradient_descent", "loss_fn"):  # the one exemption: None lets Part 2.2's 7-argument form in
+            assert d1 is None and d2 is inspect.Parameter.empty
+            continue
         if d2 is not inspect.Parameter.empty and callable(d2):
             assert callable(d1) and d1(3.5) == d2(3.5)
         else:
