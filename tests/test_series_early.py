@@ -79,7 +79,8 @@ def test_hand_checkable_lines(tmp_path, monkeypatch, capsys):
     assert "Exercise 1:\n [[19. 22.]\n [43. 50.]]" in out["part1_2_exercises"]
     assert "Exercise 2:\n [[ 0.     -1.2247 -1.019 ]\n" in out["part1_2_exercises"]  # the constant column is 0
     assert "MSE Loss: 0.0200\n" in out["part2_1_losses"]  # (0.1² + 0.1² + 0.2²) / 3
-    assert "Exercise 1: [[0.5]]" in out["part3_1_exercises"] and "AND predictions: [0 0 0 1]" in out["part3_1_exercises"]
+    assert "Exercise 1: [[0.5]]" in out["part3_1_exercises"]
+    assert "AND predictions: [0 0 0 1]" in out["part3_1_exercises"]
     assert "Exercise 1: [[0.09   0.2447 0.6652]]" in out["part3_2_exercises"]  # softmax(1000, 1001, 1002)
     assert "derivative at 0 = 0.25" in out["part1_3_exercises"]
 

@@ -7,7 +7,8 @@ from neural_network import sigmoid
 
 # Exercise 1: sigmoid of 0 and of large values
 print("Exercise 1: sigmoid(0) =", sigmoid(np.array(0.0)))
-print("sigmoid(10) =", round(float(sigmoid(np.array(10.0))), 6), "sigmoid(-10) =", round(float(sigmoid(np.array(-10.0))), 6))
+print("sigmoid(10) =", round(float(sigmoid(np.array(10.0))), 6),
+      "sigmoid(-10) =", round(float(sigmoid(np.array(-10.0))), 6))
 
 # Exercise 2: sigmoid applied element-wise to a matrix keeps its shape
 M = np.array([[0.0, 1.0, -1.0], [2.0, -2.0, 0.5]])

@@ -25,7 +25,8 @@ num = numerical_gradient(X, y, params, binary_cross_entropy, forward_fn)
 grad_W, grad_b = analytical(X, y, params)
 print("Exercise 1: numerical grad W:", np.round(num['W'].ravel(), 6))
 print("Analytical grad W:", np.round(grad_W.ravel(), 6))
-print("Max difference below 1e-8:", np.max(np.abs(num['W'] - grad_W)) < 1e-8 and np.max(np.abs(num['b'] - grad_b)) < 1e-8)
+print("Max difference below 1e-8:",
+      np.max(np.abs(num['W'] - grad_W)) < 1e-8 and np.max(np.abs(num['b'] - grad_b)) < 1e-8)
 
 # Exercise 2: the step size h: too large is inaccurate
 for h in [1e-1, 1e-4]:

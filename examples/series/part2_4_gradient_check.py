@@ -24,4 +24,5 @@ print("Numerical grad W:", np.round(num_grads['W'].ravel(), 6))
 print("Analytical grad W:", np.round(grad_W.ravel(), 6))
 print("Max difference W below 1e-8:", np.max(np.abs(num_grads['W'] - grad_W)) < 1e-8)
 print("Max difference b below 1e-8:", np.max(np.abs(num_grads['b'] - grad_b)) < 1e-8)
-print("Gradients match:", np.allclose(num_grads['W'], grad_W, atol=1e-6) and np.allclose(num_grads['b'], grad_b, atol=1e-6))
+print("Gradients match:",
+      np.allclose(num_grads['W'], grad_W, atol=1e-6) and np.allclose(num_grads['b'], grad_b, atol=1e-6))
