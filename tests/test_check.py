@@ -149,6 +149,15 @@ def test_hang_crash_and_exit_are_reported_not_fatal(tmp_path, capsys):
     assert result["backward_mlp"] == {"name": "backward_mlp", "passed": True, "hint": None}
 
 
+def test_a_file_named_neural_network_in_the_working_folder_is_graded_not_used_as_the_reference(tmp_path, capsys,
+                                                                                              monkeypatch):
+    (tmp_path / "neural_network.py").write_text(SEED.replace("exp_Z = np.exp(Z - Z_max)", "exp_Z = np.exp(Z)"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "neural_network.py", "--only", "softmax"]) == 1
+    out = capsys.readouterr().out
+    assert "softmax   FAIL    softmax overflows on large logits" in out and "0 of 1 function pass, 1 fails." in out
+
+
 def test_only_and_json(tmp_path, capsys):
     (tmp_path / "mine.py").write_text(SEED.replace("delta2 = A2 - y", "delta2 = y - A2"))
     assert main(["check", str(tmp_path / "mine.py"), "--only", "backward_mlp", "--only", "softmax", "--json"]) == 1

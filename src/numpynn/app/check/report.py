@@ -21,7 +21,9 @@ def as_table(report: Report) -> str:
         lines.append(f"{name:<{width}}  {'pass' if ok else 'FAIL':<6}  {hint or ''}".rstrip())
     passed = sum(ok for ok, _ in report.results.values())
     failed = len(report.results) - passed
-    summary = f"{passed} of {len(report.results)} functions pass" + (f", {failed} fail" if failed else "")
+    total = len(report.results)
+    summary = f"{passed} of {total} function{'s' * (total != 1)} pass" + (f", {failed} fail{'s' * (failed == 1)}"
+                                                                          if failed else "")
     if report.not_found:
         summary += f"; not in {report.file} (not graded): {', '.join(report.not_found)}"
     return "\n".join([*lines, "", summary + "."])

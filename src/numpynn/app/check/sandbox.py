@@ -78,8 +78,11 @@ def _run(path: str, events: Path, names: list[str], timeout: float):
     src = str(Path(numpynn.__file__).resolve().parents[1])  # where numpynn and neural_network are importable from
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p),
            "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
-    child = subprocess.Popen([sys.executable, "-m", "numpynn.app.check.worker", path, str(events), *names],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    # The child starts in the (empty) events folder: `python -m` puts its working folder first on sys.path, and a
+    # learner's own neural_network.py there must not stand in for numpynn's as the reference.
+    child = subprocess.Popen([sys.executable, "-m", "numpynn.app.check.worker", os.path.abspath(path), str(events),
+                              *names], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=env, cwd=events.parent)
     found, results, current, seen, last, ready = None, {}, None, 0, time.monotonic(), False
     try:
         while True:
