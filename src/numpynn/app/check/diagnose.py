@@ -18,7 +18,7 @@ NAN_HINTS = {
 }
 
 
-def same(got, want) -> bool:
+def same(got: object, want: object) -> bool:
     """Whether got equals want: the same structure (tuple, list, dict), shapes and values within tolerance."""
     if isinstance(want, dict):
         return isinstance(got, dict) and got.keys() == want.keys() and all(same(got[k], want[k]) for k in want)
@@ -31,7 +31,7 @@ def same(got, want) -> bool:
     return g.shape == w.shape and bool(np.allclose(g, w, rtol=RTOL, atol=ATOL))
 
 
-def difference(name: str, got, want, label: str, n: int, names: tuple = ()) -> str:
+def difference(name: str, got: object, want: object, label: str, n: int, names: tuple = ()) -> str:
     """One line on how `got` (the result called `label`) differs from `want`; n is the batch size."""
     if got is None:
         return "returns None: add a return statement"

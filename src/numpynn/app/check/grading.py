@@ -6,6 +6,7 @@ import contextlib
 import copy
 import inspect
 import io
+from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
@@ -19,7 +20,7 @@ FORWARD = {"backward_mlp": "forward_mlp", "backward_mlp_3layer": "forward_mlp_3l
 GRADIENTS = {"backward_mlp": ("W1", "b1", "W2", "b2"), "backward_mlp_3layer": ("W1", "b1", "W2", "b2", "W3", "b3")}
 
 
-def grade(name: str, fn, learner: ModuleType | None = None) -> tuple[bool, str | None]:
+def grade(name: str, fn: Callable, learner: ModuleType | None = None) -> tuple[bool, str | None]:
     """(passed, hint): the learner's `fn` on every case of the series' function `name`; the hint names the case."""
     for i, case in enumerate(_cases_for(name, fn)):
         hint = grade_case(name, fn, case, seed=1000 + i, learner=learner)
@@ -28,7 +29,7 @@ def grade(name: str, fn, learner: ModuleType | None = None) -> tuple[bool, str |
     return True, None
 
 
-def _cases_for(name: str, fn) -> list[Case]:
+def _cases_for(name: str, fn: Callable) -> list[Case]:
     """The cases; Part 2.2's gradient_descent(X, y, W, b, lr, num_iterations, loss_fn) gets its full-batch form."""
     all_cases = cases(name)
     if name == "gradient_descent" and _is_part_2_2(fn):
@@ -37,7 +38,7 @@ def _cases_for(name: str, fn) -> list[Case]:
     return all_cases
 
 
-def _is_part_2_2(fn) -> bool:
+def _is_part_2_2(fn: Callable) -> bool:
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -45,7 +46,7 @@ def _is_part_2_2(fn) -> bool:
     return len(params) == 7 and "batch_size" not in params
 
 
-def grade_case(name: str, fn, case: Case, seed: int, learner: ModuleType | None = None) -> str | None:
+def grade_case(name: str, fn: Callable, case: Case, seed: int, learner: ModuleType | None = None) -> str | None:
     """None when the learner's fn agrees with numpynn's on this case, else the one-line hint."""
     seed = seed if name in GLOBAL_RANDOM else None
     before = copy.deepcopy((case.args, case.kwargs))
@@ -70,7 +71,7 @@ def grade_case(name: str, fn, case: Case, seed: int, learner: ModuleType | None 
     return hint
 
 
-def call(fn, args: tuple, kwargs: dict, seed: int | None):
+def call(fn: Callable, args: tuple, kwargs: dict, seed: int | None) -> object:
     """fn(*args, **kwargs) with its prints swallowed, NumPy's warnings off and, given a seed, np.random seeded."""
     if seed is not None:
         np.random.seed(seed)

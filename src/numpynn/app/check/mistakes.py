@@ -80,7 +80,8 @@ MISTAKES: dict[str, list[Mistake]] = {
 }
 
 
-def which_mistake(name: str, got, args: tuple, kwargs: dict, same, seed: int | None) -> str | None:
+def which_mistake(name: str, got: object, args: tuple, kwargs: dict, same: Callable[[object, object], bool],
+                  seed: int | None) -> str | None:
     """The hint of the first known mistake of `name` whose result on (args, kwargs) equals `got`, else None."""
     for hint, wrong in MISTAKES.get(name, []):
         if seed is not None:

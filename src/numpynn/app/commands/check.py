@@ -31,7 +31,7 @@ def add_parser(sub) -> None:
     p.set_defaults(handler=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Grade the file; print the table (or JSON); 0 when every function found passes, else 1."""
     from numpynn.app.check.report import as_json, as_table
     from numpynn.app.check.sandbox import check_file
