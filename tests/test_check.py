@@ -140,9 +140,9 @@ def test_hang_crash_and_exit_are_reported_not_fatal(tmp_path, capsys):
     broken = broken.replace("    return A\n\ndef forward_mlp", "    import ctypes\n    ctypes.string_at(0)\n\n"
                                                                 "def forward_mlp")
     (tmp_path / "mine.py").write_text(broken)
-    assert main(["check", str(tmp_path / "mine.py"), "--json", "--timeout", "1"]) == 1
+    assert main(["check", str(tmp_path / "mine.py"), "--json", "--timeout", "2"]) == 1
     result = {f["name"]: f for f in json.loads(capsys.readouterr().out)["functions"]}
-    assert result["relu"]["hint"].startswith("did not finish within 1 s")
+    assert result["relu"]["hint"].startswith("did not finish within 2 s")
     assert result["matrix_multiply"]["hint"].startswith("ended the Python process (exit code 3")
     assert result["softmax"]["hint"].startswith("calls sys.exit(4)")
     assert result["forward_perceptron"]["hint"].startswith("crashed the Python process (SIG")
