@@ -24,6 +24,8 @@ def same(got: object, want: object) -> bool:
         return isinstance(got, dict) and got.keys() == want.keys() and all(same(got[k], want[k]) for k in want)
     if isinstance(want, (tuple, list)) and not _numbers(want):
         return isinstance(got, (tuple, list)) and len(got) == len(want) and all(map(same, got, want))
+    if _other_float(got, want):
+        return False
     try:
         g, w = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     except (TypeError, ValueError):
@@ -46,6 +48,14 @@ def difference(name: str, got: object, want: object, label: str, n: int, names: 
         labels = names or [f"{label}[{i}]" for i in range(len(want))]
         return next(difference(name, g, w, lab, n) for g, w, lab in zip(got, want, labels) if not same(g, w))
     return _array(name, got, want, label, n)
+
+
+def _other_float(got, want) -> bool:
+    """Whether both are floating-point arrays of different precision (float32 where the series has float64)."""
+    kinds = getattr(got, "dtype", None), getattr(want, "dtype", None)
+    if kinds[0] is None or kinds[1] is None:  # not `None in kinds`: np.dtype == None compares with float64
+        return False
+    return kinds[0].kind == kinds[1].kind == "f" and kinds[0] != kinds[1]
 
 
 def _numbers(values) -> bool:

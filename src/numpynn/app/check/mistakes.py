@@ -32,6 +32,10 @@ def _relu_derivative_at_zero(X, A1, A2, y, W1, W2, Z1):
     return ref.backward_mlp(X, A1, A2, y, W1, W2, np.where(Z1 == 0, 1.0, Z1))
 
 
+def _numerical_over_h(X, y, params, loss_fn, forward_fn, h=1e-4):
+    return {k: 2 * g for k, g in ref.numerical_gradient(X, y, params, loss_fn, forward_fn, h).items()}
+
+
 def _l2_grad_without_2(weights, lambda_):
     penalty, _ = ref.l2_regularization(weights, lambda_)
     return penalty, [lambda_ * W for W in weights]
@@ -59,6 +63,8 @@ MISTAKES: dict[str, list[Mistake]] = {
     "backward_mlp": [("the ReLU derivative at 0 is 0: use (Z1 > 0), not (Z1 >= 0)", _relu_derivative_at_zero)],
     "gradient_descent": [("sign error: step against the gradient, W = W - lr * grad_W (and b likewise)",
                           _descent_uphill)],
+    "numerical_gradient": [("the central difference is (loss(w + h) - loss(w - h)) / (2 * h): divide by 2 * h, "
+                            "not h", _numerical_over_h)],
     "conv2d": [("cross-correlation: the series' conv2d is a true convolution (scipy.signal.convolve2d): "
                 "flip the kernel, kernel[::-1, ::-1]",
                 lambda image, k, stride=1: ref.conv2d(image, k[::-1, ::-1], stride)),
