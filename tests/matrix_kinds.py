@@ -48,7 +48,8 @@ CNN = frozenset({"Conv2d", "MaxPool2d", "Flatten", "Linear"})
 KINDS = [
     Kind("mlp", ("--subset", "300", "--hidden", "32"), DIGITS, MLP, sklearn={"hidden_layer_sizes": (32,)}),
     Kind("article", ("--preset", "article", "--subset", "300", "--hidden", "32"), DIGITS, MLP, scale="zscore",
-         sklearn={"hidden_layer_sizes": (32,)}),
+         sklearn={"hidden_layer_sizes": (32,)},
+         pending={"torch": "issue 21.4: z-score statistics kept where load_state_dict does not see them (doors-lib)"}),
     Kind("global", ("--subset", "300", "--hidden", "32", "--scale", "global"), DIGITS, MLP, scale="global",
          sklearn={"hidden_layer_sizes": (32,)}),
     Kind("deep-bn", ("--subset", "300", "--hidden", "32,16", "--batch-norm", "--dropout", "0.2"), DIGITS,
