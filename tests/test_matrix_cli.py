@@ -86,7 +86,8 @@ def test_predict(matrix, name, tmp_path):
         seen = np.asarray(Image.open(answer["preprocessed"]))
         assert seen.shape == (28, 28)
         expected = reference_proba(run, seen[None])[0]
-        assert answer["label"] == int(np.argmax(expected)) and answer["class_name"] == matrix.classes(kind)[answer["label"]]
+        assert answer["label"] == int(np.argmax(expected))
+        assert answer["class_name"] == matrix.classes(kind)[answer["label"]]
         top = {t["label"]: t["probability"] for t in answer["top3"]}
         assert top == pytest.approx({k: float(expected[k]) for k in top}, abs=1e-5)
     code, out, err = cli("predict", run, jpg)  # the text answer names the class
