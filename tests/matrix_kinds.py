@@ -175,10 +175,8 @@ class Matrix:
 
 def reader():
     """The application's reader of a model file (model, scaling, input shape): the reference every door meets."""
-    try:
-        from numpynn.app.runs.run_folder import open_model
-    except ImportError:  # before issue 20's move
-        from numpynn.cli.run_folder import open_model
+    from numpynn.app.runs.folder import open_model
+
     return open_model
 
 
@@ -200,10 +198,8 @@ def mnist_rows(select, n, labels, test=False):
 
 def write_drawings(path: Path) -> None:
     """A drawings.npz as the page writes it, through the page's own writer: 60 digits of 0, 1, 2 and 7 only."""
-    try:
-        from numpynn.app.serve.drawings import Drawings
-    except ImportError:  # before issue 20's move
-        from numpynn.cli.drawings import Drawings
+    from numpynn.app.serve.drawings import Drawings
+
     x, y = mnist_rows(np.isin, 60, [0, 1, 2, 7])
     drawings = Drawings(path)
     for pixels, label in zip(x, y):

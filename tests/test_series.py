@@ -50,7 +50,7 @@ def assert_nothing_cut_off(png: Path) -> None:
 def test_series_figures_name_the_held_out_curve_once(example):
     """Issue 21.16: each run's legend had its held-out curve twice, as 'validation' and as 'test'."""
     import numpynn as nn
-    from numpynn.cli import plots
+    from numpynn.app import figures as plots
 
     series_data = example("series_data")
     history = nn.History()
