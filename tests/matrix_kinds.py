@@ -14,6 +14,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,3 +270,16 @@ def info(run: Path) -> dict:
 def copy_run(run: Path, to: Path) -> Path:
     shutil.copytree(run, to, ignore=shutil.ignore_patterns(".lock", "*.onnx", "*.png"))
     return to
+
+
+def stopped_in_second_epoch(monkeypatch, run):
+    """Ctrl-C, a real SIGINT through numpynn's handler, at the first step after RUN's first epoch is written."""
+    from numpynn.training.signals import StopRequest
+
+    original = StopRequest.__call__
+
+    def call(self):
+        if self.signum is None and (run / "metrics.csv").exists():
+            signal.raise_signal(signal.SIGINT)
+        return original(self)
+    monkeypatch.setattr(StopRequest, "__call__", call)

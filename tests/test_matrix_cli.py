@@ -7,11 +7,10 @@ classes or dtype, fails here.
 
 import json
 import re
-import signal
 
 import numpy as np
 import pytest
-from matrix_kinds import BY_NAME, NAMES, cells, cli, info, layer_types, reference_proba
+from matrix_kinds import BY_NAME, NAMES, cells, cli, info, layer_types, reference_proba, stopped_in_second_epoch
 from PIL import Image
 
 
@@ -23,19 +22,6 @@ def test_train(matrix, name):
     assert summary["dtype"] == kind.dtype and summary["preprocessing"] == kind.scale
     assert kind.layers <= layer_types(run)
     assert (run / "metrics.csv").read_text().count("\n") == 2  # header + the one epoch
-
-
-def stopped_in_second_epoch(monkeypatch, run):
-    """Ctrl-C, a real SIGINT through numpynn's handler, at the first step after RUN's first epoch is written."""
-    from numpynn.training.signals import StopRequest
-
-    original = StopRequest.__call__
-
-    def call(self):
-        if self.signum is None and (run / "metrics.csv").exists():
-            signal.raise_signal(signal.SIGINT)
-        return original(self)
-    monkeypatch.setattr(StopRequest, "__call__", call)
 
 
 @pytest.mark.parametrize("name", NAMES)
