@@ -39,7 +39,8 @@ class Kind:
     scale: str = "255"
     dtype: str = "float32"
     rows: str = "mnist"           # where its test images come from: mnist, own, fashion
-    sklearn: dict | None = None   # MLPClassifier parameters of the same network, if the estimators can build it
+    sklearn: dict | None = None   # MLPClassifier parameters of the same network (with not_for["sklearn"]: the
+    #                               parameters it would need, which the estimator must refuse naming them)
     not_for: dict = field(default_factory=dict)  # door -> the one sentence why it cannot apply
     pending: dict = field(default_factory=dict)  # door -> the issue-21 change it waits for (a strict xfail)
 
@@ -54,14 +55,15 @@ KINDS = [
     Kind("global", ("--subset", "300", "--hidden", "32", "--scale", "global"), DIGITS, MLP, scale="global",
          sklearn={"hidden_layer_sizes": (32,)}),
     Kind("deep-bn", ("--subset", "300", "--hidden", "32,16", "--batch-norm", "--dropout", "0.2"), DIGITS,
-         MLP | {"BatchNorm1d", "Dropout"},
+         MLP | {"BatchNorm1d", "Dropout"}, sklearn={"batch_norm": True},
          not_for={"sklearn": "The estimators take scikit-learn's MLPClassifier parameters plus conv, dropout and "
                              "dtype, and BatchNorm is none of them."}),
     Kind("cnn-bn", ("--subset", "300", "--val-split", "0.2", "--conv", "4,8", "--hidden", "16", "--batch-norm"),
-         DIGITS, CNN | {"BatchNorm2d"},
+         DIGITS, CNN | {"BatchNorm2d"}, sklearn={"batch_norm": True},
          not_for={"sklearn": "The estimators take scikit-learn's MLPClassifier parameters plus conv, dropout and "
                              "dtype, and BatchNorm is none of them."}),
     Kind("lenet5", ("--config", "lenet5", "--subset", "300", "--val-split", "0.2"), DIGITS, CNN, scale="global",
+         sklearn={"kernel_size": 5},
          not_for={"sklearn": "The estimators build 3x3 convolutions (conv=...), not LeNet-5's 5x5 ones."}),
     Kind("float64", ("--subset", "300", "--hidden", "32", "--dtype", "float64"), DIGITS, MLP, dtype="float64",
          sklearn={"hidden_layer_sizes": (32,), "dtype": "float64"}),
@@ -146,6 +148,7 @@ class Matrix:
 
     def test_images(self, kind: Kind, n: int = 32) -> tuple[np.ndarray, np.ndarray]:
         """(n, 28, 28) uint8 images and their labels, from the kind's own kind of data (never its training rows)."""
+        self.prepare(kind)
         if kind.rows == "own":
             with np.load(self.data / "own358.npz") as f:
                 return f["x_test"][:n], f["y_test"][:n]
