@@ -151,10 +151,10 @@ def open_model(path: str | Path) -> TrainedModel:
     """Load and validate a model.safetensors (or a run folder holding one) with everything inference needs."""
     path = Path(path)
     if path.is_dir():
-        if not (path / "model.safetensors").exists() and (path / "checkpoint.safetensors").is_file():
-            from numpynn.app.runs.interrupted import open_checkpoint  # a stopped run: its last checkpoint
-            return open_checkpoint(path)
         path = path / "model.safetensors"
+    if path.name == "model.safetensors" and not path.exists() and (path.parent / "checkpoint.safetensors").is_file():
+        from numpynn.app.runs.interrupted import open_checkpoint  # a stopped run: its last checkpoint, said so
+        return open_checkpoint(path.parent)
     if not path.is_file():
         raise FileNotFoundError(f"Model {path} does not exist; pass a model.safetensors or a run folder.")
     model, meta = load_model(path)
