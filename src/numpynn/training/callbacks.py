@@ -2,6 +2,7 @@
 
 import math
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -80,8 +81,8 @@ class ChanceLevelWarning(Callback):
     y: the training labels (class indices or one-hot). `warn(message)` defaults to warnings.warn.
     """
 
-    def __init__(self, y: np.ndarray, warn=None, margin: float = 0.1, min_steps: int = 100, blowup: float = 10.0,
-                 vanishing: float = 1e-3, every: int = 10):
+    def __init__(self, y: np.ndarray, warn: Callable[[str], None] | None = None, margin: float = 0.1,
+                 min_steps: int = 100, blowup: float = 10.0, vanishing: float = 1e-3, every: int = 10):
         y = np.asarray(y)
         counts = np.bincount((y.argmax(axis=1) if y.ndim == 2 else y).astype(np.int64).ravel())
         self.chance = float(counts.max() / counts.sum()) if counts.size else 0.0
@@ -91,10 +92,12 @@ class ChanceLevelWarning(Callback):
         self.blowup, self.vanishing, self.every = float(blowup), float(vanishing), max(1, int(every))
         self.first_loss, self.blew_up, self.model, self.norms = None, False, None, {}
 
-    def on_train_begin(self, model, optimizer):
+    def on_train_begin(self, model: "Sequential", optimizer: "Optimizer") -> None:
+        """Keep the model, whose weight gradients tell vanishing gradients from overshooting steps."""
         self.model = model
 
-    def on_batch_end(self, step, loss):
+    def on_batch_end(self, step: int, loss: float) -> None:
+        """Note the first step's loss, and every `every` steps each weight matrix's gradient norm."""
         self.steps = step
         if self.first_loss is None and math.isfinite(loss):
             self.first_loss = float(loss)
@@ -104,7 +107,8 @@ class ChanceLevelWarning(Callback):
                     total, n = self.norms.get(name, (0.0, 0))
                     self.norms[name] = (total + float(np.linalg.norm(grad)), n + 1)
 
-    def on_epoch_end(self, epoch, record, model, optimizer):
+    def on_epoch_end(self, epoch: int, record: dict, model: "Sequential", optimizer: "Optimizer") -> None:
+        """Warn (once each) when record's train_loss blew up or its train_acc is about chance, naming the cause."""
         loss = record.get("train_loss")
         if not self.blew_up and self.first_loss and loss is not None and loss > self.blowup * self.first_loss:
             self.blew_up = True
