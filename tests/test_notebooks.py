@@ -4,6 +4,7 @@
 failing check fails the run. The docstring filter of the documentation site is tested here too.
 """
 
+import inspect
 import json
 import re
 import sys
@@ -79,10 +80,14 @@ def test_a_failing_check_fails_the_run(tmp_path):
 def test_docstrings_render_as_plain_text():
     sys.path.insert(0, str(ROOT / "docs" / "_ext"))
     try:
-        from plain_docstrings import plain_text
+        from plain_docstrings import body_threshold, plain_text
     finally:
         sys.path.remove(str(ROOT / "docs" / "_ext"))
     lines = plain_text(["(penalty, grads): lambda_ * sum |W| of *every* array, `x_` kept.",
                         "Example:", "    model = mlp([784, 10])", "Back to text."])
     assert lines[0] == r"(penalty, grads): lambda\_ \* sum \|W\| of \*every\* array, `x_` kept."
-    assert lines[1:] == ["Example:", "", "::", "", "    model = mlp([784, 10])", "", "Back to text."]
+    assert lines[1:] == ["Example:", "", "::", "", "        model = mlp([784, 10])", "", "Back to text."]
+    # SGD's update rule, the only lines after its summary: cleandoc drops their indentation, the source keeps it
+    sgd = inspect.cleandoc(numpynn.SGD.__doc__).splitlines()
+    rendered = plain_text(sgd, body_threshold("class", numpynn.SGD, sgd))
+    assert rendered[1:4] == ["", "::", ""] and rendered[4].startswith("    g = grad")
