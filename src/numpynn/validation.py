@@ -32,7 +32,7 @@ def expected_features(model: "Sequential | Layer") -> int | None:
     return None
 
 
-def first_conv(model: "Sequential | Layer") -> "Layer | None":
+def first_conv(model):
     """The model's first Conv2d (a layer with in_channels) when it comes before any Linear, else None."""
     for layer in getattr(model, "layers", [model]):
         if hasattr(layer, "in_features"):
