@@ -63,23 +63,15 @@ class TrainState:
             raw.setdefault("callback_states", {})  # checkpoints written before callbacks kept state
         if not isinstance(raw, dict) or set(raw) != set(cls.__dataclass_fields__):
             raise ValueError("training state has missing or unknown fields")
-        ints = ("epoch", "step", "global_step", "num_samples", "batch_size")
-        if not all(type(raw[k]) is int and 0 <= raw[k] < 2**53 for k in ints):
-            raise ValueError("training state counters must be non-negative integers")
-        if raw["correct"] is not None and not (type(raw["correct"]) is int and raw["correct"] >= 0):
-            raise ValueError("training state `correct` must be a non-negative integer or null")
-        for key in ("loss_sum", "seconds"):
-            if type(raw[key]) not in (int, float) or not math.isfinite(raw[key]):
-                raise ValueError(f"training state `{key}` must be a finite number")
-        if raw["batch_size"] < 1 or raw["step"] * raw["batch_size"] >= max(raw["num_samples"], 1):
-            raise ValueError("training state step lies past the end of its epoch")
-        if type(raw["shuffle"]) is not bool:
-            raise ValueError("training state `shuffle` must be true or false")
+        _check_scalars(raw)
         if not isinstance(raw["records"], list) or not all(_is_record(r) for r in raw["records"]):
             raise ValueError("training state records must be a list of flat {name: number} objects")
-        # One record per finished epoch, in order: resume rewrites metrics.csv from them, epoch by epoch.
-        if [r.get("epoch") for r in raw["records"]] != list(range(1, raw["epoch"] + 1)):
-            raise ValueError(f"training state has {len(raw['records'])} epoch records for {raw['epoch']} finished "
+        # One record per finished epoch, in order: resume rewrites metrics.csv from them, epoch by epoch. The
+        # count is checked against the records the file holds before anything is built from it: a re-signed
+        # file claiming 10**9 epochs must not make a list of 10**9 numbers (issue 26.1).
+        records = raw["records"]
+        if len(records) != raw["epoch"] or any(r.get("epoch") != i for i, r in enumerate(records, start=1)):
+            raise ValueError(f"training state has {len(records)} epoch records for {raw['epoch']} finished "
                              "epochs; each finished epoch needs its record, numbered 1, 2, ...")
         if not isinstance(raw["callback_states"], dict) or not all(
                 k.isdigit() and isinstance(v, dict) for k, v in raw["callback_states"].items()):
@@ -90,6 +82,22 @@ class TrainState:
             raise ValueError("training state `layer_rng_states` must map layer indices to generator states")
         raw["layer_rng_states"] = {k: _decode_rng(v) for k, v in raw["layer_rng_states"].items()}
         return cls(**raw)
+
+
+def _check_scalars(raw: dict) -> None:
+    """The counters, sums and flags of a parsed state: plain JSON numbers in range, or a ValueError."""
+    ints = ("epoch", "step", "global_step", "num_samples", "batch_size")
+    if not all(type(raw[k]) is int and 0 <= raw[k] < 2**53 for k in ints):
+        raise ValueError("training state counters must be non-negative integers")
+    if raw["correct"] is not None and not (type(raw["correct"]) is int and raw["correct"] >= 0):
+        raise ValueError("training state `correct` must be a non-negative integer or null")
+    for key in ("loss_sum", "seconds"):
+        if type(raw[key]) not in (int, float) or not math.isfinite(raw[key]):
+            raise ValueError(f"training state `{key}` must be a finite number")
+    if raw["batch_size"] < 1 or raw["step"] * raw["batch_size"] >= max(raw["num_samples"], 1):
+        raise ValueError("training state step lies past the end of its epoch")
+    if type(raw["shuffle"]) is not bool:
+        raise ValueError("training state `shuffle` must be true or false")
 
 
 def layer_generators(model) -> dict[str, np.random.Generator]:

@@ -1,0 +1,65 @@
+"""Hostile files met by the library (issue 26): counts a file cannot back, channels-last images, opsets beyond the
+installed ONNX, and things that are not regular files. Each is refused (or read right) in one sentence."""
+
+import json
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import numpynn as nn
+from numpynn.errors import CheckpointError
+from numpynn.io.checkpoint import load_training_checkpoint, read_checkpoint, save_training_checkpoint
+from numpynn.io.container import encode
+
+
+def _checkpoint(tmp_path, scheduler=False):
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 6)).astype(np.float32), rng.integers(0, 3, 32)
+    model = nn.mlp([6, 5, 3], seed=0)
+    opt = nn.SGD(model, lr=0.1)
+    sched = nn.StepLR(opt, 1, 0.5) if scheduler else None
+    states = []
+    nn.fit(model, nn.CrossEntropyLoss(), opt, x, y, epochs=2, batch_size=16, scheduler=sched, verbose=0,
+           on_checkpoint=states.append)
+    return save_training_checkpoint(tmp_path / "checkpoint.safetensors", model, opt, states[-1], sched)
+
+
+def _resign(path, edit_state=None, **meta_changes):
+    """Edit a checkpoint's metadata and write it with a valid checksum: what anyone can craft."""
+    tensors, meta = read_checkpoint(path)
+    if edit_state:
+        state = json.loads(meta["train_state"])
+        edit_state(state)
+        meta["train_state"] = json.dumps(state)
+    path.write_bytes(encode(tensors, {**meta, **meta_changes}))
+    return path
+
+
+# --- 26.1: a count in a file is bounded by what the file holds before anything is allocated ----------------
+
+@pytest.mark.parametrize("field, value", [("epoch", 3_000_000), ("epoch", 10**9), ("epoch", 2**53 - 1)])
+def test_a_checkpoint_claiming_millions_of_epochs_allocates_nothing(tmp_path, field, value):
+    """0.2.0 built list(range(epoch)) to compare with the records: 10**9 epochs asked for ~36 GB."""
+    path = _resign(_checkpoint(tmp_path), lambda s: s.update({field: value}))
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match="corrupt training state") as info:
+            nn.load_model(path)  # what info, evaluate, serve and predict call
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024**2, f"validating the file allocated {peak:,} bytes"
+    assert field != "epoch" or f"2 epoch records for {value} finished epochs" in str(info.value)
+
+
+@pytest.mark.parametrize("last_epoch", ["Infinity", "1e400", "-1", "1.5", "9007199254740993", '"3"'])
+def test_a_scheduler_count_out_of_range_is_a_corrupt_file_not_a_crash(tmp_path, last_epoch):
+    """int(inf) raised OverflowError, gamma ** 10**400 too: neither was caught on --resume."""
+    path = _resign(_checkpoint(tmp_path, scheduler=True),
+                   scheduler=f'{{"last_epoch": {last_epoch}, "base_lr": 0.1}}')
+    model = nn.mlp([6, 5, 3], seed=0)
+    opt = nn.SGD(model, lr=0.1)
+    with pytest.raises(CheckpointError, match="corrupt optimizer or scheduler state"):
+        load_training_checkpoint(path, model, opt, nn.StepLR(opt, 1, 0.5))
+    assert opt.lr == 0.1
