@@ -63,3 +63,40 @@ def test_a_scheduler_count_out_of_range_is_a_corrupt_file_not_a_crash(tmp_path, 
     with pytest.raises(CheckpointError, match="corrupt optimizer or scheduler state"):
         load_training_checkpoint(path, model, opt, nn.StepLR(opt, 1, 0.5))
     assert opt.lr == 0.1
+
+
+# --- 26.9: the opset is bounded by what the installed onnx and onnxruntime support --------------------------
+
+@pytest.mark.parametrize("opset", [99, "newest + 1", 16, 0, -17])
+def test_an_opset_onnxruntime_cannot_load_is_refused_before_writing(tmp_path, opset):
+    """0.2.0 wrote `--opset 99` files that onnxruntime refuses to load."""
+    pytest.importorskip("onnxruntime")
+    from numpynn.interop.onnx_export import ExportError, export_onnx, max_opset
+    opset = max_opset() + 1 if opset == "newest + 1" else opset
+    with pytest.raises(ExportError, match=f"opset {opset} is outside .* pass an opset from 17 to {max_opset()}"):
+        export_onnx(nn.mlp([4, 3], seed=0), tmp_path / "m.onnx", opset=opset)
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_newest_opset_allowed_loads_and_agrees():
+    onnxruntime = pytest.importorskip("onnxruntime")
+    import onnx
+
+    from numpynn.interop.onnx_export import max_opset, onnx_bytes
+    top = max_opset()
+    assert 17 < top <= onnx.defs.onnx_opset_version()
+    model = nn.mlp([4, 5, 3], seed=0)
+    session = onnxruntime.InferenceSession(onnx_bytes(model, onnx, None, None, None, top),
+                                           providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
+    np.testing.assert_allclose(session.run(["logits"], {"pixels": x})[0], model(x), rtol=1e-5, atol=1e-6)
+
+
+def test_without_onnxruntime_the_bound_is_onnx_own(monkeypatch):
+    import sys
+
+    import onnx
+
+    from numpynn.interop.onnx_export import max_opset
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
+    assert max_opset.__wrapped__(onnx) == onnx.defs.onnx_opset_version()
