@@ -100,3 +100,34 @@ def test_without_onnxruntime_the_bound_is_onnx_own(monkeypatch):
     from numpynn.interop.onnx_export import max_opset
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
     assert max_opset.__wrapped__(onnx) == onnx.defs.onnx_opset_version()
+
+
+# --- 26.8: channels-last images are recognised, an ambiguous shape refused -----------------------------------
+
+@pytest.mark.parametrize("stored, read", [
+    ((6, 28, 28, 3), (6, 3, 28, 28)),    # RGB as Pillow/Keras store it: 0.2.0 read 28 channels of 28x3
+    ((6, 12, 12, 1), (6, 1, 12, 12)),
+    ((6, 16, 16, 4), (6, 4, 16, 16)),    # RGBA
+    ((6, 16, 16, 8), (6, 8, 16, 16)),    # more channels, still fewer than pixels a side
+    ((6, 2, 12, 12), (6, 2, 12, 12)),    # numpynn's own layout is kept as it is
+    ((6, 1, 28, 28), (6, 1, 28, 28)),
+    ((6, 8, 16, 16), (6, 8, 16, 16)),
+    ((6, 3, 4, 3), (6, 3, 4, 3)),        # either way round: the documented (N, C, H, W)
+])
+def test_channels_last_images_are_read_as_channels_first(tmp_path, stored, read):
+    from numpynn.datasets import load_npz
+    x = np.random.default_rng(0).integers(0, 256, stored, dtype=np.uint8)
+    np.savez(tmp_path / "d.npz", x=x, y=np.arange(6) % 3)
+    got, _ = load_npz(tmp_path / "d.npz")
+    assert got.shape == read and got.flags.c_contiguous
+    expected = x if stored == read else x.transpose(0, 3, 1, 2)
+    assert np.array_equal(got, expected)  # every pixel where it belongs, nothing lost
+
+
+@pytest.mark.parametrize("stored", [(6, 28, 28, 28), (6, 9, 7, 9), (6, 30, 20, 40)])
+def test_images_with_no_axis_that_reads_as_channels_are_refused_naming_the_shape(tmp_path, stored):
+    from numpynn.datasets import load_npz
+    from numpynn.errors import DataError
+    np.savez(tmp_path / "d.npz", x=np.zeros(stored, np.uint8), y=np.arange(6) % 3)
+    with pytest.raises(DataError, match=rf"images of shape \({', '.join(map(str, stored))}\) .* \(N, C, H, W\)"):
+        load_npz(tmp_path / "d.npz")

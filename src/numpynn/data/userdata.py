@@ -156,13 +156,18 @@ def _read_npy(archive: zipfile.ZipFile, key: str, name: str, max_bytes: int) -> 
 
 
 def check_images(x: np.ndarray, name: str = "images", sample_shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """x (N, ...) as uint8 if integer pixels in 0..255, else floats kept as stored but required finite."""
+    """x (N, ...) as uint8 if integer pixels in 0..255, else floats kept as stored but required finite.
+
+    4-D images come out as (N, C, H, W); channels-last (N, H, W, C), as Pillow, Keras and TensorFlow store
+    them, are recognised and transposed, and a shape that could be either is refused.
+    """
     x = np.asarray(x)
     if x.dtype.kind not in "uif":
         raise DataError(f"{name}: pixels must be numbers, got dtype {x.dtype}; save numeric arrays.")
     if x.ndim < 2 or len(x) == 0 or x[0].size == 0:
         raise DataError(f"{name}: pixels must be a non-empty batch (N, ...) such as (N, 28, 28) or (N, 784), "
                         f"got shape {x.shape}.")
+    x = _channels_first(x, name)
     if sample_shape is not None and x.shape[1:] != tuple(sample_shape):
         raise DataError(f"{name}: each sample has shape {x.shape[1:]}, expected {tuple(sample_shape)}; reshape it.")
     if x.dtype.kind == "f":
@@ -173,6 +178,27 @@ def check_images(x: np.ndarray, name: str = "images", sample_shape: tuple[int, .
         raise DataError(f"{name}: integer pixels range over {x.min()}..{x.max()}, outside 0..255; store bytes "
                         "(uint8) or scaled floats.")
     return x.astype(np.uint8, copy=False)
+
+
+def _channels_first(x: np.ndarray, name: str) -> np.ndarray:
+    """(N, C, H, W) images from either layout; 0.2.0 read (N, 28, 28, 3) as 28 channels of 28x3 images.
+
+    An axis holds channels if it is at most 4 long (gray, gray+alpha, RGB, RGBA) or shorter than both others.
+    """
+    if x.ndim != 4:
+        return x
+    _, a, b, c = x.shape
+    if _holds_channels(a, b, c):
+        return x
+    if _holds_channels(c, a, b):
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    raise DataError(f"{name}: images of shape {x.shape} have no axis that reads as channels; save them as (N, C, H, "
+                    "W) (or channels-last (N, H, W, C)) with at most 4 channels or fewer channels than pixels a side, "
+                    "or as (N, H, W) for gray images.")
+
+
+def _holds_channels(c: int, h: int, w: int) -> bool:
+    return c <= 4 or (c < h and c < w)
 
 
 def _numbered_lines(name: str, max_bytes: int) -> list[tuple[int, str]]:
