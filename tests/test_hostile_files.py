@@ -2,7 +2,10 @@
 installed ONNX, and things that are not regular files. Each is refused (or read right) in one sentence."""
 
 import json
+import os
+import threading
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,3 +134,66 @@ def test_images_with_no_axis_that_reads_as_channels_are_refused_naming_the_shape
     np.savez(tmp_path / "d.npz", x=np.zeros(stored, np.uint8), y=np.arange(6) % 3)
     with pytest.raises(DataError, match=rf"images of shape \({', '.join(map(str, stored))}\) .* \(N, C, H, W\)"):
         load_npz(tmp_path / "d.npz")
+
+
+# --- 26.11: a folder, a FIFO or a device where a file belongs ------------------------------------------------
+
+def _not_files(tmp_path):
+    folder = tmp_path / "folder.npz"
+    folder.mkdir()
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    return {"a folder": folder, "a named pipe (FIFO)": fifo, "a character device": Path("/dev/zero")}
+
+
+def _within(seconds, fn, unblock):
+    """fn()'s outcome, failing (not hanging) if it blocks: `unblock` then releases it."""
+    outcome = {}
+
+    def call():
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome["error"] = exc
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        unblock()
+        thread.join(5)
+        pytest.fail(f"blocked for {seconds} s")
+    return outcome
+
+
+@pytest.mark.parametrize("kind", ["a folder", "a named pipe (FIFO)", "a character device"])
+@pytest.mark.parametrize("reader", ["load_csv", "load_npz", "read_user_file"])
+def test_a_folder_fifo_or_device_is_named_for_what_it_is(tmp_path, kind, reader):
+    """0.2.0 said "does not exist" for a folder, waited forever on a FIFO and read /dev/zero to the end."""
+    from numpynn import datasets
+    path = _not_files(tmp_path)[kind]
+
+    def read():
+        from numpynn.io.user_files import read_user_file
+        return read_user_file(path, "Config file", "a TOML file", 1024)
+    call = {"load_csv": lambda: datasets.load_csv(path), "load_npz": lambda: datasets.load_npz(path),
+            "read_user_file": read}[reader]
+
+    def unblock():
+        with open(path, "wb"):
+            pass
+    outcome = _within(10, call, unblock if kind.endswith("(FIFO)") else lambda: None)
+    error = outcome.get("error")
+    assert isinstance(error, ValueError) and not isinstance(error, OSError), outcome
+    assert f"{path} is {kind}, not a regular file; pass a" in str(error) and "\n" not in str(error)
+
+
+def test_a_file_over_the_cap_is_refused_before_it_is_read(tmp_path):
+    from numpynn.errors import UserFileError
+    from numpynn.io.user_files import read_user_file
+    path = tmp_path / "big.toml"
+    path.write_bytes(b"a = 1\n" * 300)
+    with pytest.raises(UserFileError, match=r"big.toml is 1,800 bytes, over the 1,000-byte limit for a TOML file"):
+        read_user_file(path, "Config file", "a TOML file", 1000)
+    assert read_user_file(path, "Config file", "a TOML file", 1800) == b"a = 1\n" * 300
+    with pytest.raises(FileNotFoundError, match=r"^Config file .*nothing.toml does not exist; name one\.$"):
+        read_user_file(tmp_path / "nothing.toml", "Config file", "a TOML file", 1000, hint="name one")
