@@ -197,3 +197,38 @@ def test_a_file_over_the_cap_is_refused_before_it_is_read(tmp_path):
     assert read_user_file(path, "Config file", "a TOML file", 1800) == b"a = 1\n" * 300
     with pytest.raises(FileNotFoundError, match=r"^Config file .*nothing.toml does not exist; name one\.$"):
         read_user_file(tmp_path / "nothing.toml", "Config file", "a TOML file", 1000, hint="name one")
+
+
+# --- 26.7 and 26.14: deep nesting and a byte-order mark in the files a user writes --------------------------
+
+@pytest.mark.parametrize("text", ["a = " + "[" * 5000 + "]" * 5000, "a = " + "{b = " * 2000 + "1" + "}" * 2000,
+                                  "a = " + "[" * 40 + "]" * 40, "a." + ".".join(["b"] * 3000) + " = 1",
+                                  "[" + ".".join(["t"] * 500) + "]\nx = 1"])
+def test_deep_toml_is_one_sentence(text):
+    import tomllib
+
+    from numpynn.errors import UserFileError
+    from numpynn.io.user_files import parse_nested
+    with pytest.raises(UserFileError, match=r"^run.toml nests lists or tables more than 32 levels deep; .*\.$"):
+        parse_nested(tomllib.loads, text, "run.toml")
+
+
+@pytest.mark.parametrize("depth", [100_000, 33])
+def test_deep_json_is_one_sentence(depth):
+    from numpynn.errors import UserFileError
+    from numpynn.io.user_files import parse_nested
+    with pytest.raises(UserFileError, match="more than 32 levels deep"):
+        parse_nested(json.loads, "[" * depth + "]" * depth, "config.json")
+    assert parse_nested(json.loads, '{"a": [[1, 2]]}', "config.json") == {"a": [[1, 2]]}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8"])
+def test_a_byte_order_mark_is_accepted(tmp_path, encoding):
+    """Notepad saves UTF-8 with a BOM; 0.2.0 refused it as 'Invalid statement (line 1, column 1)'."""
+    import tomllib
+
+    from numpynn.io.user_files import parse_nested, read_user_text
+    path = tmp_path / "run.toml"
+    path.write_text("lr = 0.5\n[optim]\nepochs = 3\n", encoding=encoding)
+    text = read_user_text(path, "Config file", "a TOML file", 1024)
+    assert parse_nested(tomllib.loads, text, str(path)) == {"lr": 0.5, "optim": {"epochs": 3}}

@@ -4,16 +4,19 @@ A folder, a FIFO or a device given where a file belongs used to read as "does no
 forever (a FIFO with no writer) or stream without end (/dev/zero). Here the path is opened without blocking,
 its kind read from the open descriptor (so it cannot change between the check and the read), and anything
 but a regular file refused in one sentence naming what it is and what was expected; a size cap is checked
-before the first byte is read, and the read itself stops one byte past the cap.
+before the first byte is read, and the read itself stops one byte past the cap. Text is UTF-8 with or without a
+byte-order mark, and what a parser makes of it may nest only MAX_DEPTH levels (0.2.0 let RecursionError out).
 """
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from numpynn.errors import UserFileError
 
+MAX_DEPTH = 32  # nesting levels a config or run file may have; numpynn's own use two or three
 KINDS = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
 
@@ -54,6 +57,48 @@ def read_user_file(path: str | os.PathLike, what: str, expected: str, max_bytes:
         raise UserFileError(f"{what} {path} is {max(size, len(data)):,} bytes, over the {max_bytes:,}-byte limit "
                             f"for {expected}; it is not one (or pass a smaller file).")
     return data
+
+
+def read_user_text(path: str | os.PathLike, what: str, expected: str, max_bytes: int, hint: str = "") -> str:
+    """A regular file's text, UTF-8 with or without the byte-order mark that Notepad and Excel write."""
+    data = read_user_file(path, what, expected, max_bytes, hint)
+    try:
+        return data.decode("utf-8-sig")  # a BOM read as text would be "Invalid statement (line 1, column 1)"
+    except UnicodeDecodeError as exc:
+        raise UserFileError(f"{what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as "
+                            "UTF-8.") from None
+
+
+def parse_nested(parse: Callable[[str], Any], text: str, where: str, max_depth: int = MAX_DEPTH) -> Any:
+    """parse(text) (tomllib.loads, json.loads), refusing nesting deeper than `max_depth` in one sentence.
+
+    The parsers recurse per level and raise RecursionError a few hundred levels down; what parses is measured
+    without recursion, so no later reader (a json.dumps, a flattening) can hit the limit either.
+    """
+    try:
+        value = parse(text)
+        too_deep = nesting_depth(value, max_depth) > max_depth
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        raise UserFileError(f"{where} nests lists or tables more than {max_depth} levels deep; a numpynn file "
+                            "needs two or three, so it is damaged or not one.")
+    return value
+
+
+def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply lists and dicts nest in `value` (a scalar: 0), counted without recursion, stopping past `limit`."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, (list, tuple)) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def kind_of(mode: int) -> str:
