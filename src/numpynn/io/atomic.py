@@ -89,18 +89,31 @@ def check_writable_path(path: str | os.PathLike) -> None:
     """Raise IsADirectoryError / NotADirectoryError, in words, if `path` is a folder or lies under a file.
 
     Said before anything is written: the OS would say "[Errno 21] Is a directory" only after the whole file was.
+    The error's strerror reads as a sentence after its filename (`f"{exc.filename} {exc.strerror}"`).
+    """
+    problem = path_problem(path)
+    if problem is None:
+        return
+    if problem.startswith("is a folder"):
+        raise IsADirectoryError(errno.EISDIR, problem, os.fspath(path))
+    raise NotADirectoryError(errno.ENOTDIR, problem, os.fspath(path))
+
+
+def path_problem(path: str | os.PathLike) -> str | None:
+    """Why no file can be written at `path`, as the rest of a sentence that starts with the path; None if none.
+
+    "is a folder, so ..." or "cannot be written: runs is a file, not a folder, ..."; the one wording for both
+    atomic writes and the OS's own ENOTDIR / EISDIR (a run folder made under a file).
     """
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a folder, so no file can be written there; give the path of a "
-                                "file (or a new name)", os.fspath(path))
+        return "is a folder, so no file can be written there; give the path of a file (or a new name)"
     for parent in path.parents:
         if parent.exists() or parent.is_symlink():
-            if not parent.is_dir():
-                raise NotADirectoryError(errno.ENOTDIR, f"{parent} is a file, not a folder, so it cannot hold "
-                                         f"{path.relative_to(parent)}; choose a path under a folder",
-                                         os.fspath(path))
-            return
+            if parent.is_dir():
+                return None
+            return f"cannot be written: {parent} is a file, not a folder; choose a path under a folder"
+    return None
 
 
 def remove_leftovers(path: str | os.PathLike) -> list[Path]:

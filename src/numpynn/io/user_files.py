@@ -48,6 +48,12 @@ def open_user_file(path: str | os.PathLike, what: str, expected: str, hint: str 
         raise
 
 
+def check_user_file(path: str | os.PathLike, what: str, expected: str, hint: str = "") -> Path:
+    """`path`, after the checks of open_user_file (it is opened and closed, never read)."""
+    open_user_file(path, what, expected, hint).close()
+    return Path(path)
+
+
 def read_user_file(path: str | os.PathLike, what: str, expected: str, max_bytes: int, hint: str = "") -> bytes:
     """The whole content of a regular file of at most `max_bytes` bytes (see open_user_file for the checks)."""
     with open_user_file(path, what, expected, hint) as f:
