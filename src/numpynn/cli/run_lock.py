@@ -51,12 +51,8 @@ class RunLock:
             raise RunFolderBusy(f"Run folder {self.run} keeps changing hands; try again.")
         holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S"),
                   "command": " ".join(["numpynn", *sys.argv[1:]])}
-        try:
-            os.ftruncate(fd, 0)
-            os.write(fd, (json.dumps(holder) + "\n").encode())
-        except OSError as exc:  # a full disk: name the file, which os.write cannot (issue 26.13)
-            os.close(fd)
-            raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(self.path)) from exc
+        os.ftruncate(fd, 0)
+        os.write(fd, (json.dumps(holder) + "\n").encode())
         self.fd = fd
         return self
 

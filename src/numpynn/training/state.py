@@ -63,7 +63,9 @@ class TrainState:
             raw.setdefault("callback_states", {})  # checkpoints written before callbacks kept state
         if not isinstance(raw, dict) or set(raw) != set(cls.__dataclass_fields__):
             raise ValueError("training state has missing or unknown fields")
-        _check_scalars(raw)
+        _check_counters(raw)
+        if type(raw["shuffle"]) is not bool:
+            raise ValueError("training state `shuffle` must be true or false")
         if not isinstance(raw["records"], list) or not all(_is_record(r) for r in raw["records"]):
             raise ValueError("training state records must be a list of flat {name: number} objects")
         # One record per finished epoch, in order: resume rewrites metrics.csv from them, epoch by epoch. The
@@ -84,8 +86,8 @@ class TrainState:
         return cls(**raw)
 
 
-def _check_scalars(raw: dict) -> None:
-    """The counters, sums and flags of a parsed state: plain JSON numbers in range, or a ValueError."""
+def _check_counters(raw: dict) -> None:
+    """The state's counters and running sums: integers and finite numbers, the step inside its epoch."""
     ints = ("epoch", "step", "global_step", "num_samples", "batch_size")
     if not all(type(raw[k]) is int and 0 <= raw[k] < 2**53 for k in ints):
         raise ValueError("training state counters must be non-negative integers")
@@ -96,8 +98,6 @@ def _check_scalars(raw: dict) -> None:
             raise ValueError(f"training state `{key}` must be a finite number")
     if raw["batch_size"] < 1 or raw["step"] * raw["batch_size"] >= max(raw["num_samples"], 1):
         raise ValueError("training state step lies past the end of its epoch")
-    if type(raw["shuffle"]) is not bool:
-        raise ValueError("training state `shuffle` must be true or false")
 
 
 def layer_generators(model) -> dict[str, np.random.Generator]:
