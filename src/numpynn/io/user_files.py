@@ -40,7 +40,7 @@ def open_user_file(path: str | os.PathLike, what: str, expected: str, hint: str 
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise UserFileError(f"{what} {path} is {kind_of(mode)}, not a regular file; pass {expected}.")
-        if hasattr(os, "set_blocking"):
+        if hasattr(os, "O_NONBLOCK"):  # POSIX; Windows opened it blocking in the first place
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
