@@ -197,6 +197,8 @@ def test_a_file_over_the_cap_is_refused_before_it_is_read(tmp_path):
     assert read_user_file(path, "Config file", "a TOML file", 1800) == b"a = 1\n" * 300
     with pytest.raises(FileNotFoundError, match=r"^Config file .*nothing.toml does not exist; name one\.$"):
         read_user_file(tmp_path / "nothing.toml", "Config file", "a TOML file", 1000, hint="name one")
+    with pytest.raises(FileNotFoundError, match=r"big.toml/x.toml does not exist \(a part of its path is a file"):
+        read_user_file(path / "x.toml", "Config file", "a TOML file", 1000)
 
 
 # --- 26.7 and 26.14: deep nesting and a byte-order mark in the files a user writes --------------------------

@@ -32,8 +32,9 @@ def open_user_file(path: str | os.PathLike, what: str, expected: str, hint: str 
     try:
         # O_NONBLOCK: opening a FIFO with no writer would wait forever; it is refused right after.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{what} {path} does not exist{'; ' + hint if hint else ''}.") from None
+    except (FileNotFoundError, NotADirectoryError) as exc:  # ENOTDIR: a file where a folder of the path should be
+        why = " (a part of its path is a file, not a folder)" if isinstance(exc, NotADirectoryError) else ""
+        raise FileNotFoundError(f"{what} {path} does not exist{why}{'; ' + hint if hint else ''}.") from None
     except IsADirectoryError:  # Windows cannot open a folder at all
         raise UserFileError(f"{what} {path} is a folder, not a regular file; pass {expected}.") from None
     try:
