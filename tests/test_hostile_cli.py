@@ -12,8 +12,8 @@ import socket
 import numpy as np
 import pytest
 
-from numpynn.cli import parser as cli
-from numpynn.cli import serve
+from numpynn.app.commands import parser as cli
+from numpynn.app.commands import serve
 
 
 def error_of(capsys, argv, code=2):
