@@ -193,3 +193,17 @@ def test_mysql_storage_without_its_driver_says_what_to_install(work, capsys):
     line = error_of(capsys, ["sweep", "--config", path, "--storage", "mysql://u:secret@127.0.0.1/db", "--trials", "1",
                              "--out", work / "sweeps/m"])
     assert "needs its database driver" in line and "secret" not in line
+
+
+@pytest.mark.parametrize("command", [["info"], ["evaluate", "--no-plots"], ["plot"]])
+def test_a_fifo_as_model_or_metrics_is_said_to_be_one(work, capsys, tmp_path, command):
+    """The same root as 26.11 behind the other doors: 0.2.0 said "does not exist" (and plot would have blocked)."""
+    if command[0] == "plot":
+        target = tmp_path / "run"
+        target.mkdir()
+        os.mkfifo(target / "metrics.csv")
+    else:
+        target = tmp_path / "m.safetensors"
+        os.mkfifo(target)
+    line = error_of(capsys, [command[0], target, *command[1:]])
+    assert "is a named pipe (FIFO), not a regular file" in line
