@@ -1,12 +1,12 @@
 """Hostile-input probe for issue 26: run each bad input through the real `numpynn` command and judge the outcome.
 
-    PYTHONPATH=src python benchmarks/hostile_probe.py [--keep]
+    python benchmarks/hostile_probe.py [--keep] [--root CHECKOUT] | tee benchmarks/results/hostile_probe.txt
 
 A case is handled well when the command ends (no hang) with the expected exit code, a refusal is one line
 `numpynn: error: ...` (no traceback, no raw "[Errno N]", no "(no file)"), and nothing was lost (the case's own
 check: a file kept whole, a run still resumable). Every command runs under a 3 GiB address-space cap and a time
 limit, so "asks for all memory" and "waits forever" show as failures instead of taking the machine down.
-Prints one line per case and the total; results/hostile_probe.txt keeps the last run's output.
+Prints one line per case and the total; benchmarks/results/hostile_probe.txt keeps a recorded run.
 """
 
 import json
@@ -16,12 +16,15 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
 CAP = 3 * 1024**3
 ROOT = Path(__file__).resolve().parents[1]
+if "--root" in sys.argv:  # another checkout (e.g. 0.2.0's) to probe: --root PATH
+    ROOT = Path(sys.argv[sys.argv.index("--root") + 1]).resolve()
 OK, BAD = [], []
 
 
@@ -117,6 +120,15 @@ def probe_files(work):
                                 ("/dev/zero", "/dev/zero", "character device")):
             judge(f"11 train {flag} {kind}", numpynn(work, "train", flag, path, "--no-plots", timeout=30), 2,
                   needle=say)
+    os.mkfifo(work / "pipe.safetensors")
+    (work / "runs/fiforun").mkdir(parents=True)
+    os.mkfifo(work / "runs/fiforun/metrics.csv")
+    judge("11 info of a FIFO as the model", numpynn(work, "info", "pipe.safetensors", timeout=30), 2,
+          needle="named pipe")
+    judge("11 plot of a run whose metrics.csv is a FIFO", numpynn(work, "plot", "runs/fiforun", timeout=30), 2,
+          needle="named pipe")
+    judge("11 train --config afile/x.toml (through a file)", numpynn(work, "train", "--config", "afile/x.toml"), 2,
+          needle="does not exist")
     judge("11 evaluate --dataset pipe.npz", numpynn(work, "evaluate", "runs/base", "--dataset", "pipe.npz",
                                                      "--no-plots", timeout=30), 2, needle="named pipe")
     judge("12 train --out afile/x", numpynn(work, "train", "--dataset", "tiny.npz", "--out", "afile/x",
@@ -249,6 +261,10 @@ def probe_writers(work):
 def main():
     keep = "--keep" in sys.argv
     work = Path(tempfile.mkdtemp(prefix="hostile-"))
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    print(f"hostile probe of {ROOT} at {commit}, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}, load average "
+          f"{os.getloadavg()[0]:.1f}", flush=True)
     setup(work)
     for probe in (probe_checkpoints, probe_writers, probe_text, probe_data, probe_export, probe_serve, probe_files,
                   probe_plot, probe_disk_and_storage):
