@@ -11,6 +11,7 @@ import functools
 import json
 import os
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def onnx_bytes(model, onnx, preprocess, input_shape, class_names, opset) -> byte
     return proto.SerializeToString()
 
 
-def check_opset(opset: int, onnx=None) -> None:
+def check_opset(opset: int, onnx: ModuleType | None = None) -> None:
     """Refuse an opset outside OPSET..max_opset(): 0.2.0 wrote `--opset 99` files that onnxruntime cannot load."""
     if type(opset) is int and opset == OPSET:  # loads in every onnxruntime numpynn supports: no need to ask
         return
@@ -110,7 +111,7 @@ def check_opset(opset: int, onnx=None) -> None:
 
 
 @functools.cache
-def max_opset(onnx=None) -> int:
+def max_opset(onnx: ModuleType | None = None) -> int:
     """The newest opset both the installed onnx defines and the installed onnxruntime (if any) loads."""
     onnx = onnx or require("onnx", "onnx", "ONNX export")
     top = onnx.defs.onnx_opset_version()
