@@ -15,6 +15,7 @@ class Layer:
         self.buffers: dict[str, np.ndarray] = {}  # state that is saved but not trained (BatchNorm's running stats)
         self.training = True
         self.needs_input_grad = True  # Sequential turns this off for its first layer: nobody reads d/dx there
+        self.frozen: set[str] = set()  # keys of params no optimizer changes (requires_grad_); optimizers hold it
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
@@ -31,6 +32,25 @@ class Layer:
 
     def eval(self) -> "Layer":
         return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True, *keys: str) -> "Layer":
+        """Train (True) or freeze (False) this layer's parameters, or only those named ("bias"), as torch's
+        `module.requires_grad_`: an optimizer leaves a frozen parameter, and its state, exactly as they are."""
+        unknown = set(keys) - set(self.params)
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no parameter {sorted(unknown)[0]!r}; its parameters are "
+                             f"{sorted(self.params) or 'none'}.")
+        chosen = set(keys or self.params)
+        if requires_grad:
+            self.frozen -= chosen  # in place: optimizers built earlier see the change at their next step
+        else:
+            self.frozen |= chosen
+        return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """False when every parameter of the layer is frozen (a layer without parameters has nothing to train)."""
+        return bool(set(self.params) - self.frozen)
 
     def config(self) -> dict:
         """The constructor arguments that rebuild this layer (saved in checkpoint metadata)."""
