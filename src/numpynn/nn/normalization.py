@@ -2,7 +2,8 @@
 
 Both normalise each channel over every other axis with the batch mean and biased variance in training,
 update running_mean / running_var (unbiased) with `momentum` (None: a cumulative average), and use the
-running statistics in eval (and in training once frozen with requires_grad_(False)). Parameter and buffer names match torch's state_dict. The math is written once,
+running statistics in eval (and in training once frozen with requires_grad_(False)). Parameter and buffer
+names match torch's state_dict. The math is written once,
 on a channels-last view (C as the last axis): for BatchNorm2d that view is free behind a Conv2d's output.
 """
 
