@@ -129,20 +129,18 @@ class Sequential:
     def eval(self) -> "Sequential":
         return self.train(False)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and buffer, named and shaped as torch.nn.Sequential's state_dict."""
+    def state_dict(self, keep_vars: bool = False) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, named and shaped as torch.nn.Sequential's state_dict
+        (keep_vars=True: the model's own arrays, as torch's keep_vars gives its tensors undetached)."""
         state = {}
         for i, layer in enumerate(self.layers):
             for key, value in {**layer.params, **layer.buffers}.items():
-                state[f"{i}.{key}"] = value.copy()
+                state[f"{i}.{key}"] = value if keep_vars else value.copy()
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Copy arrays in place after checking that names, shapes and finiteness all fit this model."""
-        own = {}
-        for i, layer in enumerate(self.layers):
-            for key, value in {**layer.params, **layer.buffers}.items():
-                own[f"{i}.{key}"] = value
+        own = self.state_dict(keep_vars=True)
         missing, unexpected = sorted(own.keys() - state.keys()), sorted(state.keys() - own.keys())
         if missing or unexpected:
             raise ValueError(f"State dict does not fit this model (missing {missing}, unexpected {unexpected}); "
@@ -156,9 +154,9 @@ class Sequential:
             if value.dtype.kind not in "fiu":
                 raise ValueError(f"State dict entry {name!r} is {value.dtype}, not numbers; the file is corrupt.")
             # Checked after the cast to the model's dtype (loading never changes it): 1e300 is finite in
-            # float64 but inf in a float32 model.
+            # float64 but inf in a float32 model. No copy where the dtypes agree: a large model is held once.
             with np.errstate(over="ignore", invalid="ignore"):
-                cast[name] = value.astype(target.dtype)
+                cast[name] = value.astype(target.dtype, copy=False)
             if not np.all(np.isfinite(cast[name])) or (value.dtype.kind == "f" and not np.all(np.isfinite(value))):
                 raise ValueError(f"State dict entry {name!r} is not finite numbers in the model's {target.dtype} "
                                  "(NaN, infinity, or too large for it); the file is corrupt.")
@@ -170,8 +168,8 @@ class Sequential:
         return [layer.config() for layer in self.layers]
 
     @classmethod
-    def from_config(cls, config: list[dict], dtype=np.float32) -> "Sequential":
-        """Rebuild a model from `config()` (weights are then loaded with load_state_dict)."""
+    def from_config(cls, config: list[dict], dtype=np.float32, init: str = "pytorch") -> "Sequential":
+        """Rebuild a model from `config()`; init="zeros" when its weights are loaded next (load_state_dict)."""
         layers = []
         for spec in config:
             spec = dict(spec)
@@ -180,6 +178,8 @@ class Sequential:
                 raise ValueError(f"Unknown layer type {name!r}; known: {', '.join(sorted(LAYERS))}.")
             if name in ("Linear", "BatchNorm1d", "Conv2d", "BatchNorm2d"):  # the layers that own float arrays
                 spec["dtype"] = dtype
+            if name in ("Linear", "Conv2d"):
+                spec["init"] = init
             layers.append(LAYERS[name](**spec))
         return cls(*layers)
 
