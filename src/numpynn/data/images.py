@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+from numpynn.data.photo import find_ink
 from numpynn.errors import DataError
 from numpynn.io.atomic import atomic_write_bytes
 
@@ -71,19 +72,13 @@ def is_image(path: str | os.PathLike) -> bool:
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
-    """(H, W) float32 ink in [0, 1] on a zero background, whatever the colours and polarity of `image`."""
+    """(h, w) float32 ink in [0, 1] on a zero background, whatever the colours, polarity, light and noise of
+    `image`, cropped to the digit (a transparent canvas: its opaque pixels)."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         alpha = np.asarray(image.convert("RGBA"))[..., 3]
         if alpha.min() < 128:  # drawn on a transparent canvas: whatever is opaque is ink
             return alpha.astype(np.float32) / 255
-    gray = _gray(image)
-    # The border is mostly background: its median tells the paper's shade, and so which way to invert.
-    ring = max(1, min(gray.shape) // 20)
-    border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(),
-                             gray[:, :ring].ravel(), gray[:, -ring:].ravel()])
-    background = float(np.median(border))
-    ink = background - gray if background > 0.5 else gray - background
-    return np.clip(ink, 0, None)
+    return find_ink(_gray(image))  # background, noise, Otsu's threshold and the crop: see data/photo.py
 
 
 def _gray(image: Image.Image) -> np.ndarray:
