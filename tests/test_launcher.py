@@ -17,13 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 # The child first restores Python's own SIGINT handler: run in the background or under nohup, the tests inherit
 # an ignored SIGINT, Python then installs no handler, and the kill would do nothing (issue 21.11).
 CTRL_C_DURING_IMPORT = """
-import importlib, os, signal, sys
+import builtins, os, signal, sys
 signal.signal(signal.SIGINT, signal.default_int_handler)
-real = importlib.import_module
-def interrupted_import(name, *args):
-    os.kill(os.getpid(), signal.SIGINT)
-    return real(name, *args)
-importlib.import_module = interrupted_import
+real = builtins.__import__
+def interrupted_import(name, *args, **kwargs):
+    if name.startswith("numpynn.app"):
+        builtins.__import__ = real
+        os.kill(os.getpid(), signal.SIGINT)
+    return real(name, *args, **kwargs)
+builtins.__import__ = interrupted_import
 {start}
 """
 
@@ -47,8 +49,7 @@ def test_ctrl_c_during_the_imports_exits_130_without_a_traceback(ignore_sigint):
 @pytest.mark.parametrize("ignore_sigint", [False, True], ids=["foreground", "sigint-ignored-by-the-parent"])
 def test_negative_control_an_entry_point_inside_the_package_cannot_catch_it(ignore_sigint):
     """What the old entry point (numpynn.cli.parser:main) met: the interrupt lands before main can run."""
-    done = run("main = importlib.import_module('numpynn.cli.parser').main; sys.exit(main(['--version']))",
-               ignore_sigint)
+    done = run("from numpynn.app.commands.parser import main; sys.exit(main(['--version']))", ignore_sigint)
     assert done.returncode != 130 and "KeyboardInterrupt" in done.stderr
 
 
