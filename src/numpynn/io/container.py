@@ -60,16 +60,7 @@ def decode(data, where: str, path: str | None = None) -> tuple[dict[str, np.ndar
     if n > MAX_HEADER_BYTES or 8 + n > len(data):  # also says plainly what the library calls "invalid header length"
         raise CheckpointError(f"{where} declares a {n}-byte header in a {len(data)}-byte file, so it is not a model "
                               "file: it is corrupt, truncated, or not a safetensors file at all.")
-    try:  # the library checks the header: JSON, dtypes, shapes, offsets that tile the data exactly
-        if path is None:
-            safetensors.deserialize(data)  # its copies are dropped at once: only tests decode bytes in memory
-        else:
-            with safetensors.safe_open(path, framework="numpy"):  # maps the file: no copy of the data
-                pass
-    except Exception as exc:  # noqa: BLE001 (whatever the library refuses, it refuses because of the file's bytes)
-        reason = str(exc).removeprefix("Error while deserializing: ").split("\n")[0][:120]
-        raise CheckpointError(f"{where} is not a valid safetensors file ({reason}); it is corrupt, truncated, or "
-                              "not a model file.") from None
+    _library_check(data, where, path)
     index, metadata = _header(data, n, where)
     if "checksum" not in metadata:  # before the checksum: another tool's file is not a damaged numpynn file
         raise CheckpointError(f"{where} is a safetensors file without numpynn metadata, so it is not a numpynn "
@@ -85,6 +76,25 @@ def decode(data, where: str, path: str | None = None) -> tuple[dict[str, np.ndar
     if claimed != _checksum(index, metadata, body):
         raise CheckpointError(f"{where} fails its checksum: it was damaged after it was written (a flipped bit, "
                               "a partial copy); re-save or re-train the model.")
+    return _views(index, body, where), metadata
+
+
+def _library_check(data, where, path):
+    """The library's checks of the header: JSON, dtypes, shapes, offsets that tile the data exactly."""
+    try:
+        if path is None:
+            safetensors.deserialize(data)  # its copies are dropped at once: only tests decode bytes in memory
+        else:
+            with safetensors.safe_open(path, framework="numpy"):  # maps the file: no copy of the data
+                pass
+    except Exception as exc:  # noqa: BLE001 (whatever the library refuses, it refuses because of the file's bytes)
+        reason = str(exc).removeprefix("Error while deserializing: ").split("\n")[0][:120]
+        raise CheckpointError(f"{where} is not a valid safetensors file ({reason}); it is corrupt, truncated, or "
+                              "not a model file.") from None
+
+
+def _views(index: dict, body: memoryview, where: str) -> dict[str, np.ndarray]:
+    """Each tensor as a read-only view into the file's bytes, refused when it holds NaN or infinity."""
     tensors = {}
     for name, entry in index.items():
         dtype, (start, end) = DTYPES[entry["dtype"]], entry["data_offsets"]
@@ -97,7 +107,7 @@ def decode(data, where: str, path: str | None = None) -> tuple[dict[str, np.ndar
         if dtype.kind == "f" and not np.isfinite(tensors[name]).all():
             raise CheckpointError(f"Tensor {name!r} in {where} holds NaN or infinity; the file was saved from a "
                                   "diverged run or is corrupt.")
-    return tensors, metadata
+    return tensors
 
 
 def _header(data: bytes, n: int, where: str) -> tuple[dict, dict]:
