@@ -93,3 +93,30 @@ def test_a_model_trained_on_a_drawings_file_alone_has_ten_classes(runs):
                      "--name", "only-drawings"]) == 0
     _, meta = load_model(runs / "only-drawings" / "model.safetensors")
     assert meta["classes"] == [str(d) for d in range(10)]  # 0.2.0: 8 classes (0..7, the largest drawn)
+
+
+def test_the_serve_page_gives_the_one_command_and_it_runs(runs, tmp_path, monkeypatch):
+    """Saving a digit on the page answers with the command that fine-tunes the served model on the drawings."""
+    import io
+    import shlex
+
+    from PIL import Image
+    from starlette.testclient import TestClient
+
+    from numpynn.app.serve.app import create_app
+    from numpynn.app.serve.drawings import finetune_command
+
+    run = tmp_path / "served"
+    run.mkdir()
+    (run / "model.safetensors").write_bytes((runs / "mlp" / "model.safetensors").read_bytes())
+    buffer = io.BytesIO()
+    Image.fromarray(np.pad(np.full((16, 4), 255, np.uint8), ((6, 6), (12, 12)))).save(buffer, format="PNG")
+    with TestClient(create_app(open_model(run), loopback_only=False)) as client:
+        answer = client.post("/api/drawings?label=1", content=buffer.getvalue(),
+                             headers={"Content-Type": "image/png"}).json()
+    assert answer["finetune"] == finetune_command(run)
+    monkeypatch.chdir(tmp_path)
+    argv = shlex.split(answer["finetune"])[1:] + ["--epochs", "1", "--quiet", "--no-plots"]  # quicker here
+    assert cli.main(argv) == 0
+    _, meta = load_model(tmp_path / "runs" / "served-mine" / "model.safetensors")
+    assert meta["classes"] == [str(d) for d in range(10)]

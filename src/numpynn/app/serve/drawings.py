@@ -2,6 +2,7 @@
 --dataset` reads, appended one digit at a time without ever losing the digits saved before."""
 
 import io
+import shlex
 import threading
 from pathlib import Path
 
@@ -14,6 +15,14 @@ from numpynn.errors import DataError
 from numpynn.io.atomic import atomic_write_bytes
 
 FILE_NAME = "drawings.npz"
+FINETUNE_MNIST_ROWS = 2000  # MNIST rows beside your digits, so the fine-tuned model does not forget MNIST
+
+
+def finetune_command(run: str | Path) -> str:
+    """The one command that fine-tunes the model of run folder `run` on its drawings (README: Fine-tuning)."""
+    run = Path(run)
+    return (f"numpynn train --init-from {shlex.quote(str(run))} --dataset {shlex.quote(str(run / FILE_NAME))} "
+            f"--mix-mnist {FINETUNE_MNIST_ROWS} --epochs 5 --lr 0.01 --name {shlex.quote(run.name + '-mine')}")
 
 
 class Drawings:
