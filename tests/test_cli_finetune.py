@@ -116,7 +116,7 @@ def test_the_serve_page_gives_the_one_command_and_it_runs(runs, tmp_path, monkey
                              headers={"Content-Type": "image/png"}).json()
     assert answer["finetune"] == finetune_command(run)
     monkeypatch.chdir(tmp_path)
-    argv = shlex.split(answer["finetune"])[1:] + ["--epochs", "1", "--quiet", "--no-plots"]  # quicker here
+    argv = shlex.split(answer["finetune"])[1:] + ["--epochs", "1", "--mix-mnist", "200", "--quiet", "--no-plots"]
     assert cli.main(argv) == 0
     _, meta = load_model(tmp_path / "runs" / "served-mine" / "model.safetensors")
     assert meta["classes"] == [str(d) for d in range(10)]
