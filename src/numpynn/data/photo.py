@@ -46,8 +46,8 @@ def find_ink(gray: np.ndarray) -> np.ndarray:
         raise DataError("No digit found: the image is blank, or its ink is too faint against the paper; "
                         "photograph a darker digit, filling most of the picture.")
     if contrast < MIN_SNR * noise:
-        raise DataError(f"The image is too noisy to read a digit in (noise {noise:.0%} of the ink's contrast "
-                        f"{contrast:.0%}); photograph it in better light, or scan it.")
+        raise DataError(f"The image is too noisy to read a digit in (noise of {noise:.0%} against the ink's "
+                        f"{contrast:.0%} contrast); photograph it in better light, or scan it.")
     peak = float(np.percentile(ink[mask], 99))                  # not the max: one noisy pixel would dim the rest
     ink = np.where(_grow(mask, 2), ink, 0) / peak               # the strokes and their anti-aliased edges only
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
@@ -107,8 +107,8 @@ def _otsu(ink) -> float:
     omega, mu = np.cumsum(p), np.cumsum(p * (edges[:-1] + edges[1:]) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mu[-1] * omega - mu) ** 2 / (omega * (1 - omega))
-    return float(edges[int(np.nanargmax(np.where(np.isfinite(between), between, np.nan)[:-1])) + 1]) \
-        if np.isfinite(between[:-1]).any() else 0.5
+    between = np.nan_to_num(between[:-1], nan=-1.0, posinf=-1.0)  # an empty class: no split there
+    return float(edges[int(np.argmax(between)) + 1])
 
 
 def _grow(mask, k):
