@@ -96,3 +96,22 @@ def test_a_faint_digit_and_a_noisy_one_are_refused(mnist_model):
         prepare_digit(_png(noisy))
     with pytest.raises(DataError, match="No digit found"):
         prepare_digit(_png(paper + np.random.default_rng(1).normal(0, 8, paper.shape)))  # blank paper, noise
+
+
+def test_the_server_answers_bad_and_digitless_images_with_a_4xx_sentence(tmp_path):
+    """Issue 26.5 and 21.6 through `numpynn serve`: a decoder error or a 5x5 image is a 4xx JSON sentence."""
+    from starlette.testclient import TestClient
+
+    import numpynn as nn
+    from numpynn.app.runs.folder import open_model
+    from numpynn.app.serve.app import create_app
+
+    nn.save_model(tmp_path / "model.safetensors", nn.mlp([784, 10]),
+                  metadata={"preprocessing": {"method": "255", "input_shape": [28, 28]}})
+    jpeg = (ROOT / "examples" / "digits" / "photo-2.jpg").read_bytes()
+    with TestClient(create_app(open_model(tmp_path), loopback_only=False)) as client:
+        for body, kind, phrase in [(jpeg[:100], "image/jpeg", "not a readable image"),
+                                   (_png(np.eye(5) * 255), "image/png", "too small to hold a digit")]:
+            answer = client.post("/api/predict", content=body, headers={"Content-Type": kind})
+            assert 400 <= answer.status_code < 500 and phrase in answer.json()["error"], answer.text
+        assert client.post("/api/predict", content=jpeg, headers={"Content-Type": "image/jpeg"}).status_code == 200
