@@ -120,3 +120,25 @@ def test_the_serve_page_gives_the_one_command_and_it_runs(runs, tmp_path, monkey
     assert cli.main(argv) == 0
     _, meta = load_model(tmp_path / "runs" / "served-mine" / "model.safetensors")
     assert meta["classes"] == [str(d) for d in range(10)]
+
+
+def test_a_stopped_fine_tuning_run_resumes_bit_identically(runs, monkeypatch):
+    """config.json keeps --init-from and what was taken over; --resume reopens the model for its scaling and
+    freezes the same layers, and ends where an unbroken run ends."""
+    from numpynn.training.signals import StopRequest
+    assert _finetune(runs, "mlp", "whole", "--freeze", "1", "--epochs", "2") == 0
+    calls = {"n": 0}
+
+    def stop_at_step_7(self):
+        calls["n"] += 1
+        if calls["n"] == 7:
+            self.signum = 2  # as a Ctrl-C between steps 6 and 7 would
+        return self.signum is not None
+    with monkeypatch.context() as patch:
+        patch.setattr(StopRequest, "__call__", stop_at_step_7)
+        assert _finetune(runs, "mlp", "broken", "--freeze", "1", "--epochs", "2") == 130
+    assert cli.main(["train", "--resume", str(runs / "broken"), "--quiet"]) == 0
+    whole, _ = load_model(runs / "whole" / "model.safetensors")
+    resumed, _ = load_model(runs / "broken" / "model.safetensors")
+    for name, value in whole.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[name], value, err_msg=name)
