@@ -142,3 +142,13 @@ def test_a_stopped_fine_tuning_run_resumes_bit_identically(runs, monkeypatch):
     resumed, _ = load_model(runs / "broken" / "model.safetensors")
     for name, value in whole.state_dict().items():
         np.testing.assert_array_equal(resumed.state_dict()[name], value, err_msg=name)
+
+
+def test_fine_tuning_a_model_with_dropout_is_reproducible(runs):
+    """The loaded Dropout layers draw their masks from the run's --seed, not from OS entropy."""
+    assert cli.main(["train", *TINY, "--hidden", "16", "--dropout", "0.3", "--out", str(runs), "--name", "drop"]) == 0
+    for name in ("drop-a", "drop-b"):
+        assert _finetune(runs, "drop", name) == 0
+    a, _ = load_model(runs / "drop-a" / "model.safetensors")
+    b, _ = load_model(runs / "drop-b" / "model.safetensors")
+    assert all(np.array_equal(a.state_dict()[k], v) for k, v in b.state_dict().items())

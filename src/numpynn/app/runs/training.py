@@ -33,6 +33,7 @@ from numpynn.training.callbacks import EarlyStopping
 from numpynn.training.divergence import LARGE_INPUT_RMS
 from numpynn.training.fit import fit
 from numpynn.training.signals import StopRequest
+from numpynn.training.state import layer_generators
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
 RESUME_MAY_CHANGE = {"quiet", "plots", "threads"}
@@ -123,6 +124,8 @@ def _model_and_scaling(config: TrainConfig, data: Data, init_rng, source, say) -
     if source is not None:
         check_data_fits(source, data, config)
         freeze(source, config)
+        for i in layer_generators(source.model):  # a loaded Dropout draws from OS entropy: the run's --seed instead
+            source.model.layers[int(i)].rng = init_rng.spawn(1)[0]
         frozen = "" if not config.freeze else ", its first weight layer frozen" if config.freeze == 1 else \
             f", its first {config.freeze} weight layers frozen"
         say(f"Fine-tuning the model of {source_name(source.path)}: its weights, classes and input scaling, a "
