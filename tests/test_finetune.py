@@ -108,3 +108,15 @@ def test_freeze_and_requires_grad_refuse_what_does_not_exist():
         model[0].requires_grad_(False, "gamma")
     model.requires_grad_(False, ["2.bias"])
     assert model[2].frozen == {"bias"} and model[0].frozen == set()
+
+
+def test_fine_tuning_a_loaded_model_with_dropout_is_reproducible(tmp_path):
+    """from_config seeds each Dropout with its index: two loads of one file train to the same weights."""
+    x, y = _data()
+    nn.save_model(tmp_path / "d.safetensors", mlp([12, 16, 3], seed=0, dropout=0.5))
+    runs = []
+    for _ in range(2):
+        model, _ = nn.load_model(tmp_path / "d.safetensors")
+        nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), x, y, epochs=2, verbose=0)
+        runs.append(model.state_dict())
+    assert all(np.array_equal(runs[0][k], runs[1][k]) for k in runs[0])

@@ -180,6 +180,8 @@ class Sequential:
                 spec["dtype"] = dtype
             if name in ("Linear", "Conv2d"):
                 spec["init"] = init
+            if name == "Dropout":  # a Generator seeded with the layer's index, never OS entropy (set layer.rng)
+                spec.setdefault("rng", len(layers))
             layers.append(LAYERS[name](**spec))
         return cls(*layers)
 
