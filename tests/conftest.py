@@ -40,3 +40,15 @@ def digit_run(tmp_path_factory):
             "--no-plots"]
     assert cli.main(argv) == 0
     return out / "digits"
+
+
+@pytest.fixture(scope="session")
+def matrix(tmp_path_factory):
+    """The model-by-door matrix's runs (tests/matrix_kinds.py): each kind trained once, when first asked for."""
+    from matrix_kinds import Matrix
+
+    built = Matrix(tmp_path_factory.mktemp("matrix"))
+    try:
+        yield built
+    finally:
+        built.close()
