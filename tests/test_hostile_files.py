@@ -236,3 +236,12 @@ def test_a_byte_order_mark_is_accepted(tmp_path, encoding):
     path.write_text("lr = 0.5\n[optim]\nepochs = 3\n", encoding=encoding)
     text = read_user_text(path, "Config file", "a TOML file", 1024)
     assert parse_nested(tomllib.loads, text, str(path)) == {"lr": 0.5, "optim": {"epochs": 3}}
+
+
+@pytest.mark.parametrize("kind", ["a folder", "a named pipe (FIFO)", "a character device"])
+def test_the_model_loader_names_a_folder_fifo_or_device(tmp_path, kind):
+    """The library's own door: numpynn.load_model said "does not exist" for each (a FIFO would not block: stat)."""
+    path = _not_files(tmp_path)[kind]
+    outcome = _within(10, lambda: nn.load_model(path), lambda: None)
+    assert isinstance(outcome.get("error"), CheckpointError), outcome
+    assert f"{path} is {kind}, not a regular file" in str(outcome["error"])
