@@ -98,7 +98,7 @@ def test_labels_of_any_kind_and_partial_fit(digits):
     assert set(est.predict(x_test)) <= set(names)
     proba = est.predict_proba(x_test)
     np.testing.assert_array_equal(est.classes_[proba.argmax(axis=1)], est.predict(x_test))
-    with pytest.raises(ValueError, match="not in classes_"):
+    with pytest.raises(ValueError, match="has classes not in `self.classes_`"):
         est.partial_fit(x[:5], ["ten"] * 5)
 
 
@@ -111,8 +111,10 @@ def test_fitted_attributes_in_scikit_learns_orientation(digits):
     assert isinstance(est.model_, nn.Sequential) and any(isinstance(la, nn.Dropout) for la in est.model_.layers)
     assert est.n_features_in_ == 64 and est.n_layers_ == 4 and est.n_outputs_ == 10
     assert est.out_activation_ == "softmax" and len(est.loss_curve_) == est.n_iter_ == 3
-    assert est.predict_proba(x).dtype == np.float32  # numpynn's default: no silent float64
-    assert MLPClassifier(max_iter=1, dtype="float64").fit(x, y).predict_proba(x).dtype == np.float64
+    assert est.predict_proba(x).dtype == np.float64  # the input's float dtype, as scikit-learn keeps it
+    x32 = x.astype(np.float32)
+    assert MLPClassifier(max_iter=1).fit(x32, y).predict_proba(x32).dtype == np.float32  # never upcast
+    assert MLPClassifier(max_iter=1, dtype="float32").fit(x, y).predict_proba(x).dtype == np.float32
     with pytest.raises(NotFittedError):
         MLPClassifier().predict(x)
 
@@ -138,12 +140,16 @@ def test_warm_start_continues_from_the_fitted_weights(digits):
 
 def test_parameters_are_validated_at_fit_with_one_sentence():
     x, y, _ = small_data()
-    for params, word in ((dict(solver="lbfgs"), "solver"), (dict(learning_rate="adaptive"), "learning_rate"),
+    for params, word in ((dict(solver="newton"), "solver"), (dict(learning_rate="cyclic"), "learning_rate"),
+                         (dict(n_iter_no_change=0.5), "n_iter_no_change"), (dict(max_fun=0), "max_fun"),
+                         (dict(power_t=-1.0), "power_t"), (dict(solver="lbfgs", dropout=0.5), "dropout"),
                          (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"), (dict(dtype="float16"), "dtype"),
                          (dict(activation="swish"), "activation"), (dict(conv=(0,)), "conv")):
         est = MLPClassifier(**params)  # scikit-learn's rule: __init__ accepts anything, fit validates
         with pytest.raises(ValueError, match=word):
             est.fit(x, y)
+    with pytest.raises(ValueError, match="loss"):
+        MLPRegressor(loss="huber").fit(x, y)
     with pytest.raises(ValueError, match="square one-channel images"):
         MLPClassifier(conv=(4,)).fit(x[:, :3], y)  # 3 features are no square image
 
