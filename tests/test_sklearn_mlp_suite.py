@@ -20,9 +20,9 @@ sklearn = pytest.importorskip("sklearn")
 ORIGINAL_IMPORT = "from sklearn.neural_network import MLPClassifier, MLPRegressor"
 SWAPPED_IMPORT = "from numpynn.sklearn import MLPClassifier, MLPRegressor"
 MIN_PASSED = 56  # of 59; scikit-learn's own classes pass 57 here, the 2 pandas tests skip without pandas
-KNOWN_FAILURES = {"test_fit"}
+KNOWN_FAILURES = {"test_fit"}  # sets scikit-learn's private solver state by hand (see README)
 # The tests' matrices are tiny (100 x 64): one BLAS thread is ~10x faster than several fighting over 2 busy cores.
-ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # sets scikit-learn's private solver state by hand (see README)
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def suite_path() -> Path:
