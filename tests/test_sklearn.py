@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 import numpynn as nn
 from numpynn.errors import CheckpointError
+from numpynn.interop.sklearn_network import generator
 from numpynn.sklearn import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -256,6 +257,7 @@ def test_a_file_whose_metadata_does_not_fit_its_network_is_refused(tmp_path):
 def test_same_random_state_same_start_and_lbfgs_result_as_scikit_learn():
     """An int random_state draws scikit-learn's init stream, so L-BFGS (deterministic) ends where scikit-learn's
     does; integer sample weights equal repeated rows; sparse X equals dense X."""
+    assert np.array_equal(generator(7).uniform(size=9), np.random.RandomState(7).uniform(size=9))
     x, _, values = small_data(60)
     kw = dict(hidden_layer_sizes=(6,), solver="lbfgs", max_iter=30, random_state=3, activation="tanh")
     ours, theirs = MLPRegressor(**kw).fit(x, values), sk.MLPRegressor(**kw).fit(x, values)

@@ -36,11 +36,23 @@ def generator(random_state) -> np.random.Generator:
         return random_state
     if isinstance(random_state, np.random.RandomState):
         random_state = random_state.randint(2**31 - 1)
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) \
+            and 0 <= random_state < 2**32:
         bits = np.random.MT19937(int(random_state))  # its SeedSequence seeds spawned streams (Dropout) reproducibly
-        bits.state = np.random.RandomState(int(random_state)).get_state(legacy=False)  # the stream itself: sklearn's
+        bits.state = {"bit_generator": "MT19937", "state": {"key": legacy_mt19937_key(int(random_state)), "pos": 624}}
         return np.random.Generator(bits)
-    raise ValueError(f"random_state must be None, an int, a numpy Generator or RandomState, got {random_state!r}.")
+    raise ValueError(f"random_state must be None, an int in [0, 2**32), a numpy Generator or RandomState, got "
+                     f"{random_state!r}.")
+
+
+def legacy_mt19937_key(seed: int) -> np.ndarray:
+    """MT19937's state for an int seed as RandomState(seed) sets it (Matsumoto-Nishimura init_genrand): (624,)."""
+    key = np.empty(624, dtype=np.uint32)
+    key[0] = value = seed
+    for i in range(1, 624):
+        value = (1812433253 * (value ^ (value >> 30)) + i) & 0xFFFFFFFF
+        key[i] = value
+    return key
 
 
 def build_mlp(n_features: int, hidden: tuple[int, ...], n_outputs: int, activation: str | None,
