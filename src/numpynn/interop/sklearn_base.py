@@ -81,7 +81,7 @@ class NumpynnMLP(ModelFiles, BaseEstimator):
 
     # --- training ---------------------------------------------------------------------------------------
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None) -> "NumpynnMLP":
         """Train on X (N, n_features), dense or sparse, and y (from the current weights when warm_start)."""
         return self._fit(X, y, sample_weight, incremental=False)
 
@@ -196,10 +196,12 @@ class NumpynnMLP(ModelFiles, BaseEstimator):
 
     @property
     def n_layers_(self) -> int:
+        """Layers as scikit-learn counts them: input, hidden and output."""
         return len(self.coefs_) + 1
 
     @property
     def n_outputs_(self) -> int:
+        """The network's output units (classes, labels or regression targets)."""
         return self._n_outputs
 
     def _network_output(self, X) -> np.ndarray:

@@ -28,7 +28,7 @@ class MLPClassifier(ClassifierMixin, NumpynnMLP):
     """
 
     @available_if(NumpynnMLP._check_solver)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None) -> "MLPClassifier":
         """One epoch over (X, y) from the current weights; the first call needs every label in `classes`."""
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit, e.g. classes=np.unique(y).")
@@ -52,6 +52,7 @@ class MLPClassifier(ClassifierMixin, NumpynnMLP):
 
     @property
     def out_activation_(self) -> str:
+        """The output activation's scikit-learn name."""
         return "logistic" if self._multilabel else "softmax"
 
     def __sklearn_tags__(self):

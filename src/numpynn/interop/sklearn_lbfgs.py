@@ -61,6 +61,8 @@ def loss_grad(theta, est, X, Y, sample_weight) -> tuple[float, np.ndarray]:
         rows = slice(start, start + CHUNK)
         wb = None if sample_weight is None else sample_weight[rows]
         share = (min(n, start + CHUNK) - start if wb is None else float(np.sum(wb))) / total
+        if share <= 0:  # rows of weight 0 only: they add nothing
+            continue
         loss += share * loss_fn.forward(model.forward(dense_rows(X, rows, model.dtype)), Y[rows], wb)
         model.backward(loss_fn.backward() * model.dtype.type(share))
         grad += pack(model, grads=True)

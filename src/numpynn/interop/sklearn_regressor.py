@@ -39,7 +39,7 @@ class MLPRegressor(RegressorMixin, NumpynnMLP):
         self.loss = loss
 
     @available_if(NumpynnMLP._check_solver)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None) -> "MLPRegressor":
         """One epoch over (X, y) from the current weights."""
         return self._fit(X, y, sample_weight, incremental=True)
 
@@ -51,6 +51,7 @@ class MLPRegressor(RegressorMixin, NumpynnMLP):
 
     @property
     def out_activation_(self) -> str:
+        """The output activation's scikit-learn name."""
         return "exp" if self.loss == "poisson" else "identity"
 
     # --- hooks of NumpynnMLP --------------------------------------------------------------------------------

@@ -74,9 +74,12 @@ def split_validation(est, X, Y, sample_weight):
 def train_step(est, xb, yb, wb) -> float:
     """One mini-batch: forward, weighted loss, backward, alpha's L2 term, optimizer step; returns the loss."""
     model, loss_fn = est.model_, est._loss_fn
+    total = len(xb) if wb is None else float(wb.sum())
+    if total <= 0:  # every row of the batch has weight 0: nothing to learn from it (and no mean to take)
+        return 0.0
     loss = loss_fn.forward(model.forward(xb), yb, wb)
     model.backward(loss_fn.backward())
-    loss += weight_decay(model, est.alpha, len(xb) if wb is None else float(wb.sum()))
+    loss += weight_decay(model, est.alpha, total)
     est._optimizer.optimizer.step()
     return loss
 
