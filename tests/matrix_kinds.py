@@ -50,8 +50,7 @@ CNN = frozenset({"Conv2d", "MaxPool2d", "Flatten", "Linear"})
 KINDS = [
     Kind("mlp", ("--subset", "300", "--hidden", "32"), DIGITS, MLP, sklearn={"hidden_layer_sizes": (32,)}),
     Kind("article", ("--preset", "article", "--subset", "300", "--hidden", "32"), DIGITS, MLP, scale="zscore",
-         sklearn={"hidden_layer_sizes": (32,)},
-         pending={"torch": "issue 21.4: z-score statistics kept where load_state_dict does not see them (doors-lib)"}),
+         sklearn={"hidden_layer_sizes": (32,)}),
     Kind("global", ("--subset", "300", "--hidden", "32", "--scale", "global"), DIGITS, MLP, scale="global",
          sklearn={"hidden_layer_sizes": (32,)}),
     Kind("deep-bn", ("--subset", "300", "--hidden", "32,16", "--batch-norm", "--dropout", "0.2"), DIGITS,
@@ -74,12 +73,10 @@ KINDS = [
     Kind("fashion", ("--dataset", "fashion-mnist", "--subset", "300", "--hidden", "32"), FASHION, MLP,
          rows="fashion", sklearn={"hidden_layer_sizes": (32,)}),
     Kind("drawings", ("--dataset", "{data}/drawings.npz", "--val-split", "0.2", "--hidden", "32"), DIGITS, MLP,
-         sklearn={"hidden_layer_sizes": (32,)},
-         pending={"train": "issue 21.2: a drawings file always means the digits 0-9 (doors-lib)"}),
+         sklearn={"hidden_layer_sizes": (32,)}),
 ]
 BY_NAME = {k.name: k for k in KINDS}
 NAMES = [k.name for k in KINDS]
-FINE_TUNING = "issue 21.2: numpynn train --init-from (doors-lib)"
 
 
 def cells(door: str, pending: str | None = None) -> list:

@@ -8,7 +8,7 @@ cannot), a sweep trial must train the kind, and fine-tuning must start from its 
 
 import numpy as np
 import pytest
-from matrix_kinds import BY_NAME, FINE_TUNING, NAMES, cells, cli, info, layer_types, reference_proba
+from matrix_kinds import BY_NAME, NAMES, cells, cli, info, layer_types, reference_proba
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -106,7 +106,7 @@ def test_sweep_trial(matrix, name, tmp_path):
     assert summary["preprocessing"] == kind.scale and kind.layers <= layer_types(trials[0])
 
 
-@pytest.mark.parametrize("name", cells("fine-tune", pending=FINE_TUNING))
+@pytest.mark.parametrize("name", cells("fine-tune"))
 def test_fine_tuning(matrix, name, tmp_path):
     """--init-from starts from the run's weights (architecture, classes, scaling with them); --freeze 1 keeps
     the first layer's."""

@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from numpynn.app.runs.folder import TrainedModel
-from numpynn.app.serve.drawings import FILE_NAME, Drawings, DrawingsUnavailable
+from numpynn.app.serve.drawings import FILE_NAME, Drawings, DrawingsUnavailable, finetune_command
 from numpynn.data.images import prepare_digit
 from numpynn.errors import DataError
 
@@ -176,7 +176,9 @@ async def save_drawing(request: Request) -> JSONResponse:
     if not is_number(text) or int(text) >= len(names):
         raise HTTPException(400, f"Pass the digit's label as ?label=N with N in 0..{len(names) - 1}, not {text!r}.")
     image = await read_image(request)
-    return JSONResponse(await run_prepared(service, service.save, image, int(text)))
+    answer = await run_prepared(service, service.save, image, int(text))
+    answer["finetune"] = finetune_command(Path(service.trained.path).parent)  # the page shows this one command
+    return JSONResponse(answer)
 
 
 async def model_info(request: Request) -> JSONResponse:

@@ -182,7 +182,8 @@ async function save(label, name) {
   if (!lastImage) return;
   try {
     const answer = await post(`/api/drawings?label=${label}`, lastImage);
-    savedNote.textContent = `Saved as ${name}: ${answer.saved} digit${answer.saved === 1 ? "" : "s"} in ${answer.path}.`;
+    savedNote.textContent = `Saved as ${name}: ${answer.saved} digit${answer.saved === 1 ? "" : "s"} in ${answer.path}.` +
+      ` To teach the model your handwriting, run: ${answer.finetune}`;
   } catch (error) {
     showError(error.message);
   }
