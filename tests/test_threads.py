@@ -1,4 +1,4 @@
-"""The thread policy (numpynn.threads) and batch splitting: same numbers on 1 and 2 threads, one default, one override."""
+"""numpynn.threads and batch splitting: the same numbers on 1 and 2 threads, one default, one override."""
 
 import numpy as np
 import pytest
