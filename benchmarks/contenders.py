@@ -5,6 +5,7 @@ Every contender has `epoch()` (one pass over the 60,000 training images, updatin
 """
 
 import importlib
+import os
 import time
 
 import article_baseline as article
@@ -158,7 +159,7 @@ class Torch:
         import torch
 
         self.torch, self.batch_size, self.bookkeeping = torch, batch_size, bookkeeping
-        torch.set_num_threads(2)
+        torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))  # run.py sets it from --threads
         torch.manual_seed(seed)
         self.model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
         start = nn.mlp(list(SIZES), seed=seed).state_dict()  # same init scale (He) as numpynn's mlp

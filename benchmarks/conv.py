@@ -334,6 +334,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-floor", action="store_true", help="skip the GEMM floor epochs")
     p.add_argument("--networks", default=",".join(RECIPES), help="comma-separated: " + ", ".join(RECIPES))
     p.add_argument("--threads", type=int, default=THREADS, help="numpynn and PyTorch threads (default: 1)")
+    p.add_argument("--label", default="", help="suffix of the results files, e.g. 'unset' for the run under "
+                   "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE")
     p.add_argument("--out", default=str(HERE / "results"))
     args = p.parse_args(argv)
     try:
@@ -365,9 +367,10 @@ def main(argv=None) -> int:
         result["rss"] = peak_rss(args.rss_subset)
     record.finish(result)
     out = Path(args.out)
-    atomic_write_text(out / f"conv-{args.threads}thread.json", json.dumps(result, indent=1) + "\n")
+    stem = f"conv-{args.threads}thread" + (f"-{args.label}" if args.label else "")
+    atomic_write_text(out / f"{stem}.json", json.dumps(result, indent=1) + "\n")
     text = report(result)
-    atomic_write_text(out / f"conv-{args.threads}thread.md", text)
+    atomic_write_text(out / f"{stem}.md", text)
     print(text)
     return 0
 

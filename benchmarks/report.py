@@ -47,7 +47,8 @@ def environment(result: dict) -> str:
     torch_text = f"PyTorch {torch['version']} ({torch['threads']} threads)" if torch else "PyTorch not installed"
     rounds = [x for timed in result["batches"].values() for x in timed.get("loadavg_per_round", [])]
     during = f", {min(rounds):.1f}–{max(rounds):.1f} during the timed rounds" if rounds else ""
-    return (f"{m['cpu']}, {m['cores']} cores; NumPy {m['numpy']} on {blas}, {m['threads']} BLAS threads; "
+    return (f"{m['cpu']}, {m['cores']} cores; NumPy {m['numpy']} on {blas}, {m['threads']} thread(s) "
+            f"(numpynn.threads); commit {m.get('commit', '?')}; "
             f"{torch_text}. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: {set_vars}. "
             f"1-minute load average {m['loadavg_start'][0]:.1f} at start{during}, {m['loadavg_end'][0]:.1f} at end "
             f"(other users' jobs share the {m['cores']} cores); {m['date']}.")
@@ -112,6 +113,7 @@ def predict_table(result: dict) -> list[str]:
 def section(result: dict) -> str:
     mode = result["machine"]["mode"]
     title = {"as-set": "Environment as set", "unset": "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"}.get(mode, mode)
+    title += f", {result['machine']['threads']} thread(s)"
     lines = [f"#### {title}", "", environment(result), "", *epoch_table(result), "", *targets(result), ""]
     pred = predict_table(result)
     if pred:
@@ -123,8 +125,9 @@ def section(result: dict) -> str:
 
 
 def render(results: list[dict]) -> str:
-    head = ("One MNIST training epoch (60,000 images, 784-256-10, float32, SGD lr 0.1, 2 threads), every contender "
-            "timed in turn in one run (`make bench`); ratios are the result, seconds depend on the machine's load. "
+    head = ("One MNIST training epoch (60,000 images, 784-256-10, float32, SGD lr 0.1, 1 or 2 threads), every "
+            "contender timed in turn in one run (`make bench`); ratios are the result, seconds depend on the "
+            "machine's load. "
             "49.1 GFLOP an epoch. The GEMM floor is the five matrix products alone; the article is its code as "
             "written (float64, Z1 recomputed). Method and profile: benchmarks/README.md.")
     return "\n".join([head, "", *(section(r) for r in results)])
@@ -138,7 +141,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(HERE.parent / "src"))
     from numpynn.io.atomic import atomic_write_text
 
-    found = [Path(args.results) / f"{m}.json" for m in MODES if (Path(args.results) / f"{m}.json").exists()]
+    found = [f for m in MODES for f in sorted(Path(args.results).glob(f"{m}-*thread.json"))]
     if not found:
         print(f"No results in {args.results}; run `make bench` first.", file=sys.stderr)
         return 1
