@@ -99,3 +99,18 @@ def test_split_runs_every_piece_once_and_inline_with_one_worker():
     with threads.limit(2):
         assert batch_split.split_rows(100, lambda s: (s.start, s.stop)) == [(0, 50), (50, 100)]
         assert batch_split.split_rows(20, lambda s: (s.start, s.stop)) == [(0, 20)]  # too small to split
+
+
+def test_a_forked_child_starts_its_own_split_threads():
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    with threads.limit(2):
+        batch_split.split_rows(100, lambda s: s.stop)  # the parent's pool exists now
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            # without the at-fork reset the child would wait forever on the parent's (absent) threads
+            assert pool.apply_async(batch_split.split_rows, (100, _stop)).get(timeout=60) == [50, 100]
+
+
+def _stop(s):
+    return s.stop

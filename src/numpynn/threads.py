@@ -11,6 +11,7 @@ results/threads_busy.md). With N > 1, BLAS runs on N threads and layers that spl
 """
 
 import contextlib
+import functools
 import os
 import threading
 
@@ -68,6 +69,15 @@ def limit(threads: int | None = None):
                 if blas_before is not None:
                     blas_before()
                 batch_split.set_workers(workers_before)
+
+
+def policy(fn):
+    """Decorator: run `fn` under limit(threads), `threads` being fn's own keyword argument (None: the default)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with limit(kwargs.get("threads")):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def _set_blas(n: int):

@@ -11,6 +11,7 @@ statistics: equal to float32 rounding). numpynn.threads decides how many workers
 splitting, every call below runs inline, exactly as before).
 """
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,16 @@ def _get_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=max(1, _workers - 1), thread_name_prefix="numpynn-split")
         return _pool
+
+
+def _forget_pool_after_fork() -> None:
+    """A forked child (a sweep worker) has none of the parent's threads: it must start its own pool."""
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def pieces(n: int, min_rows: int = MIN_ROWS) -> list[slice]:
