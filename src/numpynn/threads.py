@@ -71,6 +71,12 @@ def limit(threads: int | None = None):
                 batch_split.set_workers(workers_before)
 
 
+def add_option(parser) -> None:
+    """Give an argparse command the --threads N option (the application applies it with limit(args.threads))."""
+    parser.add_argument("--threads", type=int, metavar="N", help="threads for BLAS and the batch-splitting layers "
+                        f"(default: ${ENV_VAR}, else {DEFAULT_THREADS})")
+
+
 def policy(fn):
     """Decorator: run `fn` under limit(threads), `threads` being fn's own keyword argument (None: the default)."""
     @functools.wraps(fn)

@@ -9,7 +9,7 @@ import difflib
 import os
 import sys
 
-from numpynn import __version__
+from numpynn import __version__, threads
 from numpynn.app.commands import evaluate, export, info, plot, predict, serve, sweep, train
 from numpynn.errors import NumpynnError, TrainingDiverged
 
@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args.handler(args)
+        # The one thread policy (numpynn.threads): --threads where the command has it, else NUMPYNN_THREADS, else 1.
+        with threads.limit(getattr(args, "threads", None)):
+            return args.handler(args)
     except TrainingDiverged as exc:
         return _fail(str(exc), 1)
     except (NumpynnError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
