@@ -31,13 +31,14 @@ def flops_per_sample(sizes=SIZES) -> int:
 class Data:
     """MNIST scaled to [0, 1]: float32 for numpynn, PyTorch and scikit-learn; float64 + one-hot for the article."""
 
-    def __init__(self):
+    def __init__(self, rows: int = 60000):
         (x, y), (xt, yt) = datasets.load_mnist()
+        x, y = x[:rows], y[:rows]  # run.py --rows: a shorter epoch on a busy machine (ratios, not seconds)
         self.x_train_uint8 = datasets.flatten(x)  # what `numpynn train` keeps, scaling each batch as it goes
         self.x_train = datasets.scale(self.x_train_uint8, "255")
         self.x_test = datasets.scale(datasets.flatten(xt), "255")
         self.y_train, self.y_test = y.astype(np.int64), yt.astype(np.int64)
-        assert self.x_train.dtype == np.float32 and self.x_train.shape == (60000, 784)
+        assert self.x_train.dtype == np.float32 and self.x_train.shape == (len(x), 784)
         self._article = None
 
     def article(self):

@@ -38,12 +38,14 @@ def summary(times: list[float]) -> dict:
     return {"median": statistics.median(times), "min": min(times), "max": max(times), "runs": times}
 
 
-def time_epochs(data, batch_size: int, repeats: int, skip: dict) -> dict:
-    """Seconds per epoch for every contender at this batch size, interleaved in a rotating order."""
-    kinds = [C.Numpynn, lambda d, b: C.Numpynn(d, b, float32_input=True), C.Article, C.GemmFloor]
+def time_epochs(data, batch_size: int, repeats: int, skip: dict, core: bool = False) -> dict:
+    """Seconds per epoch for every contender at this batch size, interleaved in a rotating order (core: numpynn,
+    PyTorch and the GEMM floor only)."""
+    kinds = [C.Numpynn] + ([] if core else [lambda d, b: C.Numpynn(d, b, float32_input=True), C.Article])
+    kinds.append(C.GemmFloor)
     if not skip["PyTorch"]:
-        kinds += [C.Torch, lambda d, b: C.Torch(d, b, bookkeeping=False)]
-    if not skip["scikit-learn"]:
+        kinds += [C.Torch] + ([] if core else [lambda d, b: C.Torch(d, b, bookkeeping=False)])
+    if not skip["scikit-learn"] and not core:
         kinds.append(C.Sklearn)
     runners = [kind(data, batch_size) for kind in kinds]
     for r in runners:  # one untimed warm-up epoch each: first-touch page faults, lazy init, BLAS buffers
@@ -157,6 +159,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-train-run", action="store_true",
                    help="skip the full `numpynn train` run (RSS, time to 97.5 %%)")
     p.add_argument("--train-args", default="", help="extra flags for that run (default: none, the default command)")
+    p.add_argument("--rows", type=int, default=60000, help="training rows per epoch (default: all 60,000)")
+    p.add_argument("--core", action="store_true", help="only numpynn, PyTorch and the GEMM floor")
     p.add_argument("--threads", type=int, default=THREADS, help="numpynn's, PyTorch's and BLAS threads (default 1)")
     p.add_argument("--out", default=str(HERE / "results"))
     args = p.parse_args(argv)
@@ -169,13 +173,14 @@ def main(argv=None) -> int:
     os.environ["BENCH_THREADS"] = str(args.threads)  # contenders.Torch's torch.set_num_threads
     info = machine(args.mode, args.threads)
     print(f"{args.mode}: {info['cpu']}, OpenBLAS {info['numpy_blas']}, env {info['env']}", flush=True)
-    result = {"machine": info, "flops_per_sample": C.flops_per_sample(), "skipped": skip, "batches": {}}
+    result = {"machine": info, "flops_per_sample": C.flops_per_sample(), "skipped": skip, "batches": {},
+              "rows": args.rows}
     result["load"] = time_load()
     print(f"load_mnist: {result['load']['load_mnist']['median']:.3f}s", flush=True)
     with threadpool_limits(limits=args.threads), threads.limit(args.threads):
-        data = C.Data()
+        data = C.Data(args.rows)
         for b in (int(s) for s in args.batch_sizes.split(",")):
-            timed = time_epochs(data, b, args.repeats, skip)
+            timed = time_epochs(data, b, args.repeats, skip, args.core)
             runners = timed.pop("runners")
             if b == 64:
                 timed.update(time_predict(runners, data, 3 * args.repeats))
