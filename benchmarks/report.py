@@ -124,7 +124,8 @@ def section(result: dict) -> str:
     title = {"as-set": "Environment as set", "unset": "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"}.get(mode, mode)
     title += f", {result['machine']['threads']} thread(s)"
     rows = result.get("rows", 60000)
-    note = [] if rows == 60000 else [f"Epochs of the first {rows:,} training rows (a shorter epoch on a busy machine).", ""]
+    note = [] if rows == 60000 else [f"Epochs of the first {rows:,} training rows (shorter, for a busy machine).",
+                                     ""]
     lines = [f"#### {title}", "", environment(result), "", *note, *epoch_table(result), "", *targets(result), ""]
     pred = predict_table(result)
     if pred:
