@@ -25,17 +25,17 @@ from numpynn.io.atomic import atomic_write_text
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 FIT = ("import numpy as np, numpynn as nn; from numpynn import datasets; (x, y), _ = datasets.load_mnist(); "
-       "x = datasets.flatten(x[:10000]); m = nn.mlp([784, 256, 10], seed=0); "
-       "nn.fit(m, nn.CrossEntropyLoss(), nn.SGD(m, lr=0.1), x, y[:10000], epochs=2, preprocess=datasets.Scaler('255'),"
+       "x = datasets.flatten(x[:5000]); m = nn.mlp([784, 256, 10], seed=0); "
+       "nn.fit(m, nn.CrossEntropyLoss(), nn.SGD(m, lr=0.1), x, y[:5000], epochs=1, preprocess=datasets.Scaler('255'),"
        " verbose=0)")
 ESTIMATOR = ("import numpy as np; from numpynn import datasets; from numpynn.sklearn import MLPClassifier; "
-             "(x, y), (xt, yt) = datasets.load_mnist(); x = datasets.flatten(x[:5000]) / 255.0; "
-             "c = MLPClassifier((256,), max_iter=3, random_state=0).fit(x, y[:5000]); "
+             "(x, y), (xt, yt) = datasets.load_mnist(); x = datasets.flatten(x[:3000]) / 255.0; "
+             "c = MLPClassifier((256,), max_iter=2, random_state=0).fit(x, y[:3000]); "
              "c.predict(datasets.flatten(xt) / 255.0)")
 PREDICT = ("import numpy as np, numpynn as nn; from numpynn import datasets; _, (xt, yt) = datasets.load_mnist(); "
            "m = nn.Sequential(nn.Conv2d(1, 16, 3, bias=False, rng=0), nn.BatchNorm2d(16), nn.ReLU(), "
            "nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, rng=0), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), "
-           "nn.Linear(800, 10, rng=0)); x = xt[:, None].astype(np.float32) / 255; [m.predict(x) for _ in range(3)]")
+           "nn.Linear(800, 10, rng=0)); x = xt[:, None].astype(np.float32) / 255; m.predict(x)")
 def entry_points(tmp: str) -> dict:
     """name: function(threads) -> (argv, env)."""
     article_script = Path(tmp) / "article_epochs.py"
@@ -47,16 +47,16 @@ def entry_points(tmp: str) -> dict:
     def with_env(argv):
         return lambda t: (argv, {**env, "NUMPYNN_THREADS": str(t)})
     return {
-        "numpynn train (MLP, 10,000 rows, 2 epochs)": lambda t: (
-            [PY, "-m", "numpynn", "train", "--subset", "10000", "--epochs", "2", "--no-plots", "--quiet",
+        "numpynn train (MLP, 5,000 rows, 1 epoch)": lambda t: (
+            [PY, "-m", "numpynn", "train", "--subset", "5000", "--epochs", "1", "--no-plots", "--quiet",
              "--out", tmp + f"/train{t}", "--threads", str(t)], env),
-        "numpynn train --config mnist-cnn (1,280 rows, 1 epoch)": lambda t: (
-            [PY, "-m", "numpynn", "train", "--config", "recipes/mnist-cnn.toml", "--subset", "1280", "--epochs", "1",
+        "numpynn train --config mnist-cnn (640 rows, 1 epoch)": lambda t: (
+            [PY, "-m", "numpynn", "train", "--config", "recipes/mnist-cnn.toml", "--subset", "640", "--epochs", "1",
              "--no-plots", "--quiet", "--out", tmp + f"/cnn{t}", "--threads", str(t)], env),
-        "nn.fit (library, MLP, 10,000 rows, 2 epochs)": with_env([PY, "-c", FIT]),
-        "numpynn.sklearn.MLPClassifier fit + predict (5,000 rows)": with_env([PY, "-c", ESTIMATOR]),
-        "model.predict (CNN, 3 x 10,000 images; serve and predict use it)": with_env([PY, "-c", PREDICT]),
-        "python -m numpynn.article (article's code, 1 epoch of 10,000 rows)": with_env(
+        "nn.fit (library, MLP, 5,000 rows, 1 epoch)": with_env([PY, "-c", FIT]),
+        "numpynn.sklearn.MLPClassifier fit (3,000 rows, 2 epochs) + predict": with_env([PY, "-c", ESTIMATOR]),
+        "model.predict (CNN, 10,000 images; serve and predict use it)": with_env([PY, "-c", PREDICT]),
+        "python -m numpynn.article (article's code, 1 epoch of 5,000 rows)": with_env(
             [PY, "-m", "numpynn.article", str(article_script)]),
     }
 
@@ -64,8 +64,8 @@ def entry_points(tmp: str) -> dict:
 def _article_script() -> str:
     return (f"import sys\nsys.path.insert(0, {str(HERE)!r})\nimport numpy as np\nimport article_baseline as a\n"
             "from numpynn import datasets\n(x, y), _ = datasets.load_mnist()\n"
-            "x = datasets.flatten(x[:10000]).astype(np.float64) / 255\n"
-            "t = np.eye(10)[y[:10000]]\nrng = np.random.default_rng(0)\n"
+            "x = datasets.flatten(x[:5000]).astype(np.float64) / 255\n"
+            "t = np.eye(10)[y[:5000]]\nrng = np.random.default_rng(0)\n"
             "a.train_epoch(x, t, a.init_params(rng), rng)\n")
 
 
