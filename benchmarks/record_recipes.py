@@ -63,7 +63,13 @@ PREVIOUS = {
                "run": "commit d998a9a (conv branch), load average 10-13, 2026-12-01 (README)"},
     "sweep": {"accuracy": "96.10 % best validation; 95.29 % test after --retrain-best", "seconds": 56,
               "run": "sweep branch merge eea9fb5, 1 worker, 2026-12-01 (README)"},
+    "train-default": {"accuracy": "98.06 % test", "seconds": 20.5, "run": "2026-12-01 build, 1 thread, quiet machine "
+                      "(README)"},
+    "series-4.4": {"accuracy": "0.925 vs 0.937", "seconds": 17.7, "run": "2026-12-01 build (README)"},
+    "series-4.5": {"accuracy": "0.862 at epoch 20", "seconds": 11.8, "run": "2026-12-01 build (README)"},
 }
+# Rows `make bench` re-records from their last run rather than re-running (hours on a shared 2-core machine).
+LONG = ("mnist-99", "mnist-cnn", "lenet5", "sweep")
 
 
 def run_row(name: str, threads: int) -> dict:
@@ -103,7 +109,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1, help="NUMPYNN_THREADS for the children (default 1)")
     p.add_argument("--previous", nargs="*", default=[], help="rows to record from their previous run instead")
     args = p.parse_args(argv)
-    names = args.names or [n for n in ROWS if n not in PREVIOUS]
+    names = args.names or [n for n in ROWS if n not in LONG]
     OUT.mkdir(parents=True, exist_ok=True)
     for name in names + args.previous:
         r = previous_row(name) if name in args.previous else run_row(name, args.threads)

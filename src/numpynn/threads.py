@@ -10,10 +10,12 @@ results/threads_busy.md). With N > 1, BLAS runs on N threads and layers that spl
 (numpynn.nn.batch_split: Conv2d, pooling, BatchNorm) run its halves on N threads, one BLAS thread each.
 """
 
+import argparse
 import contextlib
 import functools
 import os
 import threading
+from collections.abc import Callable, Iterator
 
 from numpynn.nn import batch_split
 from numpynn.optim import blas
@@ -47,7 +49,7 @@ def resolve(threads: int | None = None) -> int:
 
 
 @contextlib.contextmanager
-def limit(threads: int | None = None):
+def limit(threads: int | None = None) -> Iterator[int]:
     """Run the block on `threads` threads (resolve()'s rule): BLAS and the batch-splitting layers; restored after.
 
     Inside an open limit(), limit(None) keeps the outer setting (`numpynn train --threads 2` calling fit)."""
@@ -71,13 +73,13 @@ def limit(threads: int | None = None):
                 batch_split.set_workers(workers_before)
 
 
-def add_option(parser) -> None:
+def add_option(parser: argparse.ArgumentParser) -> None:
     """Give an argparse command the --threads N option (the application applies it with limit(args.threads))."""
     parser.add_argument("--threads", type=int, metavar="N", help="threads for BLAS and the batch-splitting layers "
                         f"(default: ${ENV_VAR}, else {DEFAULT_THREADS})")
 
 
-def policy(fn):
+def policy(fn: Callable) -> Callable:
     """Decorator: run `fn` under limit(threads), `threads` being fn's own keyword argument (None: the default)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
