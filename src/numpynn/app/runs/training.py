@@ -163,7 +163,9 @@ def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler
                 "config.json (no epoch finished)"
             hint = " (here: --scale 255 for pixels, or --scale zscore)" if config.scale == "none" and \
                 getattr(exc, "input_rms", 0) > LARGE_INPUT_RMS else ""
-            raise TrainingDiverged(f"{str(exc).rstrip('.')}{hint}; {run} keeps {kept}.") from None
+            said = TrainingDiverged(f"{str(exc).rstrip('.')}{hint}; {run} keeps {kept}.")
+            said.__dict__.update(exc.__dict__)  # .epoch, .step, .lr: the sweep marks where a trial diverged
+            raise said from None
     written += [metrics_csv.path, checkpoint]
     kept = metrics_csv.rows[-1]  # the epoch whose weights the model file holds, and so whose metrics it reports
     for cb in extra_callbacks:

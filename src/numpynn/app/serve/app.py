@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from numpynn.app.runs.folder import TrainedModel
-from numpynn.app.serve.drawings import FILE_NAME, Drawings
+from numpynn.app.serve.drawings import FILE_NAME, Drawings, DrawingsUnavailable
 from numpynn.data.images import prepare_digit
 from numpynn.errors import DataError
 
@@ -84,7 +84,7 @@ class DigitService:
                 "parameters": trained.model.num_parameters(), "dtype": str(trained.model.dtype),
                 "input_shape": prep.get("input_shape"), "preprocessing": prep.get("method"),
                 "classes": trained.class_names, "metrics": meta.get("metrics"), "config": meta.get("config"),
-                "drawings": {"path": str(self.drawings.path), "count": self.drawings.count()}}
+                "drawings": {"path": str(self.drawings.path), **self.drawings.summary()}}
 
 
 def png_data_url(pixels: np.ndarray) -> str:
@@ -128,6 +128,8 @@ async def run_prepared(service: DigitService, work, *args):
     """Run image work in a worker thread (the event loop keeps serving), turning bad images into a 400/422."""
     try:
         return await anyio.to_thread.run_sync(work, *args, limiter=service.decoders)
+    except DrawingsUnavailable as exc:  # the host's file or disk: 409/500/507, said in one sentence
+        raise HTTPException(exc.status, str(exc)) from None
     except DataError as exc:
         # Not an image, truncated, too many pixels: the client's fault (400); a readable image without a
         # digit in it is well-formed but unusable (422).
