@@ -51,7 +51,8 @@ def environment(result: dict) -> str:
     set_vars = ", ".join(f"{k}={v}" for k, v in env.items() if v is not None) or "neither variable set"
     blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']} kernel)" for b in m["numpy_blas"])
     torch = m["torch"]
-    torch_text = f"PyTorch {torch['version']} ({torch['threads']} threads)" if torch else "PyTorch not installed"
+    # contenders.Torch sets torch.set_num_threads to the run's thread count (machine() read it before that)
+    torch_text = f"PyTorch {torch['version']} ({m['threads']} threads)" if torch else "PyTorch not installed"
     rounds = [x for timed in result["batches"].values() for x in timed.get("loadavg_per_round", [])]
     during = f", {min(rounds):.1f}–{max(rounds):.1f} during the timed rounds" if rounds else ""
     return (f"{m['cpu']}, {m['cores']} cores; NumPy {m['numpy']} on {blas}, {m['threads']} thread(s) "

@@ -139,6 +139,7 @@ def machine(mode: str, threads: int) -> dict:
             for i in threadpool_info() if i.get("user_api") == "blas" and "numpy" in (i.get("filepath") or "")]
     try:
         import torch
+        torch.set_num_threads(threads)
         torch_info = {"version": torch.__version__, "threads": torch.get_num_threads(),
                       "mkl": torch.backends.mkl.is_available()}
     except ImportError:
