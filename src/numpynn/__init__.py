@@ -20,7 +20,7 @@ from numpynn.nn.losses import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELo
 from numpynn.nn.normalization import BatchNorm1d, BatchNorm2d
 from numpynn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from numpynn.nn.regularization import Dropout
-from numpynn.nn.sequential import Sequential, mlp
+from numpynn.nn.sequential import Sequential, cnn, mlp
 from numpynn.optim.optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
 from numpynn.optim.schedules import SCHEDULERS, CosineAnnealingLR, LinearLR, SequentialLR, StepLR
 from numpynn.training.callbacks import ChanceLevelWarning, EarlyStopping, GradientTracker
@@ -33,7 +33,7 @@ __all__ = [
     "DownloadError", "Flatten", "History", "LAYERS", "LOSSES", "Layer", "LeakyReLU", "Linear", "MSELoss",
     "NumpynnError", "OPTIMIZERS", "Optimizer", "ReLU", "SGD", "Sequential", "Sigmoid", "Tanh",
     "TrainingDiverged", "accuracy", "check_layer", "check_loss", "check_model", "classification_report",
-    "confusion_matrix", "evaluate", "fit", "functional", "init", "load_model", "mlp", "numerical_gradient",
+    "cnn", "confusion_matrix", "evaluate", "fit", "functional", "init", "load_model", "mlp", "numerical_gradient",
     "precision_recall_f1", "save_model",
     "Adam", "AdamW", "BatchNorm1d", "ChanceLevelWarning", "CosineAnnealingLR", "Dropout", "EarlyStopping", "GELU",
     "GradientTracker",

@@ -2,7 +2,8 @@
 
 Both normalise each channel over every other axis with the batch mean and biased variance in training,
 update running_mean / running_var (unbiased) with `momentum` (None: a cumulative average), and use the
-running statistics in eval. Parameter and buffer names match torch's state_dict. The math is written once,
+running statistics in eval (and in training once frozen with requires_grad_(False)). Parameter and buffer
+names match torch's state_dict. The math is written once,
 on a channels-last view (C as the last axis): for BatchNorm2d that view is free behind a Conv2d's output.
 """
 
@@ -48,7 +49,9 @@ class _BatchNorm(Layer):
         self.reps, self._rows = wide.shape[1] // c, len(wide)
         n = wide.size // c                                             # values per channel
         centred = np.empty_like(wide)
-        if self.training:
+        # Frozen (weight and bias both fixed), the layer is a fixed function: running statistics, never updated.
+        self.batch_stats = self.training and not (self.affine and not self.requires_grad)
+        if self.batch_stats:
             if n < 2:
                 raise ValueError(f"{type(self).__name__} needs more than one value per channel in training; use a "
                                  "batch size of at least 2 (and avoid a last batch of 1).")
@@ -94,7 +97,7 @@ class _BatchNorm(Layer):
             return None
         scale = self.inv_std * (self.params["weight"] if self.affine else 1)  # d out / d x through xhat alone
         dx, tiled = np.empty_like(g), self._tile(scale)
-        if not self.training:  # running statistics are constants: only the scaling remains
+        if not self.batch_stats:  # running statistics are constants: only the scaling remains
             self._split(lambda s: np.multiply(g[s], tiled, out=dx[s]))
             return self._back(dx.reshape(self.shape))
         # Batch statistics depend on every value of the channel; with the weight w folded in:

@@ -19,6 +19,7 @@ from numpynn.app.runs.build import (
     targets_for,
 )
 from numpynn.app.runs.data import Data, load_data
+from numpynn.app.runs.finetune import check_data_fits, freeze, inherit, open_source, source_name
 from numpynn.app.runs.folder import MetricsCSV, claim_run_dir
 from numpynn.app.runs.lock import RunLock
 from numpynn.app.runs.train_config import TrainConfig
@@ -32,6 +33,7 @@ from numpynn.training.callbacks import EarlyStopping
 from numpynn.training.divergence import LARGE_INPUT_RMS
 from numpynn.training.fit import fit
 from numpynn.training.signals import StopRequest
+from numpynn.training.state import layer_generators
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
 RESUME_MAY_CHANGE = {"quiet", "plots", "threads"}
@@ -78,28 +80,28 @@ def _resume_locked(run: Path, given: dict, lock: RunLock) -> int:
 
 
 def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resume: bool = False, *,
-          callbacks=(), outcome: dict | None = None) -> int:
+          callbacks=(), outcome: dict | None = None, explicit: frozenset[str] = frozenset()) -> int:
     """Run `config` and write its run folder; each file is complete the moment it appears.
 
     `callbacks` join fit's own (numpynn sweep's pruning); `outcome`, a dict, receives run and accuracy.
+    With config.init_from the model, its classes and scaling come from that model (`explicit`: the settings the
+    user gave, refused where they contradict it; see finetune.py).
 
     Every epoch ends with RUN/checkpoint.safetensors; Ctrl-C or SIGTERM adds one at the current step and
     exits 130/143. `claimed`: a run folder whose lock the caller holds; with `resume` the run continues from
     its checkpoint, bit-identically. Otherwise a new folder is claimed (and locked) once the input is known good.
     """
     say = (lambda *a: None) if config.quiet else print
+    source = open_source(config) if config.init_from is not None else None
+    if source is not None and not resume:  # a resumed run's config.json already holds what it took over
+        config = inherit(config, source, set(explicit))
     data = load_data(config)
     say(data.summary)  # the first line: what was read (rows, features, classes) and what is held out
     for note in data.notes:
         print(f"numpynn: note: {note}", file=sys.stderr)
-    # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
-    preprocess = Scaler.fit(config.scale, data.x_train, config.dtype)
-    num_classes = len(data.class_names)
     # Separate streams for initialisation and shuffling, both fixed by the one --seed.
     init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
-    # A CNN takes (N, C, H, W) images: free views of the flat rows, which the scaling and shifts handle alike.
-    input_shape = data.input_shape() if config.conv else None
-    model = build_model(config, data.x_train.shape[1], num_classes, init_rng, input_shape)
+    model, preprocess, input_shape = _model_and_scaling(config, data, init_rng, source, say)
     x_train, x_test = (x if input_shape is None else x.reshape(len(x), *input_shape)
                        for x in (data.x_train, data.x_test))
     optimizer = build_optimizer(config, model)
@@ -115,6 +117,26 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     finally:
         if claimed is None:
             lock.release()
+
+
+def _model_and_scaling(config: TrainConfig, data: Data, init_rng, source, say) -> tuple:
+    """(model, input scaling, (C, H, W) for a CNN or None): built from config, or the --init-from model's own."""
+    if source is not None:
+        check_data_fits(source, data, config)
+        freeze(source, config)
+        for i in layer_generators(source.model):  # a loaded Dropout draws from OS entropy: the run's --seed instead
+            source.model.layers[int(i)].rng = init_rng.spawn(1)[0]
+        frozen = "" if not config.freeze else ", its first weight layer frozen" if config.freeze == 1 else \
+            f", its first {config.freeze} weight layers frozen"
+        say(f"Fine-tuning the model of {source_name(source.path)}: its weights, classes and input scaling, a "
+            f"fresh {config.optimizer} optimizer{frozen}.")
+        return source.model, source.preprocess, source.input_shape
+    # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
+    preprocess = Scaler.fit(config.scale, data.x_train, config.dtype)
+    # A CNN takes (N, C, H, W) images: free views of the flat rows, which the scaling and shifts handle alike.
+    input_shape = data.input_shape() if config.conv else None
+    model = build_model(config, data.x_train.shape[1], len(data.class_names), init_rng, input_shape)
+    return model, preprocess, input_shape
 
 
 def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler, transform, extra_callbacks,
