@@ -14,11 +14,11 @@ import argparse
 import contextlib
 import functools
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 
 from numpynn.nn import batch_split
-from numpynn.optim import blas
 
 DEFAULT_THREADS = 1
 ENV_VAR = "NUMPYNN_THREADS"
@@ -89,10 +89,16 @@ def policy(fn: Callable) -> Callable:
 
 
 def _set_blas(n: int):
-    """Set BLAS to n threads; returns the function that puts it back (None if nothing was changed)."""
-    before = blas.set_threads(n)
-    if before is not None:
-        return lambda: blas.set_threads(before)
-    ctx = blas.blas_threads(n)  # another BLAS than NumPy's bundled OpenBLAS: threadpoolctl
-    ctx.__enter__()
-    return lambda: ctx.__exit__(None, None, None)
+    """Set every loaded BLAS (NumPy's, and e.g. PyTorch's when imported) to n threads; returns the function that
+    puts them back. threadpoolctl's controller is built once and again whenever new modules were imported
+    (a new module may have loaded another BLAS): ~0.02 ms a call instead of ~1 ms."""
+    global _controller, _modules_seen
+    if _controller is None or len(sys.modules) != _modules_seen:
+        from threadpoolctl import ThreadpoolController  # imported on demand: it inspects every loaded library
+        _controller, _modules_seen = ThreadpoolController(), len(sys.modules)
+    limiter = _controller.limit(limits=n, user_api="blas")
+    return limiter.restore_original_limits
+
+
+_controller = None
+_modules_seen = 0
