@@ -14,6 +14,7 @@ import scipy.sparse
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from numpynn import threads as thread_policy
 from numpynn.interop.sklearn_conv import as_images, build_cnn
 from numpynn.interop.sklearn_files import ModelFiles
 from numpynn.interop.sklearn_lbfgs import fit_lbfgs, loss_grad, penalised_mask
@@ -91,6 +92,7 @@ class NumpynnMLP(ModelFiles, BaseEstimator):
                                  "stochastic.")
         return True
 
+    @thread_policy.policy  # numpynn's thread policy (numpynn.threads): 1 thread, or NUMPYNN_THREADS
     def _fit(self, X, y, sample_weight, incremental: bool, classes=None):
         check_params(self)
         if incremental and self.early_stopping:

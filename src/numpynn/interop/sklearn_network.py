@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from numpynn import threads as thread_policy
 from numpynn.nn.layers import ACTIVATIONS, Linear
 from numpynn.nn.sequential import Sequential, mlp
 
@@ -123,6 +124,7 @@ def dense_rows(X, idx, dtype) -> np.ndarray:
     return np.asarray(rows, dtype=dtype)
 
 
+@thread_policy.policy  # numpynn's thread policy (numpynn.threads): 1 thread, or NUMPYNN_THREADS
 def raw_output(model: Sequential, X, checked: bool = True, chunk: int = 4096) -> np.ndarray:
     """The network's raw output z (N, n_outputs) for validated rows X (dense or sparse), in eval mode.
 

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from numpynn import threads
 from numpynn.nn import functional as F
 from numpynn.nn.layers import ACTIVATIONS, LAYERS, Flatten, Layer, Linear
 from numpynn.validation import check_batch_size, check_features
@@ -208,7 +209,8 @@ class Sequential:
         self.eval()
         try:
             # Overflow shows up as inf/NaN logits, refused below in one sentence instead of a RuntimeWarning.
-            with np.errstate(over="ignore", invalid="ignore"):
+            # threads.limit(): the thread policy (default 1, NUMPYNN_THREADS), unless a caller's limit is open.
+            with threads.limit(), np.errstate(over="ignore", invalid="ignore"):
                 logits = np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
         finally:
             self.train(was_training)

@@ -13,6 +13,7 @@ import runpy
 import sys
 from pathlib import Path
 
+from numpynn import threads
 from numpynn.datasets import fetch_mnist_784
 from numpynn.io.atomic import atomic_write_bytes
 
@@ -95,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="seed the global np.random the series' code draws from")
     parser.add_argument("--save-figures", metavar="DIR",
                         help="save each figure shown as DIR/SCRIPT.N.png (default without a display: ./figures)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="BLAS threads for the script's NumPy (default: $NUMPYNN_THREADS, else 1)")
     parser.add_argument("script", metavar="SCRIPT.py", help="the script to run")
     parser.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments passed on to the script")
     return parser
@@ -115,7 +118,12 @@ def main(argv=None) -> int:
     if args.seed is not None:
         import numpy as np
         np.random.seed(args.seed)  # the series' scripts draw from the global state; a seed makes a run repeatable
-    with offline_openml(), figures_to_png(args.script, args.save_figures):
+    try:
+        n_threads = threads.resolve(args.threads)  # the one thread policy: the script's NumPy on N BLAS threads
+    except ValueError as e:
+        print(f"numpynn: error: {e}", file=sys.stderr)
+        return 2
+    with threads.limit(n_threads), offline_openml(), figures_to_png(args.script, args.save_figures):
         runpy.run_path(args.script, run_name="__main__")
     return 0
 

@@ -10,7 +10,7 @@ import errno
 import os
 import sys
 
-from numpynn import __version__
+from numpynn import __version__, threads
 from numpynn.app.commands import check, evaluate, export, info, plot, predict, serve, sweep, train
 from numpynn.errors import NumpynnError, TrainingDiverged
 from numpynn.io.atomic import path_problem
@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args.handler(args)
+        # The one thread policy (numpynn.threads): --threads where the command has it, else NUMPYNN_THREADS, else 1.
+        with threads.limit(getattr(args, "threads", None)):
+            return args.handler(args)
     except TrainingDiverged as exc:
         return _fail(str(exc), 1)
     except (NumpynnError, ValueError) as exc:

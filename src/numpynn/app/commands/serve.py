@@ -4,6 +4,7 @@ import argparse
 import errno
 import socket
 
+from numpynn import threads
 from numpynn.app.runs.folder import MODEL_HELP, check_width, open_model
 from numpynn.data.images import FIELD
 
@@ -23,6 +24,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("serve", help=help, description=help, epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="RUN|MODEL", help=MODEL_HELP)
+    threads.add_option(p)
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this computer only); 0.0.0.0 exposes the "
                         "page, the model's answers and saving drawings into the run folder to every machine "

@@ -117,9 +117,9 @@ class TrainConfig:
     # --- output
     out: str = field(default="runs", metadata=option("folder that holds run folders", metavar="DIR"))
     name: str | None = field(default=None, metadata=option("run folder name (default: a timestamp)"))
-    threads: int = field(default=1, metadata=option(
-        "BLAS threads for the matrix products; 1 never slows down beside other busy processes, where 2 can be "
-        "several times slower (benchmarks/threads_busy.py); more pays only for big models on an idle machine",
+    threads: int | None = field(default=None, metadata=option(
+        "threads for BLAS and the batch-splitting layers (default: $NUMPYNN_THREADS, else 1); 1 never slows down "
+        "beside other busy processes, where 2 can be several times slower (benchmarks/results/threads_entry.md)",
         parse=int, metavar="N"))
     quiet: bool = field(default=False, metadata=option("print only the final accuracy and the paths written"))
     plots: bool = field(default=True, metadata=option("skip the PNG figures", flag="--no-plots"))
@@ -145,7 +145,7 @@ class TrainConfig:
             (self.momentum >= 0, f"--momentum must be >= 0, got {self.momentum}; try 0.9."),
             (self.weight_decay is None or self.weight_decay >= 0,
              f"--weight-decay must be >= 0, got {self.weight_decay}."),
-            (self.threads >= 1, f"--threads must be at least 1, got {self.threads}."),
+            (self.threads is None or self.threads >= 1, f"--threads must be at least 1, got {self.threads}."),
             (self.warmup_epochs >= 0, f"--warmup-epochs must be >= 0, got {self.warmup_epochs}."),
             (self.warmup_epochs == 0 or self.warmup_epochs < self.epochs,
              f"--warmup-epochs ({self.warmup_epochs}) must be less than --epochs ({self.epochs})."),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from numpynn import threads
 from numpynn.app.runs.build import (
     build_extras,
     build_loss,
@@ -29,7 +30,6 @@ from numpynn.io.checkpoint import load_training_checkpoint, save_model, save_tra
 from numpynn.io.user_files import parse_nested, read_user_text
 from numpynn.metrics import confusion_matrix
 from numpynn.nn.functional import softmax
-from numpynn.optim.blas import blas_threads
 from numpynn.training.callbacks import EarlyStopping
 from numpynn.training.divergence import LARGE_INPUT_RMS
 from numpynn.training.fit import fit
@@ -113,7 +113,7 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     # Only now, with the input known good, does the run get a folder; its lock is held until the run ends.
     run, lock = claimed if claimed is not None else claim_run_dir(config)
     try:
-        with blas_threads(config.threads):
+        with threads.limit(config.threads):  # the one thread policy (numpynn.threads)
             return _train_in(run, config, data, (x_train, x_test, input_shape), preprocess, model, optimizer,
                              scheduler, transform, extra_callbacks, shuffle_rng, resume, say,
                              callbacks=callbacks, outcome=outcome)
