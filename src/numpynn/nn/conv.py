@@ -64,7 +64,8 @@ class Conv2d(Layer):
     def _weight_rows(self, a):  # (O, C, kh, kw) -> (O, kh*kw*C): a free view in the layout of __init__, else a copy
         return a.transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
 
-    def forward(self, x):            # x: (N, C, H, W)
+    def forward(self, x: np.ndarray) -> np.ndarray:  # x: (N, C, H, W)
+        """x (N, C, H, W) -> (N, out_channels, Ho, Wo): im2col columns, one GEMM, bias; keeps the columns."""
         n, _, ho, wo = self.output_shape(x.shape)
         self.x_shape, p, o = x.shape, ho * wo, self.out_channels
         k = self.kernel_size[0] * self.kernel_size[1] * self.in_channels
@@ -95,7 +96,8 @@ class Conv2d(Layer):
         self.cols = cols
         return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)  # NHWC memory (see above)
 
-    def backward(self, grad_out):    # grad_out: (N, O, Ho, Wo)
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:  # grad_out: (N, O, Ho, Wo)
+        """grad_out (N, O, Ho, Wo) -> grads (weight (O, C, kh, kw), bias (O,)); returns d loss / d x (N, C, H, W)."""
         # (N*Ho*Wo, O) rows: a free view when grad_out is channels-last in memory, as ours are; else one copy.
         g = grad_out.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
         cols_rows = self.cols.T if self.transposed else self.cols  # (N*Ho*Wo, K)
@@ -133,7 +135,7 @@ class Conv2d(Layer):
         batch_split.split_rows(n, part, min_rows=4)
         return dx[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "Conv2d", "in_channels": self.in_channels, "out_channels": self.out_channels,
                 "kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
                 "bias": "bias" in self.params}

@@ -168,7 +168,8 @@ def im2col_t(x: np.ndarray, kh: int, kw: int, stride=(1, 1), padding=(0, 0), out
     return out
 
 
-def col2im(cols: np.ndarray, x_shape, kh: int, kw: int, stride=(1, 1), padding=(0, 0), out=None) -> np.ndarray:
+def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], kh: int, kw: int, stride: IntPair = (1, 1),
+           padding: IntPair = (0, 0), out: np.ndarray | None = None) -> np.ndarray:
     """columns (N*Ho*Wo, kh*kw*C) -> (N, C, H, W): each window's entries added back where im2col took them.
 
     The adjoint of im2col, as kh x kw strided slice-adds (overlapping windows sum), never np.add.at. The

@@ -38,7 +38,8 @@ class _BatchNorm(Layer):
     def _back(self, a):
         raise NotImplementedError
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (N, C) or (N, C, H, W) normalised per channel (batch statistics in training), scaled and shifted."""
         v = self._channels_last(x)                                     # (..., C)
         c, self.shape = self.num_features, v.shape
         # Two 2-D views of the same values: rows (M, C), one per position, for the per-channel sums, and wide
@@ -82,7 +83,8 @@ class _BatchNorm(Layer):
         self._split(affine)
         return self._back(out.reshape(self.shape))
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """grads (weight, bias: (C,)) and d loss / d x, shaped like x, through the batch statistics in training."""
         g = self._channels_last(grad_out).reshape(self.xhat.shape)    # a view when grad_out is channels-last
         n = g.size // self.num_features
         gx = np.empty_like(g)
@@ -141,7 +143,7 @@ class _BatchNorm(Layer):
             buf *= 1 - m
             buf += m * value.astype(buf.dtype, copy=False)
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": type(self).__name__, "num_features": self.num_features, "eps": self.eps,
                 "momentum": self.momentum, "affine": self.affine}
 

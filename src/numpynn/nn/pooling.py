@@ -57,7 +57,8 @@ class MaxPool2d(_Pool2d):
     first), as torch's CPU kernel does, so gradients are never split or counted twice.
     """
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (N, C, H, W) -> window maxima (N, C, Ho, Wo); in training keeps which offset won each window."""
         n, _, ho, wo = self.output_shape(x.shape)
         self.x_shape, (ph, pw) = x.shape, self.padding
         self.xp = x if not ph and not pw else np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)),
@@ -88,7 +89,8 @@ class MaxPool2d(_Pool2d):
         self.out = out
         return out
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """Each grad_out (N, C, Ho, Wo) entry to its window's maximum: d loss / d x, (N, C, H, W)."""
         if not self.needs_input_grad:
             return None
         grad = np.empty_like(self.xp, dtype=grad_out.dtype)  # in the input's memory order (channels-last)
