@@ -1,5 +1,6 @@
 """Sequential: a stack of layers with forward, backward, PyTorch-named parameters and state_dict."""
 
+import inspect
 from collections.abc import Iterator
 
 import numpy as np
@@ -16,7 +17,10 @@ class Sequential:
         if not layers:
             raise ValueError("Sequential needs at least one layer, e.g. Sequential(Linear(784, 10)).")
         self.layers = list(layers)
-        self.layers[0].needs_input_grad = False  # d/d(input) is never used in training: skip that matmul
+        # d/d(input) is never used in training: the first layer with parameters skips that matmul, and the
+        # parameter-free layers before it (Flatten, Unflatten) are not visited by backward at all.
+        self.first_trained = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        self.layers[self.first_trained].needs_input_grad = False
         self.training = True
 
     # --- forward and backward -------------------------------------------------------------------
@@ -36,10 +40,11 @@ class Sequential:
 
         Returns d loss / d input only when input_grad=True (it costs one more matmul).
         """
-        self.layers[0].needs_input_grad = input_grad
-        for layer in reversed(self.layers):
+        first = self.first_trained
+        self.layers[first].needs_input_grad = input_grad
+        for layer in reversed(self.layers if input_grad else self.layers[first:]):
             grad_out = layer.backward(grad_out)
-        self.layers[0].needs_input_grad = False
+        self.layers[first].needs_input_grad = False
         return grad_out
 
     # --- parameters --------------------------------------------------------------------------------
@@ -132,7 +137,7 @@ class Sequential:
             name = spec.pop("type", None)
             if name not in LAYERS:
                 raise ValueError(f"Unknown layer type {name!r}; known: {', '.join(sorted(LAYERS))}.")
-            if name in ("Linear", "BatchNorm1d", "Conv2d", "BatchNorm2d"):  # the layers that own float arrays
+            if "dtype" in inspect.signature(LAYERS[name]).parameters:  # the layers that own float arrays
                 spec["dtype"] = dtype
             layers.append(LAYERS[name](**spec))
         return cls(*layers)
