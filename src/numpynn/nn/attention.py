@@ -105,13 +105,10 @@ class MultiheadAttention(Layer):
         dqkv = np.empty((n, length, 3, heads, hd), g.dtype)
         dq, dk, dv = dqkv.transpose(2, 0, 3, 1, 4)
         np.matmul(self.attn.transpose(0, 1, 3, 2), d_ctx, out=dv)
-        d_attn = d_ctx @ self.v.transpose(0, 1, 3, 2)
-        # softmax backward, row by row: attn * (d_attn - sum(d_attn * attn)); masked entries have attn = 0
-        d_attn -= np.einsum("nhij,nhij->nhi", d_attn, self.attn)[..., None]
-        d_attn *= self.attn
-        d_attn *= g.dtype.type(1 / math.sqrt(hd))
-        np.matmul(d_attn, self.k, out=dq)
-        np.matmul(d_attn.transpose(0, 1, 3, 2), self.q, out=dk)
+        d_scores = self._softmax_backward(d_ctx @ self.v.transpose(0, 1, 3, 2))
+        d_scores *= g.dtype.type(1 / math.sqrt(hd))
+        np.matmul(d_scores, self.k, out=dq)
+        np.matmul(d_scores.transpose(0, 1, 3, 2), self.q, out=dk)
         dqkv2 = dqkv.reshape(n * length, 3 * e)
         np.matmul(dqkv2.T, self.x2, out=self.grads["in_proj_weight"])
         if self.bias:
@@ -120,6 +117,12 @@ class MultiheadAttention(Layer):
             return None
         dx = (dqkv2 @ self.params["in_proj_weight"]).reshape(n, length, e)
         return dx if self.batch_first else dx.transpose(1, 0, 2)
+
+    def _softmax_backward(self, d_attn):
+        """Row by row, attn * (d_attn - sum(d_attn * attn)), in place; masked entries have attn = 0."""
+        d_attn -= np.einsum("nhij,nhij->nhi", d_attn, self.attn)[..., None]
+        d_attn *= self.attn
+        return d_attn
 
     def config(self):
         return {"type": "MultiheadAttention", "embed_dim": self.embed_dim, "num_heads": self.num_heads,
