@@ -63,7 +63,8 @@ class LayerNorm(Layer):
         return dx.reshape(self.shape)
 
     def config(self):
-        return {"type": "LayerNorm", "normalized_shape": list(self.normalized_shape), "eps": self.eps,
+        shape = self.normalized_shape  # an int for one axis, as usually written (and as model files store it)
+        return {"type": "LayerNorm", "normalized_shape": shape[0] if len(shape) == 1 else list(shape), "eps": self.eps,
                 "elementwise_affine": self.elementwise_affine}
 
 
