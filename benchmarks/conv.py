@@ -23,8 +23,8 @@ from threadpoolctl import threadpool_limits
 
 import numpynn as nn
 from numpynn import datasets
-from numpynn.cli.build import build_model, build_optimizer
-from numpynn.cli.config_file import load_train_config
+from numpynn.app.runs.build import build_model, build_optimizer
+from numpynn.app.runs.config_file import load_train_config
 from numpynn.io.atomic import atomic_write_text
 from numpynn.nn import functional as F
 

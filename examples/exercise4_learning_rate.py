@@ -10,7 +10,7 @@ from pathlib import Path
 
 from exercise3_binary_mnist import train
 
-from numpynn.cli import plots
+from numpynn.app import figures as plots
 
 # Figures go into examples/output/ (git-ignored), never into whatever folder the script was started from.
 OUTPUT = Path(__file__).resolve().parent / "output"

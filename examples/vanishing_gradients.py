@@ -20,7 +20,7 @@ import numpy as np
 
 import numpynn as nn
 from numpynn import datasets
-from numpynn.cli import plots
+from numpynn.app import figures as plots
 
 RUNS = {"sigmoid, N(0, 0.01)": ("sigmoid", "normal"), "ReLU, He": ("relu", "he")}
 

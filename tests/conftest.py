@@ -15,7 +15,7 @@ def _numpynn_data_in_tmp(tmp_path_factory):
 def digit_run(tmp_path_factory):
     """A run folder with a small MLP trained in seconds on the bundled MNIST (3000 rows, 3 epochs, ~88% on
     the test set), which reads a clear drawn 1 and 0 reliably; for the server and browser tests."""
-    from numpynn.cli import parser as cli
+    from numpynn.app.commands import parser as cli
 
     out = tmp_path_factory.mktemp("digit-run")
     argv = ["train", "--subset", "3000", "--epochs", "3", "--out", str(out), "--name", "digits", "--quiet",

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from numpynn.cli import parser as cli
+from numpynn.app.commands import parser as cli
 from numpynn.data.idx import read_idx, write_idx
 from numpynn.io.atomic import atomic_open, atomic_write_bytes
 

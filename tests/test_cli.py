@@ -13,13 +13,13 @@ import pytest
 from PIL import Image
 
 import numpynn
-from numpynn.cli import parser as cli
-from numpynn.cli import plot as cli_plot
-from numpynn.cli import plots
-from numpynn.cli import train as cli_train
-from numpynn.cli.run_data import load_data
-from numpynn.cli.run_folder import open_model
-from numpynn.cli.train_config import PRESETS, TrainConfig, parse_hidden, resolve_config
+from numpynn.app import figures as plots
+from numpynn.app.commands import parser as cli
+from numpynn.app.commands import plot as cli_plot
+from numpynn.app.runs import training as cli_train
+from numpynn.app.runs.data import load_data
+from numpynn.app.runs.folder import open_model
+from numpynn.app.runs.train_config import PRESETS, TrainConfig, parse_hidden, resolve_config
 from numpynn.errors import TrainingDiverged
 
 RUN = ["--subset", "1000", "--epochs", "2", "--batch-size", "32", "--seed", "3", "--name", "e2e"]

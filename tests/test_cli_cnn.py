@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from numpynn.cli.config_file import read_config_file
-from numpynn.cli.train_config import TrainConfig
+from numpynn.app.runs.config_file import read_config_file
+from numpynn.app.runs.train_config import TrainConfig
 from numpynn.io.checkpoint import read_checkpoint
 
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -74,8 +74,8 @@ def test_cnn_run_model_loads_into_torch(cnn_run):
     torch = pytest.importorskip("torch", reason="PyTorch is an optional extra")
     from safetensors.torch import load_file
 
-    from numpynn.cli.run_data import load_data
-    from numpynn.cli.run_folder import open_model
+    from numpynn.app.runs.data import load_data
+    from numpynn.app.runs.folder import open_model
     run, _ = cnn_run
     t = torch.nn
     net = t.Sequential(t.Conv2d(1, 4, 3, bias=False), t.BatchNorm2d(4), t.ReLU(), t.MaxPool2d(2),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import numpynn
-from numpynn.cli import parser as cli
+from numpynn.app.commands import parser as cli
 
 
 def error_of(capsys, argv):

@@ -10,8 +10,8 @@ import onnxruntime as ort
 import pytest
 
 import numpynn as nn
-from numpynn.cli import parser as cli
-from numpynn.cli.run_folder import open_model
+from numpynn.app.commands import parser as cli
+from numpynn.app.runs.folder import open_model
 from numpynn.data.mnist import load_mnist
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from numpynn.cli import main
+from numpynn.app import main
 
 
 @pytest.mark.parametrize("argv,suggestion", [
@@ -20,7 +20,7 @@ def test_misspelled_options_are_refused_with_the_closest_option(argv, suggestion
 
 
 def test_every_command_parser_refuses_abbreviations():
-    from numpynn.cli.parser import build_parser
+    from numpynn.app.commands.parser import build_parser
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
     assert not parser.allow_abbrev and commands and all(not p.allow_abbrev for p in commands.values())

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from numpynn.cli import parser as cli
-from numpynn.cli.run_data import load_data
-from numpynn.cli.run_folder import open_model
+from numpynn.app.commands import parser as cli
+from numpynn.app.runs.data import load_data
+from numpynn.app.runs.folder import open_model
 from numpynn.data.images import prepare_digit
 from numpynn.data.mnist import load_mnist
 

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from numpynn.cli import main
-from numpynn.cli.run_folder import open_model
+from numpynn.app import main
+from numpynn.app.runs.folder import open_model
 
 
 def make_npz(path, n=240, classes=2, features=16, seed=0, noise=False):
@@ -56,8 +56,8 @@ def test_a_toml_hidden_size_of_a_trillion_is_refused(tmp_path, capsys):
 
 
 def test_the_memory_estimate_counts_parameters_optimizer_state_and_batch():
-    from numpynn.cli.build import check_fits_in_memory
-    from numpynn.cli.train_config import TrainConfig
+    from numpynn.app.runs.build import check_fits_in_memory
+    from numpynn.app.runs.train_config import TrainConfig
     config = TrainConfig(optimizer="adam", batch_size=10)
     need = 4 * (1000 * (3 + 2) + 3 * 10 * 100)  # float32: 5 parameter copies with Adam's two moments, 3 batch copies
     check_fits_in_memory(config, 1000, 100, memory=need)  # exactly fits
@@ -85,7 +85,7 @@ def test_random_shift_refuses_shifts_that_leave_no_image_in_the_library_too():
 # --- one writer per run folder (issue 17.2, 17.3, 17.5, 17.22) ------------------------------------------------
 
 def test_a_locked_run_folder_is_refused_naming_its_holder(tmp_path, capsys):
-    from numpynn.cli.run_lock import RunLock
+    from numpynn.app.runs.lock import RunLock
     data = make_npz(tmp_path / "d.npz")
     (tmp_path / "runs" / "r").mkdir(parents=True)
     with RunLock(tmp_path / "runs" / "r"):  # another writer (flock conflicts between open files, even in-process)
@@ -96,6 +96,31 @@ def test_a_locked_run_folder_is_refused_naming_its_holder(tmp_path, capsys):
         assert "is in use by pid" in capsys.readouterr().err
     assert not (tmp_path / "runs" / "r" / ".lock").exists()  # released: nothing left behind
     assert train(tmp_path, "--dataset", data, "--val-split", "0.2", "--epochs", "1") == 0
+
+
+def test_a_killed_holders_lock_is_taken_over_and_names_the_new_holder(tmp_path):
+    """The OS drops a dead process's lock; its .lock file (and stale name) stays, and the next writer takes it."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from numpynn.app.runs.lock import RunFolderBusy, RunLock
+    run = tmp_path / "r"
+    run.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from numpynn.app.runs.lock import RunLock; "
+                               f"lock = RunLock({str(run)!r}).acquire(); print('held', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(RunFolderBusy, match=f"in use by pid {holder.pid} "):  # alive: refused, named
+        RunLock(run).acquire()
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(30)
+    assert json.loads((run / ".lock").read_text())["pid"] == holder.pid  # the dead holder's record is left
+    with RunLock(run):
+        assert json.loads((run / ".lock").read_text())["pid"] == os.getpid()  # taken over and rewritten
+    assert not (run / ".lock").exists()
 
 
 def test_two_trainings_racing_for_one_name_cannot_both_win(tmp_path):
@@ -205,7 +230,7 @@ def test_options_larger_than_the_data_are_named_in_the_output(tmp_path, capsys):
 # --- held-out rows are called what they are (issue 17.24) ---------------------------------------------------
 
 def test_rows_held_out_of_the_training_data_are_called_validation_everywhere(tmp_path, capsys):
-    from numpynn.cli.run_folder import read_metrics
+    from numpynn.app.runs.folder import read_metrics
     data = make_npz(tmp_path / "d.npz")
     assert main(["train", "--dataset", str(data), "--val-split", "0.25", "--epochs", "2", "--out",
                  str(tmp_path / "runs"), "--name", "r"]) == 0
@@ -231,7 +256,7 @@ def test_a_test_set_is_still_called_test(tmp_path, capsys):
 
 
 def test_curve_legends_name_the_validation_rows():
-    from numpynn.cli import plots
+    from numpynn.app import figures as plots
     rows = [{"epoch": e, "train_loss": 1 / e, "train_acc": 0.5, "val_loss": 1.1 / e, "val_acc": 0.4} for e in (1, 2)]
     labels = [line.get_label() for line in plots.curve_figure(rows, "acc").axes[0].get_lines()]
     assert labels == ["train", "validation"]
@@ -245,7 +270,7 @@ def _blas_threads():
 
 
 def test_training_runs_on_the_threads_asked_for_and_defaults_to_one(tmp_path, monkeypatch):
-    import numpynn.cli.train as cli_train
+    import numpynn.app.runs.training as cli_train
     seen, real_fit = [], cli_train.fit
     monkeypatch.setattr(cli_train, "fit", lambda *a, **k: seen.append(_blas_threads()) or real_fit(*a, **k))
     data = make_npz(tmp_path / "d.npz")
@@ -258,7 +283,7 @@ def test_training_runs_on_the_threads_asked_for_and_defaults_to_one(tmp_path, mo
 
 
 def test_threads_may_change_on_resume_and_is_checked(tmp_path, capsys):
-    from numpynn.cli.train_config import TrainConfig
+    from numpynn.app.runs.train_config import TrainConfig
     with pytest.raises(ValueError, match="--threads must be at least 1"):
         TrainConfig(threads=0)
     data = make_npz(tmp_path / "d.npz")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from numpynn.cli.config_file import load_train_config, read_config_file
-from numpynn.cli.train_config import TrainConfig
+from numpynn.app.runs.config_file import load_train_config, read_config_file
+from numpynn.app.runs.train_config import TrainConfig
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
@@ -75,8 +75,8 @@ def test_shipped_recipes_load(name):
 # --- end to end: `numpynn train --config FILE` with the new training options -----------------------------
 
 def test_cli_trains_from_a_config_file_with_the_new_options(tmp_path, capsys):
-    from numpynn.cli import main
-    from numpynn.cli.run_folder import read_metrics
+    from numpynn.app import main
+    from numpynn.app.runs.folder import read_metrics
     from numpynn.io.checkpoint import load_model
 
     path = _write(tmp_path, '[data]\nsubset = 600\nval_split = 0.2\n[model]\nhidden = [16, 16]\n'
@@ -104,7 +104,7 @@ def test_cli_trains_from_a_config_file_with_the_new_options(tmp_path, capsys):
     (["--dataset", "x.npz", "--config", "missing.toml"], "does not exist"),
 ])
 def test_cli_refuses_bad_combinations_with_exit_code_2(tmp_path, capsys, args, match):
-    from numpynn.cli import main
+    from numpynn.app import main
 
     assert main(["train", *args, "--out", str(tmp_path)]) == 2
     assert match in capsys.readouterr().err
@@ -124,7 +124,36 @@ def test_unknown_sections_and_settings_in_the_wrong_section_are_refused(tmp_path
 def test_every_setting_has_exactly_one_section():
     import dataclasses
 
-    from numpynn.cli.config_file import SECTIONS
-    from numpynn.cli.train_config import TrainConfig
+    from numpynn.app.runs.config_file import SECTIONS
+    from numpynn.app.runs.train_config import TrainConfig
     listed = [name for names in SECTIONS.values() for name in names]
     assert sorted(listed) == sorted(f.name for f in dataclasses.fields(TrainConfig))  # a new field needs a section
+
+
+def test_regularization_is_the_same_section_as_regularisation(tmp_path):
+    """Issue 20: the module and README spell it regularization; both spellings name one section."""
+    from numpynn.app.runs.config_file import read_config_file
+    for spelling in ("regularisation", "regularization"):
+        path = tmp_path / f"{spelling}.toml"
+        path.write_text(f"[{spelling}]\ndropout = 0.25\nbatch_norm = true\n")
+        assert read_config_file(path) == {"dropout": 0.25, "batch_norm": True}
+    path = tmp_path / "misplaced.toml"
+    path.write_text("[regularization]\nlr = 0.1\n")
+    with pytest.raises(ValueError, match=r"under \[regularization\], but it belongs under \[optim\]"):
+        read_config_file(path)
+    path = tmp_path / "both.toml"
+    path.write_text("[regularisation]\ndropout = 0.1\n[regularization]\ndropout = 0.2\n")
+    with pytest.raises(ValueError, match="sets 'dropout' twice"):
+        read_config_file(path)
+
+
+def test_a_runs_preprocess_is_the_datasets_scaler():
+    """Issue 20: one concept, one name; the old name still imports."""
+    import numpy as np
+
+    from numpynn.app.runs.data import Preprocess
+    from numpynn.datasets import Scaler
+    assert Preprocess is Scaler
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    scaler = Scaler.fit("zscore", x)
+    assert set(scaler.tensors()) == {"preprocess.mean", "preprocess.std"} and Scaler("255").tensors() == {}

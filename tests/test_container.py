@@ -12,7 +12,7 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 import numpynn as nn
-from numpynn.cli.run_folder import open_model
+from numpynn.app.runs.folder import open_model
 from numpynn.errors import CheckpointError
 from numpynn.io.checkpoint import load_training_checkpoint, read_checkpoint
 from numpynn.io.container import decode

@@ -103,7 +103,7 @@ def test_weights_that_stop_being_finite_are_caught_at_the_epoch_end():
 
 @pytest.mark.parametrize("lr", [10, 1000])
 def test_cli_exercise4_at_a_huge_lr_exits_1_and_keeps_what_finished(exercise4, tmp_path, monkeypatch, capsys, lr):
-    from numpynn.cli import main
+    from numpynn.app import main
     (x, y), (xv, yv) = exercise4
     np.savez(tmp_path / "ex4.npz", x=x, y=y, x_test=xv, y_test=yv)  # already z-scored: --scale none
     monkeypatch.chdir(tmp_path)
@@ -154,7 +154,7 @@ def test_divergence_on_scaled_inputs_still_advises_a_smaller_lr():
 
 
 def test_cli_divergence_on_unscaled_pixels_points_at_the_scale_option(tmp_path, capsys):
-    from numpynn.cli import main
+    from numpynn.app import main
     x, y = _pixels()
     np.savez(tmp_path / "pix.npz", x=x, y=y)
     code = main(["train", "--dataset", str(tmp_path / "pix.npz"), "--val-split", "0.2", "--loss", "mse", "--scale",
@@ -179,7 +179,7 @@ def test_chance_level_accuracy_after_an_epoch_is_warned_once():
 
 
 def test_cli_warns_when_a_huge_lr_leaves_training_at_chance(tmp_path, capsys):
-    from numpynn.cli import main
+    from numpynn.app import main
     rng = np.random.default_rng(0)
     x = rng.standard_normal((400, 16)).astype(np.float32)
     np.savez(tmp_path / "d.npz", x=x, y=np.digitize(x[:, 0], np.linspace(-1, 1, 3)).astype(np.uint8))

@@ -5,8 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from numpynn.cli import parser as cli
-from numpynn.cli.drawings import Drawings
+from numpynn.app.commands import parser as cli
+from numpynn.app.serve.drawings import Drawings
 from numpynn.data.userdata import load_npz
 from numpynn.errors import DataError
 

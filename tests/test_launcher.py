@@ -12,12 +12,14 @@ except ModuleNotFoundError:  # Python 3.10
 ROOT = Path(__file__).resolve().parents[1]
 # A real SIGINT delivered while the application module is being imported, as a Ctrl-C in the first 0.4 s is.
 CTRL_C_DURING_IMPORT = """
-import importlib, os, signal, sys
-real = importlib.import_module
-def interrupted_import(name, *args):
-    os.kill(os.getpid(), signal.SIGINT)
-    return real(name, *args)
-importlib.import_module = interrupted_import
+import builtins, os, signal, sys
+real = builtins.__import__
+def interrupted_import(name, *args, **kwargs):
+    if name.startswith("numpynn.app"):
+        builtins.__import__ = real
+        os.kill(os.getpid(), signal.SIGINT)
+    return real(name, *args, **kwargs)
+builtins.__import__ = interrupted_import
 {start}
 """
 
@@ -36,7 +38,7 @@ def test_ctrl_c_during_the_imports_exits_130_without_a_traceback():
 
 def test_negative_control_an_entry_point_inside_the_package_cannot_catch_it():
     """What the old entry point (numpynn.cli.parser:main) met: the interrupt lands before main can run."""
-    done = run("main = importlib.import_module('numpynn.cli.parser').main; sys.exit(main(['--version']))")
+    done = run("from numpynn.app.commands.parser import main; sys.exit(main(['--version']))")
     assert done.returncode != 130 and "KeyboardInterrupt" in done.stderr
 
 

@@ -118,14 +118,14 @@ def test_non_finite_hyperparameters_are_refused_up_front(cls, kw, value):
 @pytest.mark.parametrize("flags", [["--lr", "inf"], ["--momentum", "inf"], ["--weight-decay", "nan"],
                                    ["--dropout", "nan"], ["--val-split", "nan"]])
 def test_the_cli_refuses_non_finite_values_before_reading_data(flags, tmp_path, capsys):
-    from numpynn.cli import main
+    from numpynn.app import main
     assert main(["train", *flags, "--dataset", str(tmp_path / "none.npz"), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "must be a finite number" in err and "does not exist" not in err
 
 
 def test_a_toml_file_with_infinite_momentum_is_refused(tmp_path, capsys):
-    from numpynn.cli import main
+    from numpynn.app import main
     (tmp_path / "r.toml").write_text("[optim]\nmomentum = inf\nweight_decay = nan\n", encoding="utf-8")
     assert main(["train", "--config", str(tmp_path / "r.toml"), "--out", str(tmp_path)]) == 2
     assert "must be a finite number" in capsys.readouterr().err

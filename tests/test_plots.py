@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from numpynn.cli import plots
+from numpynn.app import figures as plots
 
 ROWS = [{"epoch": e, "train_loss": 1 / e, "train_acc": 1 - 0.5 / e, "test_loss": 1.1 / e, "test_acc": 1 - 0.6 / e,
          "seconds": 0.5} for e in range(1, 6)]
@@ -102,7 +102,7 @@ def test_failed_render_keeps_the_old_file(tmp_path, monkeypatch):
 
 def test_headless_import_selects_agg():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
-    code = "import numpynn.cli.plots, matplotlib; print(matplotlib.get_backend())"
+    code = "import numpynn.app.figures, matplotlib; print(matplotlib.get_backend())"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().lower() == "agg"

@@ -240,7 +240,7 @@ def test_cli_ctrl_c_then_resume_ends_bit_identical(tmp_path):
 
 
 def test_cli_resume_refuses_changed_settings_and_missing_checkpoints(tmp_path, monkeypatch, capsys):
-    from numpynn.cli import main
+    from numpynn.app import main
     monkeypatch.chdir(tmp_path)
     (tmp_path / "runs" / "x").mkdir(parents=True)
     for extra, phrase in ((["--lr", "0.5"], "drop --lr"), ([], "has no checkpoint.safetensors")):

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import numpynn
-from numpynn.cli import parser as cli
+from numpynn.app.commands import parser as cli
 
 
 def error_of(capsys, argv):

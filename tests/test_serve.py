@@ -19,10 +19,10 @@ import pytest
 import uvicorn
 from PIL import Image, ImageDraw
 
-from numpynn.cli import parser as cli
-from numpynn.cli import server
-from numpynn.cli.drawings import Drawings
-from numpynn.cli.run_folder import open_model
+from numpynn.app.commands import parser as cli
+from numpynn.app.runs.folder import open_model
+from numpynn.app.serve import app as server
+from numpynn.app.serve.drawings import Drawings
 from numpynn.data.images import prepare_digit
 from numpynn.data.userdata import load_npz
 
@@ -259,7 +259,7 @@ def test_without_the_serve_extra_it_says_how_to_install_it(digit_run, monkeypatc
 
 def test_the_served_socket_sends_without_waiting_for_acks():
     # Without TCP_NODELAY every response waits ~40 ms on the client's delayed ACK (benchmarks/serve_load.py).
-    from numpynn.cli.serve import _bind
+    from numpynn.app.commands.serve import _bind
 
     with _bind("127.0.0.1", 0) as sock:
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
@@ -278,9 +278,9 @@ def test_the_wheel_carries_every_page_file():
 
     root = Path(__file__).resolve().parents[1]
     patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["numpynn"]
-    package = server.STATIC.parents[1]  # src/numpynn: the patterns are relative to the package
+    package = server.STATIC.parents[2]  # src/numpynn: the patterns are relative to the package
     files = [p.relative_to(package).as_posix() for p in server.STATIC.rglob("*") if p.is_file()]
-    assert {"cli/static/index.html", "cli/static/app.js", "cli/static/style.css"} <= set(files)
+    assert {"app/serve/static/index.html", "app/serve/static/app.js", "app/serve/static/style.css"} <= set(files)
     assert [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)] == []
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from numpynn.cli.run_folder import open_model
+from numpynn.app.runs.folder import open_model
 from numpynn.data.mnist import load_mnist
 from numpynn.data.userdata import load_npz
 

@@ -14,11 +14,11 @@ import optuna
 import pytest
 from PIL import Image
 
-from numpynn.cli import parser as cli
-from numpynn.cli.config_file import load_train_config
-from numpynn.cli.run_data import load_data
-from numpynn.cli.run_folder import open_model
-from numpynn.cli.sweep_study import _journal_backend
+from numpynn.app.commands import parser as cli
+from numpynn.app.runs.config_file import load_train_config
+from numpynn.app.runs.data import load_data
+from numpynn.app.runs.folder import open_model
+from numpynn.app.sweep.study import _journal_backend
 
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 SWEEP = """

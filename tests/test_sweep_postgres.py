@@ -18,7 +18,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from numpynn.cli.sweep_study import _with_driver
+from numpynn.app.sweep.study import _with_driver
 
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 SWEEP = """

@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
-from numpynn.cli import parser as cli
-from numpynn.cli.sweep_space import Param, SweepSpec, grid_spec, read_sweep_file
-from numpynn.cli.train_config import TrainConfig
+from numpynn.app.commands import parser as cli
+from numpynn.app.runs.train_config import TrainConfig
+from numpynn.app.sweep.space import Param, SweepSpec, grid_spec, read_sweep_file
 
 GOOD = """
 subset = 300

@@ -30,13 +30,13 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_the_package_data(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "neural_network.py" in names and "numpynn/__init__.py" in names and "numpynn/cli/parser.py" in names
+    assert "neural_network.py" in names and "numpynn/__init__.py" in names and "numpynn/app/commands/parser.py" in names
     recipes = {Path(n).name for n in names if n.startswith("numpynn/recipes/")}
     assert {"article.toml", "mnist-99.toml"} <= recipes
     assert {p.name for p in (ROOT / "src" / "numpynn" / "recipes").glob("*.toml")} <= recipes
-    static = ROOT / "src" / "numpynn" / "cli" / "static"
+    static = ROOT / "src" / "numpynn" / "app" / "serve" / "static"
     for page_file in static.glob("*") if static.is_dir() else []:  # the page `numpynn serve` serves
-        assert f"numpynn/cli/static/{page_file.name}" in names
+        assert f"numpynn/app/serve/static/{page_file.name}" in names
     assert not any(n.startswith(("tests/", "data/")) or n.endswith(".pyc") for n in names)
 
 

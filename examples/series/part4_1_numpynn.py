@@ -12,7 +12,7 @@ from pathlib import Path
 from series_data import as_test_rows, mnist_subset
 
 import numpynn as nn
-from numpynn.cli import plots
+from numpynn.app import figures as plots
 
 
 def main(out: str = "runs/series", samples: int = 5000, epochs: int = 20, seed: int = 0) -> float:

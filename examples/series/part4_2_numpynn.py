@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 import neural_network
 import numpynn as nn
 from numpynn import datasets
-from numpynn.cli import plots
+from numpynn.app import figures as plots
 
 KERNELS = {
     "Laplacian": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 import numpynn as nn
 from numpynn import datasets
-from numpynn.cli import plots
+from numpynn.app import figures as plots
 
 
 def main(out: str = "runs/series", seed: int = 0) -> dict[str, tuple]:

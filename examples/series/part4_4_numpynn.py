@@ -14,7 +14,7 @@ from pathlib import Path
 from series_data import as_test_rows, mnist_subset
 
 import numpynn as nn
-from numpynn.cli import plots
+from numpynn.app import figures as plots
 
 RUNS = {"L2 + dropout": {"dropout": 0.2, "weight_decay": 0.02}, "without": {"dropout": 0.0, "weight_decay": 0.0}}
 

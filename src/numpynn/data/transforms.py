@@ -131,6 +131,10 @@ class Scaler:
             return scale(x, self.method, self.dtype, out=out)
         return self._standard.transform(x, out=out)  # which refuses data of another width
 
+    def tensors(self) -> dict[str, np.ndarray]:
+        """What a model file keeps beside the weights: a zscore's (D,) preprocess.mean and preprocess.std."""
+        return {} if self.method != "zscore" else {"preprocess.mean": self.mean, "preprocess.std": self.std}
+
     def __repr__(self) -> str:
         return f"Scaler({self.method!r}, dtype={self.dtype.name})"
 

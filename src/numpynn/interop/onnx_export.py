@@ -34,7 +34,7 @@ def export_onnx(model, path: str | os.PathLike, *, preprocess: Scaler | str | No
                 opset: int = OPSET) -> Path:
     """Write `model` as an ONNX file at `path` (atomically) and return the path.
 
-    preprocess: a datasets.Scaler (a run's Preprocess is one) or a method name ("255", "global", "none";
+    preprocess: a datasets.Scaler (a run's input scaling) or a method name ("255", "global", "none";
     "zscore" needs the fitted Scaler), baked into the graph so it takes raw values; None: no scaling.
     input_shape: one raw sample's shape, e.g. (28, 28) for MNIST images, (784,) for rows; by default
     (in_features,) for an MLP. A convolutional model needs it: (H, W) for one channel, or (C, H, W).

@@ -165,6 +165,10 @@ class NumpynnMLP(BaseEstimator):
         if isinstance(sizes, str) or not hasattr(sizes, "__iter__") or not all(
                 isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
             bad("hidden_layer_sizes", "a tuple of positive ints such as (100,)")
+        self._check_numbers(bad)
+
+    def _check_numbers(self, bad) -> None:
+        """The numeric parameters' types and ranges; bad(name, wanted) raises the sentence."""
         for name, lo in (("alpha", 0), ("learning_rate_init", 1e-300), ("tol", 0), ("epsilon", 0)):
             value = getattr(self, name)
             if not isinstance(value, numbers.Real) or not value >= lo:

@@ -131,21 +131,7 @@ def _build(tensors: dict, meta: dict, path) -> Sequential:
             or not all(isinstance(spec, dict) and spec.get("type") in LAYERS and _scalars(spec) for spec in config)):
         raise CheckpointError(f"{path} does not describe a valid model (dtype {meta.get('dtype')!r}, architecture "
                               f"{str(meta.get('architecture'))[:200]}); re-save or re-train it.")
-    for i, spec in enumerate(config):
-        if spec["type"] == "Linear":  # the one layer whose size the file's own tensors must confirm
-            want = [spec.get("out_features"), spec.get("in_features")]
-            got = getattr(tensors.get(f"{i}.weight"), "shape", None)
-            if got is None or list(got) != want:
-                raise CheckpointError(f"{path}: layer {i} is declared Linear{tuple(want[::-1])} but its weight "
-                                      f"tensor has shape {got}; the architecture does not match the weights.")
-        elif spec["type"] == "Conv2d":  # the same for a convolution's (out, in, kh, kw) weight
-            want = [spec.get("out_channels"), spec.get("in_channels"), *_pair_or_none(spec.get("kernel_size"))]
-            got = getattr(tensors.get(f"{i}.weight"), "shape", None)
-            if got is None or list(got) != want:
-                raise CheckpointError(f"{path}: layer {i} is declared Conv2d with weight {want} but its weight "
-                                      f"tensor has shape {got}; the architecture does not match the weights.")
-        if any(abs(v) > _MAX_LAYER_ARG for v in _ints(spec)):
-            raise CheckpointError(f"{path}: layer {i} declares an absurd size {spec}; the file is corrupt.")
+    _check_layer_sizes(config, tensors, path)
     try:
         model = Sequential.from_config(config, dtype=dtype)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
@@ -165,6 +151,25 @@ def _build(tensors: dict, meta: dict, path) -> Sequential:
     if meta.get("kind") == "training":  # a corrupt part is a corrupt file, even if this reader skips it
         _training_parts(tensors, meta, model, path)
     return model
+
+
+def _check_layer_sizes(config: list[dict], tensors: dict, path) -> None:
+    """Each Linear's and Conv2d's declared sizes against its weight tensor, and no absurd size anywhere."""
+    for i, spec in enumerate(config):
+        if spec["type"] == "Linear":  # the one layer whose size the file's own tensors must confirm
+            want = [spec.get("out_features"), spec.get("in_features")]
+            got = getattr(tensors.get(f"{i}.weight"), "shape", None)
+            if got is None or list(got) != want:
+                raise CheckpointError(f"{path}: layer {i} is declared Linear{tuple(want[::-1])} but its weight "
+                                      f"tensor has shape {got}; the architecture does not match the weights.")
+        elif spec["type"] == "Conv2d":  # the same for a convolution's (out, in, kh, kw) weight
+            want = [spec.get("out_channels"), spec.get("in_channels"), *_pair_or_none(spec.get("kernel_size"))]
+            got = getattr(tensors.get(f"{i}.weight"), "shape", None)
+            if got is None or list(got) != want:
+                raise CheckpointError(f"{path}: layer {i} is declared Conv2d with weight {want} but its weight "
+                                      f"tensor has shape {got}; the architecture does not match the weights.")
+        if any(abs(v) > _MAX_LAYER_ARG for v in _ints(spec)):
+            raise CheckpointError(f"{path}: layer {i} declares an absurd size {spec}; the file is corrupt.")
 
 
 def _training_parts(tensors, meta, model, path) -> tuple[TrainState, str, dict, dict | None]:

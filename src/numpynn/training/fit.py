@@ -1,19 +1,15 @@
 """fit(): one readable training loop (shuffle, forward, backward, update, evaluate, log) returning a History."""
 
-import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from numpynn.errors import TrainingDiverged, TrainingInterrupted
+from numpynn.errors import TrainingInterrupted
+from numpynn.training.divergence import check_loss, check_weights
 from numpynn.training.state import TrainState, layer_generators
 from numpynn.validation import check_batch_size, check_features, check_targets
-
-# Weights this large have exploded: float32 resolves them to ~10 units and no sane model needs them (scale
-# inputs and targets instead). Checked once per epoch, before the epoch's checkpoint, so it costs nothing.
-MAX_ABS_WEIGHT = 1e8
 
 
 @dataclass
@@ -94,114 +90,65 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
     polled between steps, and when it turns true fit raises TrainingInterrupted (see numpynn.training.signals).
     A non-finite loss or weight raises TrainingDiverged at once, carrying `.epoch`, `.step`, `.lr`, `.history`.
     """
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}.")
-    x = check_features(model, x, cast=preprocess is None)  # one cast to the model dtype here, none per batch
-    y = check_targets(y, len(x), model, loss_fn)
-    if validation_data is not None:
-        vx, vy = validation_data
-        vx = check_features(model, vx, cast=preprocess is None)
-        validation_data = (vx, check_targets(vy, len(vx), model, loss_fn))
+    x, y, validation_data = _checked(model, loss_fn, x, y, validation_data, epochs, batch_size, preprocess)
     rng = rng if rng is not None else np.random.default_rng(seed)
     n = len(x)
     batch_buf = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype)  # reused for every batch
     input_buf = None if preprocess is None else np.empty(batch_buf.shape, dtype=model.dtype)  # and its scaling
     history = History()
-    step, done, resume_step = 0, 0, 0
-    if state is not None:  # continue: the Generator goes back to the start of the interrupted epoch
-        state.check_compatible(n, batch_size, shuffle)
-        history.records = [dict(r) for r in state.records]
-        step, done, resume_step = state.global_step, state.epoch, state.step
-        rng.bit_generator.state = state.epoch_rng_state
-        layer_rngs = layer_generators(model)
-        if set(layer_rngs) != set(state.layer_rng_states):
-            raise ValueError("This training state does not fit the model's random layers (Dropout); resume with "
-                             "the architecture it was saved from.")
-        for i, gen in layer_rngs.items():
-            gen.bit_generator.state = state.layer_rng_states[i]
-    for i, cb in enumerate(callbacks):
-        cb.on_train_begin(model, optimizer)
-        if state is not None and str(i) in state.callback_states:
-            cb.load_state_dict(state.callback_states[str(i)])
+    step, done = _restore(state, model, rng, history, n, batch_size, shuffle)  # (0, 0) for a fresh start
+    _begin(callbacks, model, optimizer, state)
 
-    def snapshot(epoch_done, batches, epoch_rng_state, loss_sum, correct, seconds):
-        layer_rngs = {i: gen.bit_generator.state for i, gen in layer_generators(model).items()}
-        callback_states = {str(i): cb.state_dict() for i, cb in enumerate(callbacks) if cb.state_dict() is not None}
-        return TrainState(epoch_done, batches, step, epoch_rng_state, rng.bit_generator.state, loss_sum, correct,
-                          seconds, n, batch_size, shuffle, layer_rngs, [dict(r) for r in history.records],
-                          callback_states)
+    def snapshot(epoch_done: int, batches: int, tally: _Tally, seconds: float) -> TrainState:
+        """Where training is, for a checkpoint: enough to continue bit-identically."""
+        return TrainState(epoch_done, batches, step, tally.rng_state, rng.bit_generator.state, tally.loss_sum,
+                          tally.correct, seconds, n, batch_size, shuffle, _layer_states(model),
+                          [dict(r) for r in history.records], _callback_states(callbacks))
 
     for epoch in range(done + 1, epochs + 1):
-        t0 = time.perf_counter()
         model.train()
         # --- shuffle: one permutation per epoch; batches are gathered from it, the data is never copied whole
-        epoch_rng_state = rng.bit_generator.state  # a resumed run redraws the same permutation from it
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        loss_sum, correct, first, bar = 0.0, 0, 0, None
-        if resume_step and epoch == done + 1:  # mid-epoch resume: skip the batches already trained on
-            rng.bit_generator.state = state.rng_state
-            loss_sum, correct, first, t0 = state.loss_sum, state.correct, resume_step, t0 - state.seconds
-        if progress:
-            bar = tqdm(total=n, initial=min(first * batch_size, n), desc=f"Epoch {epoch}/{epochs}", unit="img",
-                       leave=False, dynamic_ncols=True)
-        for batch, start in enumerate(range(first * batch_size, n, batch_size), start=first):
+        tally, order = _shuffle(rng, n, shuffle, state if epoch == done + 1 else None)
+        bar = _progress_bar(n, tally.first * batch_size, epoch, epochs) if progress else None
+        for batch, start in enumerate(range(tally.first * batch_size, n, batch_size), start=tally.first):
             if should_stop is not None and should_stop():  # a safe point: the last step is fully applied
-                if bar is not None:
-                    bar.close()
-                interrupted = snapshot(epoch - 1, batch, epoch_rng_state, loss_sum, correct,
-                                       time.perf_counter() - t0)
-                if on_checkpoint is not None:
-                    on_checkpoint(interrupted)
-                raise TrainingInterrupted(f"Training stopped at epoch {epoch}, step {batch} on request.",
-                                          interrupted, history)
+                interrupted = snapshot(epoch - 1, batch, tally, time.perf_counter() - tally.t0)
+                _stop(bar, interrupted, on_checkpoint, epoch, batch, history)
+            # --- gather the batch (into reused buffers), scale it, augment it
             idx = order[start:start + batch_size]
             xb = x.take(idx, axis=0, out=batch_buf[:len(idx)])  # the method skips np.take's wrapper: -1 us
             yb = y[idx]
-            if preprocess is not None:
-                xb = preprocess(xb, out=input_buf[:len(idx)])
-            if transform is not None:
-                xb = transform(xb, rng)
+            xb = _prepare(xb, input_buf, preprocess, transform, rng)
             # --- forward
             logits = model.forward(xb)
             loss = loss_fn(logits, yb)
-            if not math.isfinite(loss):
-                raise _diverged(f"the loss became {loss}", epoch, batch + 1, optimizer.lr, history, xb)
+            check_loss(loss, epoch, batch + 1, optimizer.lr, history, xb)  # a non-finite loss stops the run
             c = loss_fn.count_correct(logits, yb)
             # --- backward, then update
             model.backward(loss_fn.backward())
             optimizer.step()
             step += 1
             # --- bookkeeping (running means over the epoch, as PyTorch and Keras report them)
-            loss_sum += loss * len(idx)
-            correct = None if c is None or correct is None else correct + c
+            tally.add(loss, len(idx), c)
             for cb in callbacks:
                 cb.on_batch_end(step, loss)
-            if bar is not None:
-                bar.update(len(idx))
-                bar.set_postfix(loss=f"{loss_sum / min(start + batch_size, n):.4f}", refresh=False)
-        if bar is not None:
-            bar.close()
-        if not all(np.isfinite(p).all() for p in model.parameters()):  # the last step may have overflowed
-            raise _diverged("the weights stopped being finite", epoch, batch + 1, optimizer.lr, history, xb)
-        largest = max((float(np.abs(p).max()) for p in model.parameters() if p.size), default=0.0)
-        if largest > MAX_ABS_WEIGHT:
-            raise _diverged(f"the weights exploded (largest |w| = {largest:.2g})", epoch, batch + 1, optimizer.lr,
-                            history, xb)
-        record = {"epoch": epoch, "train_loss": loss_sum / n,
-                  "train_acc": None if correct is None else correct / n, "lr": optimizer.lr}
+            _show(bar, len(idx), tally.loss_sum / min(start + batch_size, n))
+        _close(bar)
+        check_weights(model, epoch, batch + 1, optimizer.lr, history, xb)  # the last step may have overflowed
         # --- schedule, evaluate, log
+        record = _record(epoch, tally, n, optimizer.lr)  # the lr this epoch trained with, before the step
         if scheduler is not None:
             scheduler.step()
         if validation_data is not None:
             record["val_loss"], record["val_acc"] = evaluate(model, loss_fn, *validation_data, preprocess=preprocess)
-        record["seconds"] = time.perf_counter() - t0
+        record["seconds"] = time.perf_counter() - tally.t0
         history.records.append(record)
         if verbose:
             print(format_epoch(record, epochs, validation_name), flush=True)
-        for cb in callbacks:
-            cb.on_epoch_end(epoch, record, model, optimizer)
+        # --- callbacks, checkpoint, early stop
+        _epoch_end(callbacks, epoch, record, model, optimizer)
         if on_checkpoint is not None:
-            on_checkpoint(snapshot(epoch, 0, rng.bit_generator.state, 0.0, 0, 0.0))
+            on_checkpoint(snapshot(epoch, 0, _Tally(rng.bit_generator.state, 0.0), 0.0))
         if any(cb.stop_training for cb in callbacks):
             break
     for cb in callbacks:
@@ -209,22 +156,126 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
     return history
 
 
-# Inputs whose root-mean-square is above this are unscaled (raw 0..255 pixels: ~80; x/255: ~0.3; z-scores: ~1).
-LARGE_INPUT_RMS = 10.0
+@dataclass
+class _Tally:
+    """One epoch's running sums (what a mid-epoch checkpoint saves): where its permutation came from, when it began."""
+
+    rng_state: dict
+    t0: float
+    loss_sum: float = 0.0
+    correct: int | None = 0
+    first: int = 0  # the batch it starts at: 0, or where an interrupted epoch stopped
+
+    def add(self, loss: float, rows: int, correct: int | None) -> None:
+        self.loss_sum += loss * rows
+        self.correct = None if correct is None or self.correct is None else self.correct + correct
+
+    def resume(self, state: TrainState, rng: np.random.Generator) -> None:
+        """Continue the interrupted epoch: its sums, its clock, the Generator where it stopped."""
+        rng.bit_generator.state = state.rng_state
+        self.loss_sum, self.correct, self.first, self.t0 = state.loss_sum, state.correct, state.step, \
+            self.t0 - state.seconds
 
 
-def _diverged(what: str, epoch: int, step: int, lr: float, history: History, xb: np.ndarray) -> TrainingDiverged:
-    """The error for a run that blew up, with advice: the input scale when inputs are large, else the lr."""
-    rms = float(np.sqrt(np.mean(np.square(xb, dtype=np.float64)))) if xb.size else 0.0
-    if math.isfinite(rms) and rms > LARGE_INPUT_RMS:
-        advice = (f"the inputs are large (root-mean-square {rms:.3g}, up to |x| = {float(np.abs(xb).max()):.3g}): "
-                  "scale them to about unit size first (e.g. x / 255, or a z-score), then try a smaller learning "
-                  f"rate (e.g. lr={lr / 10:g}) if it still diverges")
-    else:
-        advice = f"try a smaller learning rate (e.g. lr={lr / 10:g})"
-    err = TrainingDiverged(f"Training diverged at epoch {epoch}, step {step}: {what} with lr={lr:g}; {advice}.")
-    err.epoch, err.step, err.lr, err.history, err.input_rms = epoch, step, lr, history, rms
-    return err
+def _shuffle(rng: np.random.Generator, n: int, shuffle: bool, state: TrainState | None) -> tuple[_Tally, np.ndarray]:
+    """The epoch's order of rows and its fresh tally; `state` (the resumed epoch) continues an interrupted one."""
+    tally = _Tally(rng.bit_generator.state, time.perf_counter())  # a resumed run redraws the permutation
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    if state is not None and state.step:  # mid-epoch: skip the batches already trained on
+        tally.resume(state, rng)
+    return tally, order
+
+
+def _checked(model, loss_fn, x, y, validation_data, epochs: int, batch_size: int, preprocess):
+    """fit's arguments checked: x cast once to the model dtype (none per batch), targets of the right shape."""
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}.")
+    x = check_features(model, x, cast=preprocess is None)
+    y = check_targets(y, len(x), model, loss_fn)
+    if validation_data is not None:
+        vx, vy = validation_data
+        vx = check_features(model, vx, cast=preprocess is None)
+        validation_data = (vx, check_targets(vy, len(vx), model, loss_fn))
+    return x, y, validation_data
+
+
+def _restore(state: TrainState | None, model, rng: np.random.Generator, history: History, n: int, batch_size: int,
+             shuffle: bool) -> tuple[int, int]:
+    """Put a saved run back (history, Generators); returns (global step, epochs done), (0, 0) without a state.
+
+    The Generator goes back to the start of the interrupted epoch, so it redraws that epoch's permutation.
+    """
+    if state is None:
+        return 0, 0
+    state.check_compatible(n, batch_size, shuffle)
+    history.records = [dict(r) for r in state.records]
+    rng.bit_generator.state = state.epoch_rng_state
+    layer_rngs = layer_generators(model)
+    if set(layer_rngs) != set(state.layer_rng_states):
+        raise ValueError("This training state does not fit the model's random layers (Dropout); resume with "
+                         "the architecture it was saved from.")
+    for i, gen in layer_rngs.items():
+        gen.bit_generator.state = state.layer_rng_states[i]
+    return state.global_step, state.epoch
+
+
+def _begin(callbacks, model, optimizer, state: TrainState | None) -> None:
+    """on_train_begin, then (on resume) each callback's saved progress back."""
+    for i, cb in enumerate(callbacks):
+        cb.on_train_begin(model, optimizer)
+        if state is not None and str(i) in state.callback_states:
+            cb.load_state_dict(state.callback_states[str(i)])
+
+
+def _layer_states(model) -> dict:
+    return {i: gen.bit_generator.state for i, gen in layer_generators(model).items()}
+
+
+def _callback_states(callbacks) -> dict:
+    return {str(i): cb.state_dict() for i, cb in enumerate(callbacks) if cb.state_dict() is not None}
+
+
+def _prepare(xb: np.ndarray, input_buf, preprocess, transform, rng: np.random.Generator) -> np.ndarray:
+    """The gathered raw batch as model input: preprocess (into input_buf), then the random transform."""
+    if preprocess is not None:
+        xb = preprocess(xb, out=input_buf[:len(xb)])
+    if transform is not None:
+        xb = transform(xb, rng)
+    return xb
+
+
+def _record(epoch: int, tally: _Tally, n: int, lr: float) -> dict:
+    return {"epoch": epoch, "train_loss": tally.loss_sum / n,
+            "train_acc": None if tally.correct is None else tally.correct / n, "lr": lr}
+
+
+def _epoch_end(callbacks, epoch: int, record: dict, model, optimizer) -> None:
+    for cb in callbacks:
+        cb.on_epoch_end(epoch, record, model, optimizer)
+
+
+def _close(bar) -> None:
+    if bar is not None:
+        bar.close()
+
+
+def _show(bar, rows: int, running_loss: float) -> None:
+    if bar is not None:
+        bar.update(rows)
+        bar.set_postfix(loss=f"{running_loss:.4f}", refresh=False)
+
+
+def _progress_bar(n: int, initial: int, epoch: int, epochs: int):
+    return tqdm(total=n, initial=min(initial, n), desc=f"Epoch {epoch}/{epochs}", unit="img", leave=False,
+                dynamic_ncols=True)
+
+
+def _stop(bar, interrupted: TrainState, on_checkpoint, epoch: int, batch: int, history: History):
+    """should_stop() turned true: save where training is, then raise TrainingInterrupted."""
+    _close(bar)
+    if on_checkpoint is not None:
+        on_checkpoint(interrupted)
+    raise TrainingInterrupted(f"Training stopped at epoch {epoch}, step {batch} on request.", interrupted, history)
 
 
 def format_epoch(record: dict, epochs: int, validation_name: str = "Test") -> str:

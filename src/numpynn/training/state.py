@@ -63,16 +63,7 @@ class TrainState:
             raw.setdefault("callback_states", {})  # checkpoints written before callbacks kept state
         if not isinstance(raw, dict) or set(raw) != set(cls.__dataclass_fields__):
             raise ValueError("training state has missing or unknown fields")
-        ints = ("epoch", "step", "global_step", "num_samples", "batch_size")
-        if not all(type(raw[k]) is int and 0 <= raw[k] < 2**53 for k in ints):
-            raise ValueError("training state counters must be non-negative integers")
-        if raw["correct"] is not None and not (type(raw["correct"]) is int and raw["correct"] >= 0):
-            raise ValueError("training state `correct` must be a non-negative integer or null")
-        for key in ("loss_sum", "seconds"):
-            if type(raw[key]) not in (int, float) or not math.isfinite(raw[key]):
-                raise ValueError(f"training state `{key}` must be a finite number")
-        if raw["batch_size"] < 1 or raw["step"] * raw["batch_size"] >= max(raw["num_samples"], 1):
-            raise ValueError("training state step lies past the end of its epoch")
+        _check_counters(raw)
         if type(raw["shuffle"]) is not bool:
             raise ValueError("training state `shuffle` must be true or false")
         if not isinstance(raw["records"], list) or not all(_is_record(r) for r in raw["records"]):
@@ -90,6 +81,20 @@ class TrainState:
             raise ValueError("training state `layer_rng_states` must map layer indices to generator states")
         raw["layer_rng_states"] = {k: _decode_rng(v) for k, v in raw["layer_rng_states"].items()}
         return cls(**raw)
+
+
+def _check_counters(raw: dict) -> None:
+    """The state's counters and running sums: integers and finite numbers, the step inside its epoch."""
+    ints = ("epoch", "step", "global_step", "num_samples", "batch_size")
+    if not all(type(raw[k]) is int and 0 <= raw[k] < 2**53 for k in ints):
+        raise ValueError("training state counters must be non-negative integers")
+    if raw["correct"] is not None and not (type(raw["correct"]) is int and raw["correct"] >= 0):
+        raise ValueError("training state `correct` must be a non-negative integer or null")
+    for key in ("loss_sum", "seconds"):
+        if type(raw[key]) not in (int, float) or not math.isfinite(raw[key]):
+            raise ValueError(f"training state `{key}` must be a finite number")
+    if raw["batch_size"] < 1 or raw["step"] * raw["batch_size"] >= max(raw["num_samples"], 1):
+        raise ValueError("training state step lies past the end of its epoch")
 
 
 def layer_generators(model) -> dict[str, np.random.Generator]:

@@ -1,5 +1,5 @@
 """The numpynn application: the command line on top of the library (the library never imports this)."""
 
-from numpynn.cli.parser import main
+from numpynn.app.commands.parser import main
 
 __all__ = ["main"]

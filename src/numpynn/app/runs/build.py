@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 
-from numpynn.cli.run_data import Data
-from numpynn.cli.train_config import TrainConfig
+from numpynn.app.runs.data import Data
+from numpynn.app.runs.train_config import TrainConfig
 from numpynn.data.augment import RandomShift
 from numpynn.datasets import one_hot
 from numpynn.nn.losses import LOSSES

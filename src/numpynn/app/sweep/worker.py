@@ -1,12 +1,11 @@
 """A sweep worker: claim a trial under the study's lock, train it as a run folder, tell Optuna the result, repeat.
 
-Each worker holds an exclusive flock on workers/<id>.lock for its whole life (the kernel drops it when the
+Each worker holds an exclusive file lock on workers/<id>.lock for its whole life (the OS drops it when the
 process dies, which is how a journal study tells a dead worker's trial from a live one); on a database it
 also beats Optuna's heartbeat while a trial runs.
 """
 
 import contextlib
-import fcntl
 import io
 import os
 import socket
@@ -16,8 +15,9 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
-from numpynn.cli.sweep_study import FINISHED, Study
+from numpynn.app.sweep.study import FINISHED, Study
 from numpynn.errors import TrainingDiverged
 from numpynn.training.fit import Callback
 
@@ -55,8 +55,7 @@ class Worker:
         """Run trials until the study has `target` finished ones; returns how many this worker finished."""
         self.workers_dir.mkdir(parents=True, exist_ok=True)
         done = 0
-        with open(self.workers_dir / f"{self.id}.lock", "a") as alive:
-            fcntl.flock(alive, fcntl.LOCK_EX)  # released by the kernel if this process dies
+        with FileLock(self.workers_dir / f"{self.id}.lock"):  # released by the OS if this process dies
             try:
                 while True:
                     trial, running = self._claim()
@@ -86,7 +85,7 @@ class Worker:
             return trial, True
 
     def _run_trial(self, trial):
-        from numpynn.cli.train import train
+        from numpynn.app.runs.training import train
         optuna, spec = self.study.optuna, self.study.spec
         TrialState = optuna.trial.TrialState
         run = self.out / f"trial-{trial.number:04d}"

@@ -3,7 +3,7 @@
 import argparse
 import json
 
-from numpynn.cli.run_folder import MODEL_HELP, open_model
+from numpynn.app.runs.folder import MODEL_HELP, open_model
 
 EXAMPLES = """examples:
   numpynn info runs/NAME

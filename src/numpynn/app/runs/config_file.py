@@ -13,7 +13,7 @@ import types
 import typing
 from pathlib import Path
 
-from numpynn.cli.train_config import TrainConfig, resolve_config
+from numpynn.app.runs.train_config import TrainConfig, resolve_config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,10 +32,12 @@ SECTIONS = {
     "run": ("out", "name", "quiet", "plots", "preset", "threads"),
 }
 SECTION_OF = {name: section for section, names in SECTIONS.items() for name in names}
+# Both spellings name one section: the module and the README say regularization, the recipes regularisation.
+SECTION_ALIASES = {"regularization": "regularisation"}
 
 
 # The recipes ship inside the package (a wheel has no recipes/ folder); recipes/ in a clone links here.
-RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 
 
 def bundled_recipe(name) -> Path | None:
@@ -93,7 +95,7 @@ def _flatten(raw: dict, path: Path) -> dict:
     flat = {}
     known = ", ".join(f"[{s}]" for s in SECTIONS)
     for key, value in raw.items():
-        section = key if isinstance(value, dict) else None
+        section = SECTION_ALIASES.get(key, key) if isinstance(value, dict) else None
         if section is not None and section not in SECTIONS:
             near = difflib.get_close_matches(section, SECTIONS, n=1)
             hint = f" (did you mean [{near[0]}]?)" if near else ""
@@ -105,9 +107,9 @@ def _flatten(raw: dict, path: Path) -> dict:
             name = k.replace("-", "_")
             home = SECTION_OF.get(name)
             if section is not None and home is not None and home != section:
-                raise ValueError(f"Config file {path} sets {name!r} under [{section}], but it belongs under "
+                raise ValueError(f"Config file {path} sets {name!r} under [{key}], but it belongs under "
                                  f"[{home}] (or at the top); known sections: {known}.")
-            if name in flat:
+            if name in flat:  # also [regularisation] and [regularization] both setting it
                 raise ValueError(f"Config file {path} sets {name!r} twice; keep one of them.")
             flat[name] = v
     return flat

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn.cli.run_data import Preprocess
-from numpynn.cli.run_lock import LOCK_NAME, RunLock
-from numpynn.cli.train_config import SCALES, TrainConfig
+from numpynn.app.runs.lock import LOCK_NAME, RunLock
+from numpynn.app.runs.train_config import SCALES, TrainConfig
+from numpynn.datasets import Scaler
 from numpynn.errors import CheckpointError, DataError
 from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_model, read_checkpoint
@@ -120,7 +120,7 @@ class TrainedModel:
 
     path: Path
     model: Sequential
-    preprocess: Preprocess
+    preprocess: Scaler
     config: TrainConfig | None
     metadata: dict
     class_names: list[str]
@@ -149,6 +149,22 @@ def open_model(path: str | Path) -> TrainedModel:
     if not isinstance(prep, dict) or prep.get("method") not in SCALES:
         raise CheckpointError(f"{path} records no input preprocessing, so its inputs cannot be scaled as in "
                               "training; use a model written by `numpynn train`.")
+    input_shape, n_in = _input_shape(path, model, prep)
+    preprocess = _preprocess(path, model, prep, n_in)
+    config = _config(path, meta)
+    blank = np.zeros((1, n_in), model.dtype)
+    try:  # one row of zeros through the network: a model that cannot run is refused here, naming the file
+        out_features = model.predict_logits(blank if input_shape is None else blank.reshape(1, *input_shape)).shape[1]
+    except ValueError as exc:  # DataError included: e.g. an input_shape that does not reach the first Linear
+        raise CheckpointError(f"{path} holds a model that cannot predict: {str(exc).rstrip('.')}.") from None
+    names = meta.get("classes")
+    if not (isinstance(names, list) and len(names) == out_features and all(isinstance(n, str) for n in names)):
+        names = [str(i) for i in range(out_features)]
+    return TrainedModel(path, model, preprocess, config, meta, names, input_shape)
+
+
+def _input_shape(path: Path, model, prep: dict) -> tuple[tuple[int, ...] | None, int]:
+    """(the (C, H, W) a CNN takes or None, the input width) from the model and its preprocessing metadata."""
     input_shape = None
     if first_conv(model) is not None:
         shape = prep.get("input_shape")
@@ -170,32 +186,31 @@ def open_model(path: str | Path) -> TrainedModel:
                                       and int(np.prod(shape, dtype=object)) == n_in):
             raise CheckpointError(f"{path} records input_shape {str(shape)[:60]}, which is not a list of sizes "
                                   f"whose product is the model's {n_in} input features; the metadata is corrupt.")
+    return input_shape, n_in
+
+
+def _preprocess(path: Path, model, prep: dict, n_in: int) -> Scaler:
+    """The input scaling training used, its z-score statistics (n_in,) read from the file and checked."""
     if prep["method"] != "zscore":
-        preprocess = Preprocess(prep["method"], model.dtype)
-    else:
-        tensors, _ = read_checkpoint(path)
-        mean, std = tensors.get("preprocess.mean"), tensors.get("preprocess.std")
-        if mean is None or std is None or mean.shape != (n_in,) or std.shape != (n_in,) or not np.all(std > 0):
-            raise CheckpointError(f"{path} lacks valid z-score statistics (preprocess.mean/std of {n_in} "
-                                  "positive values); it is corrupt, re-train the model.")
-        preprocess = Preprocess("zscore", model.dtype, mean.astype(model.dtype), std.astype(model.dtype))
-    config = None
+        return Scaler(prep["method"], model.dtype)
+    tensors, _ = read_checkpoint(path)
+    mean, std = tensors.get("preprocess.mean"), tensors.get("preprocess.std")
+    if mean is None or std is None or mean.shape != (n_in,) or std.shape != (n_in,) or not np.all(std > 0):
+        raise CheckpointError(f"{path} lacks valid z-score statistics (preprocess.mean/std of {n_in} "
+                              "positive values); it is corrupt, re-train the model.")
+    return Scaler("zscore", model.dtype, mean.astype(model.dtype), std.astype(model.dtype))
+
+
+def _config(path: Path, meta: dict) -> TrainConfig | None:
+    """The TrainConfig the model was trained with, or None when its metadata holds none this numpynn reads."""
     if isinstance(meta.get("config"), dict):
         try:
-            config = TrainConfig.from_dict(meta["config"], f"{path}'s metadata")
+            return TrainConfig.from_dict(meta["config"], f"{path}'s metadata")
         except ValueError:
             # Saved by a newer numpynn with more settings, say: the network still works, and
             # `evaluate` then asks for --dataset instead of guessing the training data.
-            config = None
-    blank = np.zeros((1, n_in), model.dtype)
-    try:  # one row of zeros through the network: a model that cannot run is refused here, naming the file
-        out_features = model.predict_logits(blank if input_shape is None else blank.reshape(1, *input_shape)).shape[1]
-    except ValueError as exc:  # DataError included: e.g. an input_shape that does not reach the first Linear
-        raise CheckpointError(f"{path} holds a model that cannot predict: {str(exc).rstrip('.')}.") from None
-    names = meta.get("classes")
-    if not (isinstance(names, list) and len(names) == out_features and all(isinstance(n, str) for n in names)):
-        names = [str(i) for i in range(out_features)]
-    return TrainedModel(path, model, preprocess, config, meta, names, input_shape)
+            return None
+    return None
 
 
 def check_width(trained, width: int, what: str) -> None:

@@ -22,8 +22,8 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from numpynn.cli.drawings import FILE_NAME, Drawings
-from numpynn.cli.run_folder import TrainedModel
+from numpynn.app.runs.folder import TrainedModel
+from numpynn.app.serve.drawings import FILE_NAME, Drawings
 from numpynn.data.images import prepare_digit
 from numpynn.errors import DataError
 

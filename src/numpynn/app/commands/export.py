@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from numpynn.cli.run_folder import MODEL_HELP, open_model
+from numpynn.app.runs.folder import MODEL_HELP, open_model
 
 EXAMPLES = """examples:
   numpynn export runs/NAME                      (writes runs/NAME/model.onnx)

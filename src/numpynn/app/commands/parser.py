@@ -10,7 +10,7 @@ import os
 import sys
 
 from numpynn import __version__
-from numpynn.cli import evaluate, export, info, plot, predict, serve, sweep, train
+from numpynn.app.commands import evaluate, export, info, plot, predict, serve, sweep, train
 from numpynn.errors import NumpynnError, TrainingDiverged
 
 COMMANDS = [train, evaluate, predict, plot, info, export, serve, sweep]

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn.cli.run_data import load_data, load_test_data
-from numpynn.cli.run_folder import MODEL_HELP, check_width, open_model
+from numpynn.app.runs.data import load_data, load_test_data
+from numpynn.app.runs.folder import MODEL_HELP, check_width, open_model
 from numpynn.errors import DataError
 from numpynn.metrics import classification_report, confusion_matrix
 
@@ -51,7 +51,7 @@ def run(args) -> int:
     print(classification_report(cm, names) + "\n")
     print(confusion_text(cm, names))
     if args.plots:
-        from numpynn.cli import plots
+        from numpynn.app import figures as plots
         png = Path(args.png) if args.png else trained.path.parent / "evaluation_confusion_matrix.png"
         print(f"\nWrote {plots.save_figure(plots.confusion_figure(cm, names, trained.path.parent.name), png)}")
     return 0

@@ -1,4 +1,4 @@
-"""What a run trains on: load_data(config) -> Data (raw rows, labels, class names), and Preprocess."""
+"""What a run trains on: load_data(config) -> Data (raw rows, labels, class names)."""
 
 import math
 from dataclasses import dataclass, field
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from numpynn import datasets
-from numpynn.cli.train_config import TrainConfig
+from numpynn.app.runs.train_config import TrainConfig
 from numpynn.data.userdata import npz_names
 from numpynn.errors import DataError
 
@@ -150,9 +150,5 @@ def _square(size):
     return (side, side) if side * side == size else None
 
 
-class Preprocess(datasets.Scaler):
-    """The input scaling of a run (a datasets.Scaler) and what a model file keeps of it."""
-
-    def tensors(self) -> dict[str, np.ndarray]:
-        """What save_model stores beside the weights (names that torch's load_state_dict must skip)."""
-        return {} if self.method != "zscore" else {"preprocess.mean": self.mean, "preprocess.std": self.std}
+# A run's input scaling is a datasets.Scaler (one concept, one name); Preprocess is its former name here.
+Preprocess = datasets.Scaler

@@ -21,8 +21,8 @@ import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from numpynn.cli.config_file import check_settings, read_toml
-from numpynn.cli.train_config import TrainConfig, resolve_config
+from numpynn.app.runs.config_file import check_settings, read_toml
+from numpynn.app.runs.train_config import TrainConfig, resolve_config
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "hyperband", "none")
@@ -241,6 +241,11 @@ def _param(name: str, value, base: TrainConfig, source) -> Param:
     if not isinstance(value, dict):
         raise ValueError(f"[search] {name} must be a list of choices or a range such as "
                          f"{name} = {{low = 0.01, high = 1.0}}, got {value!r}.")
+    return _range_param(name, value, tp)
+
+
+def _range_param(name: str, value: dict, tp) -> Param:
+    """`name = {low, high, log, step}`: a numeric range, checked."""
     if tp not in (int, float):
         raise ValueError(f"[search] {name} takes {typing.get_type_hints(TrainConfig)[name]} values, which have no "
                          f"range; list the choices instead, e.g. {name} = [...].")

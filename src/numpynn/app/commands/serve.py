@@ -4,7 +4,7 @@ import argparse
 import errno
 import socket
 
-from numpynn.cli.run_folder import MODEL_HELP, check_width, open_model
+from numpynn.app.runs.folder import MODEL_HELP, check_width, open_model
 from numpynn.data.images import FIELD
 
 EXAMPLES = """examples:
@@ -36,7 +36,7 @@ def run(args) -> int:
     try:
         import uvicorn
 
-        from numpynn.cli.server import create_app
+        from numpynn.app.serve.app import create_app
     except ImportError:
         raise ValueError(INSTALL) from None
     if not 0 <= args.port <= 65535:

@@ -1,17 +1,15 @@
-"""`numpynn train`: flags -> TrainConfig -> data, model, optimizer -> fit -> the run folder.
+"""Training a run: TrainConfig -> data, model, optimizer -> fit -> the run folder (`numpynn train`, sweeps).
 
-Every train option is a TrainConfig field (numpynn.cli.train_config), so a new field is a new flag.
+The command's options are numpynn.app.commands.train; each file in the folder is complete the moment it appears.
 """
 
-import argparse
 import json
 import sys
-from dataclasses import MISSING, fields
 from pathlib import Path
 
 import numpy as np
 
-from numpynn.cli.build import (
+from numpynn.app.runs.build import (
     build_extras,
     build_loss,
     build_model,
@@ -19,11 +17,11 @@ from numpynn.cli.build import (
     resolved_config,
     targets_for,
 )
-from numpynn.cli.config_file import read_config_file
-from numpynn.cli.run_data import Data, Preprocess, load_data
-from numpynn.cli.run_folder import MetricsCSV, claim_run_dir
-from numpynn.cli.run_lock import RunLock
-from numpynn.cli.train_config import TrainConfig, resolve_config
+from numpynn.app.runs.data import Data, load_data
+from numpynn.app.runs.folder import MetricsCSV, claim_run_dir
+from numpynn.app.runs.lock import RunLock
+from numpynn.app.runs.train_config import TrainConfig
+from numpynn.datasets import Scaler
 from numpynn.errors import TrainingDiverged, TrainingInterrupted
 from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_training_checkpoint, save_model, save_training_checkpoint
@@ -31,86 +29,12 @@ from numpynn.metrics import confusion_matrix
 from numpynn.nn.functional import softmax
 from numpynn.optim.blas import blas_threads
 from numpynn.training.callbacks import EarlyStopping
-from numpynn.training.fit import LARGE_INPUT_RMS, fit
+from numpynn.training.divergence import LARGE_INPUT_RMS
+from numpynn.training.fit import fit
 from numpynn.training.signals import StopRequest
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
 RESUME_MAY_CHANGE = {"quiet", "plots", "threads"}
-
-
-TRAIN_EXAMPLES = """examples:
-  numpynn train                                  the article's MLP on full MNIST, 20 epochs
-  numpynn train --preset article                 the article's exact run (5,000 rows, 80/20 split)
-  numpynn train --subset 5000 --epochs 3 --name quick
-  numpynn train --hidden 512,256 --momentum 0.9 --lr 0.05
-  numpynn train --config recipes/mnist-99.toml   an MLP to 99 % (1024-1024, shifts, cosine lr)
-  numpynn train --optimizer adam --lr-schedule cosine --warmup-epochs 2 --dropout 0.2
-  numpynn train --hidden 256,256,256 --val-split 0.1 --early-stopping 5 --track-gradients
-  numpynn train --dataset fashion-mnist --epochs 10
-  numpynn train --conv 32,64 --hidden 128 --batch-norm --optimizer adam --epochs 3   a small CNN
-  numpynn train --config recipes/mnist-cnn.toml  a CNN to 99.4 %
-  numpynn train --dataset my_digits.npz --val-split 0.2 --no-plots
-  numpynn train --resume runs/quick              continue a run stopped by Ctrl-C
-"""
-
-
-def _parser_type(parse):
-    """An argparse type that reports a bad value in one sentence instead of `invalid <function> value`."""
-    def convert(text):
-        try:
-            return parse(text)
-        except ValueError as exc:
-            wanted = {int: "an integer", float: "a number"}.get(parse)
-            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}" if wanted else str(exc)) from None
-    convert.__name__ = getattr(parse, "__name__", "value")
-    return convert
-
-
-def add_train_options(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
-    """One flag per TrainConfig field but `skip`; unset flags stay absent so presets and config files can fill them."""
-    group = parser.add_argument_group("training options (defaults: the article's MLP on full MNIST)")
-    for f in fields(TrainConfig):
-        if f.name in skip:
-            continue
-        meta = f.metadata
-        default = f.default if f.default is not MISSING else None
-        flag = meta.get("flag") or "--" + f.name.replace("_", "-")
-        kwargs = {"dest": f.name, "default": argparse.SUPPRESS}
-        if isinstance(default, bool):
-            kwargs["action"] = "store_false" if default else "store_true"
-            kwargs["help"] = meta["help"]
-        else:
-            shown = (",".join(map(str, default)) or "none") if isinstance(default, tuple) else default
-            # An unset (None) default is explained by the help text itself ("unset: ...") or means "off".
-            kwargs["help"] = meta["help"] if default is None else f"{meta['help']} (default: {shown})"
-            choices = meta.get("choices")
-            kwargs["choices"] = choices() if callable(choices) else choices
-            if meta.get("parse"):
-                kwargs["type"] = _parser_type(meta["parse"])
-            if meta.get("metavar"):
-                kwargs["metavar"] = meta["metavar"]
-        group.add_argument(flag, **kwargs)
-
-
-def add_parser(sub) -> None:
-    p = sub.add_parser("train", help="train a network and write a run folder (config, metrics, model, figures)",
-                       description="train a network and write a run folder (config, metrics, model, figures)",
-                       epilog=TRAIN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", metavar="FILE", help="read settings from a TOML file (e.g. recipes/mnist-99.toml); "
-                   "flags given beside it win")
-    p.add_argument("--resume", metavar="RUN", help="continue the interrupted run in folder RUN from its "
-                   "checkpoint.safetensors, with its own config.json (ends bit-identical to an unbroken run)")
-    add_train_options(p)
-    p.set_defaults(handler=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
-    if args.resume is not None:
-        return resume_train(Path(args.resume), given, args.config)
-    if args.config is not None:
-        return train(resolve_config(given, read_config_file(args.config), source=args.config))
-    return train(resolve_config(given))
 
 
 def resume_train(run: Path, given: dict, config_file: str | None) -> int:
@@ -169,7 +93,7 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     for note in data.notes:
         print(f"numpynn: note: {note}", file=sys.stderr)
     # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
-    preprocess = Preprocess.fit(config.scale, data.x_train, config.dtype)
+    preprocess = Scaler.fit(config.scale, data.x_train, config.dtype)
     num_classes = len(data.class_names)
     # Separate streams for initialisation and shuffling, both fixed by the one --seed.
     init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
@@ -261,7 +185,7 @@ def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler
         if input_shape is not None:
             written += write_cnn_plots(run, model, preprocess(x_test[:1]))
         if config.track_gradients:
-            from numpynn.cli import plots
+            from numpynn.app import figures as plots
             figure = plots.gradients_figure(metrics_csv.rows, run=run.name)
             written.append(plots.save_figure(figure, run / "gradients.png"))
     if outcome is not None:
@@ -272,7 +196,7 @@ def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler
 
 
 def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs) -> list[Path]:
-    from numpynn.cli import plots  # matplotlib takes ~0.5 s to import: only when figures are wanted
+    from numpynn.app import figures as plots  # matplotlib takes ~0.5 s to import: only when figures are wanted
     cm = confusion_matrix(data.y_test, y_pred, len(data.class_names))
     paths = [plots.save_figure(plots.curve_figure(rows, "loss", run.name), run / "loss.png"),
              plots.save_figure(plots.curve_figure(rows, "acc", run.name), run / "accuracy.png"),
@@ -286,6 +210,6 @@ def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs)
 
 def write_cnn_plots(run: Path, model, image) -> list[Path]:
     """filters.png (the first conv layer's kernels) and feature_maps.png (image: (1, C, H, W) through the blocks)."""
-    from numpynn.cli import plots
+    from numpynn.app import figures as plots
     return [plots.save_figure(plots.filters_figure(model), run / "filters.png"),
             plots.save_figure(plots.feature_maps_figure(model, image), run / "feature_maps.png")]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from numpynn.cli.run_folder import read_metrics
-from numpynn.cli.sweep_space import SweepSpec
+from numpynn.app.runs.folder import read_metrics
+from numpynn.app.sweep.space import SweepSpec
 from numpynn.io.atomic import atomic_write_text
 
 # Options that say where and how loudly a run is written, and the split the sweep scored on: not a recipe's.
@@ -148,7 +148,7 @@ def _write_csv(path: Path, rows: list[dict]) -> Path:
 def _figures(study, trials, folder: Path, top: int) -> list[Path]:
     import matplotlib
 
-    from numpynn.cli import plots  # first: it picks a headless backend before pyplot loads
+    from numpynn.app import figures as plots  # first: it picks a headless backend before pyplot loads
 
     # isort: split
     import matplotlib.pyplot as plt

@@ -9,7 +9,6 @@ released file lock.
 """
 
 import contextlib
-import fcntl
 import os
 import socket
 import time
@@ -18,8 +17,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 
-from numpynn.cli.sweep_space import SweepSpec
+from numpynn.app.sweep.space import SweepSpec
 
 INSTALL = "numpynn sweep needs Optuna; install it with: pip install 'numpynn[sweep]' (or pip install optuna)."
 FINISHED = ("COMPLETE", "PRUNED")
@@ -66,7 +66,7 @@ class Study:
         self.retry = _retry_callback(optuna)
         self.reseed(seed_index)
 
-    # --- the claim lock: a PostgreSQL/MySQL advisory lock, or an flock beside the journal or SQLite file
+    # --- the claim lock: a PostgreSQL/MySQL advisory lock, or a file lock (filelock) beside the journal or SQLite file
     @contextlib.contextmanager
     def lock(self):
         if self.rdb is not None and self.rdb.engine.dialect.name in ("postgresql", "mysql"):
@@ -84,12 +84,8 @@ class Study:
                     conn.commit()
             return
         path = self.url if not is_database(self.url) else self.rdb.engine.url.database or "numpynn-sweep"
-        with open(f"{path}.claim-lock", "a") as f:  # not .lock: Optuna's journal lock has that name
-            fcntl.flock(f, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+        with FileLock(f"{path}.claim-lock"):  # not .lock: Optuna's journal lock has that name
+            yield
 
     def trials(self, states=None):
         trials = self.study.get_trials(deepcopy=False)
@@ -128,13 +124,11 @@ class Study:
 
 
 def _is_dead(lock_path: Path) -> bool:
-    """A live worker holds an exclusive flock on its file for its whole life; the kernel drops it at death."""
+    """A live worker holds an exclusive lock on its file for its whole life; the OS drops it at death."""
     try:
-        with open(lock_path, "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            fcntl.flock(f, fcntl.LOCK_UN)
+        with FileLock(lock_path, blocking=False):
             return True
-    except BlockingIOError:
+    except Timeout:
         return False
 
 

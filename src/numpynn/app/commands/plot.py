@@ -4,7 +4,7 @@ import argparse
 import json
 from pathlib import Path
 
-from numpynn.cli.run_folder import read_metrics
+from numpynn.app.runs.folder import read_metrics
 
 # Settings that say where a run went, not how it trained: never worth a legend entry.
 NOT_SETTINGS = {"out", "name", "quiet", "plots", "threads"}
@@ -29,7 +29,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     """Loss and accuracy curves of one or several runs on one figure."""
-    from numpynn.cli import plots
+    from numpynn.app import figures as plots
     runs = {}
     for arg in args.runs:
         path = Path(arg)

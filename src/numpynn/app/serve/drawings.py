@@ -1,22 +1,17 @@
 """The user's own digits, saved from the page: an NPZ (x (N, 28, 28) uint8, y (N,) uint8) that `numpynn train
 --dataset` reads, appended one digit at a time without ever losing the digits saved before."""
 
-import contextlib
 import io
 import threading
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from numpynn.data.images import FIELD
 from numpynn.data.userdata import load_npz
 from numpynn.errors import DataError
 from numpynn.io.atomic import atomic_write_bytes
-
-try:  # POSIX: also keeps two servers on one run folder from interleaving their appends
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: the in-process lock still serialises one server's requests
-    fcntl = None
 
 FILE_NAME = "drawings.npz"
 
@@ -60,15 +55,7 @@ class Drawings:
                             "move it away so a new file can be started.")
         return x, y.astype(np.uint8)
 
-    @contextlib.contextmanager
-    def _file_lock(self):
-        if fcntl is None:
-            yield
-            return
+    def _file_lock(self) -> FileLock:
+        """Keeps two servers on one run folder from interleaving their appends (the threading lock: one server's)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return FileLock(self.path.with_name(f".{self.path.name}.lock"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn.cli.run_folder import MODEL_HELP, check_width, open_model
+from numpynn.app.runs.folder import MODEL_HELP, check_width, open_model
 from numpynn.data.images import FIELD, is_image, prepare_digit, save_png
 from numpynn.errors import CheckpointError, DataError, NumpynnError
 
