@@ -48,6 +48,21 @@ def machine(threads: int) -> dict:
             "blas": blas, "numpy": np.__version__, "cores": os.cpu_count(), "loadavg_before": os.getloadavg()}
 
 
+class Progress(nn.Callback):
+    """Writes the epochs so far to the results file as they finish, so a run cut short still leaves its record."""
+
+    def __init__(self, path: Path, result: dict, run: Path, shape: tuple):
+        self.path, self.result, self.run, self.shape = path, result, run, shape
+
+    def on_epoch_end(self, epoch, record, model, optimizer):
+        self.result.setdefault("per_epoch", []).append(record["val_acc"])
+        self.result.setdefault("epoch_seconds", []).append(record["seconds"])
+        self.result.update(epochs_done=epoch, loadavg_after=os.getloadavg())
+        nn.io.atomic.atomic_write_text(self.path, json.dumps(self.result, indent=1))
+        nn.save_model(self.run / "model.safetensors", model,
+                      {"preprocessing": {"method": "255", "input_shape": list(self.shape)}, "epoch": epoch})
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recipe", choices=["mnist-lstm", "mnist-vit"])
@@ -73,23 +88,23 @@ def main(argv=None) -> int:
     scheduler = nn.CosineAnnealingLR(optimizer, T_max=epochs) if opt_cfg.get("lr_schedule") == "cosine" else None
     shift = reg.get("augment_shift", 0)
     transform = RandomShift(shift) if shift else None
-    t0 = time.perf_counter()
-    with threadpool_limits(limits=args.threads):
-        history = nn.fit(model, nn.CrossEntropyLoss(), optimizer, x, y, epochs=epochs, batch_size=opt_cfg["batch_size"],
-                         validation_data=(x_test, y_test), seed=opt_cfg.get("seed", 0), scheduler=scheduler,
-                         preprocess=datasets.Scaler("255"), transform=transform,
-                         validation_name="Validation" if args.val else "Test")
-    wall = time.perf_counter() - t0
     name = f"{args.recipe}{'-val' if args.val else ''}"
+    out = ROOT / "benchmarks" / "results" / f"recipe-{name}.json"
     run = Path(args.out) / name
     run.mkdir(parents=True, exist_ok=True)
-    nn.save_model(run / "model.safetensors", model, {"preprocessing": {"method": "255", "input_shape": list(shape)}})
+    progress = Progress(out, {**info, "recipe": args.recipe, "split": "validation" if args.val else "test",
+                              "epochs": epochs, "finished": False, "run_folder": str(run)}, run, shape)
+    t0 = time.perf_counter()
+    with threadpool_limits(limits=args.threads):
+        history = nn.fit(model, nn.CrossEntropyLoss(), optimizer, x, y, epochs=epochs,
+                         batch_size=opt_cfg["batch_size"],
+                         validation_data=(x_test, y_test), seed=opt_cfg.get("seed", 0), scheduler=scheduler,
+                         preprocess=datasets.Scaler("255"), transform=transform,
+                         validation_name="Validation" if args.val else "Test", callbacks=[progress])
+    wall = time.perf_counter() - t0
     (run / "history.json").write_text(json.dumps(history.records, indent=1))
-    result = {**info, "recipe": args.recipe, "split": "validation" if args.val else "test", "epochs": epochs,
-              "accuracy": history.last["val_acc"], "per_epoch": history["val_acc"], "seconds": wall,
-              "epoch_seconds": history["seconds"], "loadavg_after": os.getloadavg(),
-              "parameters": model.num_parameters(), "run_folder": str(run)}
-    out = ROOT / "benchmarks" / "results" / f"recipe-{name}.json"
+    result = {**progress.result, "finished": True, "accuracy": history.last["val_acc"], "seconds": wall,
+              "loadavg_after": os.getloadavg(), "parameters": model.num_parameters()}
     nn.io.atomic.atomic_write_text(out, json.dumps(result, indent=1))
     print(json.dumps({k: result[k] for k in ("recipe", "split", "accuracy", "seconds", "loadavg_after")}))
     return 0

@@ -3,12 +3,12 @@
 __version__ = "0.2.0"
 
 from numpynn.errors import (
-                     CheckpointError,
-                     DataError,
-                     DownloadError,
-                     NumpynnError,
-                     TrainingDiverged,
-                     TrainingInterrupted,
+    CheckpointError,
+    DataError,
+    DownloadError,
+    NumpynnError,
+    TrainingDiverged,
+    TrainingInterrupted,
 )
 from numpynn.gradcheck import check_layer, check_loss, check_model, numerical_gradient
 from numpynn.io.checkpoint import load_model, load_training_checkpoint, save_model, save_training_checkpoint
@@ -21,9 +21,9 @@ from numpynn.nn.gru import GRU
 from numpynn.nn.layernorm import LayerNorm
 from numpynn.nn.layers import ACTIVATIONS, GELU, LAYERS, Flatten, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from numpynn.nn.losses import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from numpynn.nn.lstm import LSTM
 from numpynn.nn.normalization import BatchNorm1d, BatchNorm2d
 from numpynn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from numpynn.nn.lstm import LSTM
 from numpynn.nn.recurrent import RNN
 from numpynn.nn.regularization import Dropout
 from numpynn.nn.sequence import SequencePool, Unflatten
