@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+import numpynn.interop.onnx_sequence  # noqa: F401,E402  (registers the sequence and attention layers in ONNX_OPS)
 from numpynn.data.transforms import MNIST_MEAN, MNIST_STD, SCALE_METHODS, Scaler
 from numpynn.errors import NumpynnError
 from numpynn.interop.extras import require
 from numpynn.interop.onnx_layers import ONNX_OPS, GraphBuilder
-import numpynn.interop.onnx_sequence  # noqa: F401,E402  (registers the sequence and attention layers in ONNX_OPS)
 from numpynn.io.atomic import atomic_write_bytes
 from numpynn.validation import expected_features, first_conv
 
