@@ -127,3 +127,24 @@ def test_vit_with_dropout_ctrl_c_then_resume_ends_bit_identical(tmp_path):
     a, _ = read_checkpoint(tmp_path / "runs" / "ref" / "model.safetensors")
     b, _ = read_checkpoint(tmp_path / "runs" / "cut" / "model.safetensors")
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "vit"])
+def test_serve_answers_with_a_sequence_model(runs, kind, tmp_path):
+    import io
+
+    from starlette.testclient import TestClient
+
+    from numpynn import datasets
+    from numpynn.app.runs.folder import open_model
+    from numpynn.app.serve import app as server
+    from numpynn.app.serve.drawings import Drawings
+    root, _ = runs
+    (_, _), (x, _) = datasets.load_mnist()
+    png = io.BytesIO()
+    Image.fromarray(255 - x[0]).save(png, "PNG")
+    app = server.create_app(open_model(root / "runs" / kind), Drawings(tmp_path / "drawings.npz"))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        answer = client.post("/api/predict", content=png.getvalue(), headers={"Content-Type": "image/png"})
+    assert answer.status_code == 200, answer.text  # a ViT needs (1, 1, 28, 28), not the flat row: as_input
+    assert len(answer.json()["probabilities"]) == 10

@@ -60,7 +60,7 @@ class DigitService:
     def predict(self, image: bytes) -> dict:
         """The label, per-class probabilities and the 28x28 the model saw, for one image's bytes."""
         pixels = prepare_digit(image, max_pixels=MAX_PIXELS)
-        x = self.trained.preprocess(pixels.reshape(1, -1))
+        x = self.trained.as_input(self.trained.preprocess(pixels.reshape(1, -1)))  # (1, C, H, W) for a CNN or ViT
         with self.model_lock:
             probs = self.trained.model.predict_proba(x)[0]
         names = self.trained.class_names
