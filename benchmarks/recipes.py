@@ -63,15 +63,38 @@ class Progress(nn.Callback):
                       {"preprocessing": {"method": "255", "input_shape": list(self.shape)}, "epoch": epoch})
 
 
+def report() -> str:
+    """results/recipes.md: one row per results file of this runner."""
+    lines = ["# Sequence and attention recipes, trained for real (benchmarks/recipes.py)", "",
+             "| recipe | split | epochs | accuracy | wall time | load avg before -> after | threads | BLAS | date, "
+             "commit |", "|---|---|---|---|---|---|---|---|---|"]
+    for path in sorted((ROOT / "benchmarks" / "results").glob("recipe-*.json")):
+        r = json.loads(path.read_text())
+        acc = r.get("accuracy") or (r.get("per_epoch") or [None])[-1]
+        done = r.get("epochs_done", r["epochs"]) if not r.get("finished") else r["epochs"]
+        seconds = r.get("seconds") or sum(r.get("epoch_seconds", []))
+        blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in r["blas"])
+        lines.append(f"| {r['recipe']} | {r['split']} | {done}/{r['epochs']}{'' if r.get('finished') else ' (unfinished)'} "
+                     f"| {100 * acc:.2f} % | {seconds / 60:.1f} min | {r['loadavg_before'][0]:.1f} -> "
+                     f"{r['loadavg_after'][0]:.1f} | {r['threads']} | {blas} | {r['date']}, {r['commit']} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("recipe", choices=["mnist-lstm", "mnist-vit"])
+    parser.add_argument("recipe", choices=["mnist-lstm", "mnist-vit", "report"],
+                        help="a recipe to train, or `report` to write results/recipes.md from the results files")
     parser.add_argument("--val", action="store_true", help="hold out 10,000 training images; never the test set")
     parser.add_argument("--epochs", type=int, help="override the recipe's epochs (quick checks)")
     parser.add_argument("--subset", type=int, help="train on the first N images only (quick checks)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default=str(ROOT / "runs" / "recipes"))
     args = parser.parse_args(argv)
+    if args.recipe == "report":
+        text = report()
+        nn.io.atomic.atomic_write_text(ROOT / "benchmarks" / "results" / "recipes.md", text)
+        print(text)
+        return 0
     cfg = tomllib.loads((ROOT / "recipes" / f"{args.recipe}.toml").read_text())
     opt_cfg, reg = cfg["optim"], cfg.get("regularisation", {})
     epochs = args.epochs or opt_cfg["epochs"]
