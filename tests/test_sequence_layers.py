@@ -125,3 +125,16 @@ def test_sequential_trains_a_sequence_model_and_checks_its_input():
     with pytest.raises(ValueError, match="24"):
         model.predict(np.zeros((2, 20), np.float32))
     assert model.forward(x[:2]).dtype == np.float32
+
+
+def test_token_and_step_models_predict_and_export_at_any_length(tmp_path):
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is an optional extra")
+    tokens = nn.Sequential(nn.Embedding(10, 4, rng=0), nn.LSTM(4, 5, batch_first=True, rng=1),
+                           nn.SequencePool("mean"), nn.Linear(5, 3, rng=2))
+    ids = np.random.default_rng(0).integers(0, 10, (3, 6)).astype(np.float32)
+    nn.export_onnx(tokens, tmp_path / "t.onnx", input_shape=(6,))
+    session = ort.InferenceSession(str(tmp_path / "t.onnx"))
+    got = session.run(["logits"], {session.get_inputs()[0].name: ids})[0]
+    np.testing.assert_allclose(got, tokens.predict_logits(ids), atol=1e-5)
+    steps = nn.Sequential(nn.GRU(4, 5, batch_first=True, rng=1), nn.SequencePool("last"), nn.Linear(5, 3, rng=2))
+    assert steps.predict(np.zeros((2, 7, 4), np.float32)).shape == (2,)  # (N, T, D) input of any length

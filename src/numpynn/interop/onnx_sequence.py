@@ -133,7 +133,14 @@ def sequence_pool(g: GraphBuilder, layer, x: str) -> str:
     return g.node("Gather", [x, _ints(g, -1 if layer.mode == "last" else 0, "step")], "step", axis=axis)
 
 
+def embedding(g: GraphBuilder, layer, x: str) -> str:
+    """Token ids arrive as floats (the graph's input type): cast to int64, then one row of the table each."""
+    ids = g.node("Cast", [x], "ids", to=g.onnx.TensorProto.INT64)
+    return g.node("Gather", [g.constant(layer.params["weight"], "embedding"), ids], "embedded", axis=0)
+
+
 ONNX_OPS.update({
+    "Embedding": embedding,
     "RNN": recurrent, "LSTM": recurrent, "GRU": recurrent,
     "MultiheadAttention": self_attention,
     "LayerNorm": layer_norm,
