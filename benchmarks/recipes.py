@@ -70,11 +70,12 @@ def report() -> str:
              "commit |", "|---|---|---|---|---|---|---|---|---|"]
     for path in sorted((ROOT / "benchmarks" / "results").glob("recipe-*.json")):
         r = json.loads(path.read_text())
+        finished = r.get("finished", "accuracy" in r)  # files of the first runner version have no "finished"
         acc = r.get("accuracy") or (r.get("per_epoch") or [None])[-1]
-        done = r.get("epochs_done", r["epochs"]) if not r.get("finished") else r["epochs"]
+        done = r["epochs"] if finished else r.get("epochs_done", 0)
         seconds = r.get("seconds") or sum(r.get("epoch_seconds", []))
         blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in r["blas"])
-        lines.append(f"| {r['recipe']} | {r['split']} | {done}/{r['epochs']}{'' if r.get('finished') else ' (unfinished)'} "
+        lines.append(f"| {r['recipe']} | {r['split']} | {done}/{r['epochs']}{'' if finished else ' (unfinished)'} "
                      f"| {100 * acc:.2f} % | {seconds / 60:.1f} min | {r['loadavg_before'][0]:.1f} -> "
                      f"{r['loadavg_after'][0]:.1f} | {r['threads']} | {blas} | {r['date']}, {r['commit']} |")
     return "\n".join(lines) + "\n"
