@@ -76,7 +76,7 @@ def profile_layers(model, x, y, steps=5) -> list[dict]:
             totals[i][0] += time.process_time() - c0
         loss(h, y)
         g = loss.backward()
-        for i in reversed(range(model.first_trained, len(model.layers))):
+        for i in reversed(range(model._first_trainable(), len(model.layers))):
             c0 = time.process_time()
             g = model.layers[i].backward(g)
             totals[i][1] += time.process_time() - c0

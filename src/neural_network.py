@@ -22,7 +22,11 @@ Array = NDArray[np.floating]  # the article's arrays: float64 unless given other
 
 
 def normalize(X: Array) -> Array:
-    """Per-feature z-score: subtract each column's mean, divide by its std where the std is non-zero."""
+    """Per-feature z-score of X (n_samples, n_features): subtract each column's mean, divide by its std where non-zero.
+
+    A constant column (std 0) stays at 0. Parts 1.2-2.2 published this with np.where, Part 2.3 on with a mask
+    of the non-zero stds; both give these results. X itself is not changed.
+    """
     X = np.asarray(X)
     return scale(X, "zscore", dtype=X.dtype if X.dtype.kind == "f" else np.float64)
 
@@ -65,14 +69,26 @@ def cross_entropy(A: Array, y: Array) -> float:
 
 
 def gradient_descent(X: Array, y: Array, W: Array,
-                     b: Array, lr: float, num_epochs: int, batch_size: int,
-                     loss_fn: Callable[[Array, Array], float],
+                     b: Array, lr: float, num_epochs: int, batch_size: int | Callable[[Array, Array], float],
+                     loss_fn: Callable[[Array, Array], float] | None = None,
                      activation_fn: Callable[[Array], Array] = lambda x: x
                      ) -> tuple[Array, Array, list[float]]:
-    """Mini-batch gradient descent for a one-layer model; prints the loss per epoch.
+    """Mini-batch gradient descent for a one-layer model; prints `Epoch i/N, Loss: ...` after each epoch.
 
-    Returns (updated W, updated b, loss per epoch). Shuffles with the global np.random, as the article does.
+    X (n, d), y (n, 1), W (d, 1), b (1, 1) or (1,). Returns (updated W, updated b, loss per epoch); W and b are
+    new arrays, the caller's are not changed. Shuffles with the global np.random, as the series does.
+    The per-epoch line: Part 2.4's library and the Part 3.4 article's listing print it, the code published with
+    Parts 3.1-3.4 has it commented out; numpynn prints it, as Part 3.4's article does.
+
+    Part 2.2's form, `gradient_descent(X, y, W, b, lr, num_iterations, loss_fn)` (seven positional arguments,
+    the seventh a loss function), is full-batch linear regression: each iteration records loss_fn(X @ W + b, y)
+    before it updates W and b, and prints nothing. It returns (W, b, loss per iteration) too.
     """
+    if callable(batch_size) and loss_fn is None:  # Part 2.2: (..., lr, num_iterations, loss_fn)
+        return _full_batch_descent(X, y, W, b, lr, num_epochs, batch_size)
+    if loss_fn is None:
+        raise TypeError("gradient_descent() needs a loss function: gradient_descent(X, y, W, b, lr, num_epochs, "
+                        "batch_size, loss_fn) or Part 2.2's gradient_descent(X, y, W, b, lr, num_iterations, loss_fn)")
     n_samples = X.shape[0]
     loss_history = []
     for epoch in range(num_epochs):
@@ -81,16 +97,28 @@ def gradient_descent(X: Array, y: Array, W: Array,
         for start_idx in range(0, n_samples, batch_size):
             X_batch = X_shuffled[start_idx:start_idx + batch_size]
             y_batch = y_shuffled[start_idx:start_idx + batch_size]
-            error = activation_fn(X_batch @ W + b) - y_batch
-            # The article's update: (prediction - target) as the gradient at the output, a scalar bias step.
-            grad_W = (X_batch.T @ error) / X_batch.shape[0]
-            grad_b = np.mean(error)
-            W = W - lr * grad_W
-            b = b - lr * grad_b
+            W, b = _descent_step(X_batch, y_batch, W, b, lr, activation_fn)
         loss = loss_fn(activation_fn(X @ W + b), y)
         loss_history.append(loss)
         print(f"Epoch {epoch+1}/{num_epochs}, Loss: {loss:.4f}")
     return W, b, loss_history
+
+
+def _full_batch_descent(X, y, W, b, lr, num_iterations, loss_fn):
+    """Part 2.2's gradient descent: every iteration on all of X, the loss recorded before the step, no print."""
+    loss_history = []
+    for _ in range(num_iterations):
+        loss_history.append(loss_fn(X @ W + b, y))
+        W, b = _descent_step(X, y, W, b, lr, lambda x: x)
+    return W, b, loss_history
+
+
+def _descent_step(X, y, W, b, lr, activation_fn):
+    """The series' update: (prediction - target) as the gradient at the output, a scalar bias step; new arrays."""
+    error = activation_fn(X @ W + b) - y
+    grad_W = (X.T @ error) / X.shape[0]
+    grad_b = np.mean(error)
+    return W - lr * grad_W, b - lr * grad_b
 
 
 def numerical_gradient(X: Array, y: Array, params: dict[str, Array],

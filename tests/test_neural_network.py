@@ -52,6 +52,9 @@ def test_signatures_match_the_article(name):
     assert list(ours.parameters) == list(theirs.parameters)
     for p in ours.parameters:
         d1, d2 = ours.parameters[p].default, theirs.parameters[p].default
+        if (name, p) == ("gradient_descent", "loss_fn"):  # the one exemption: None lets Part 2.2's 7-argument form in
+            assert d1 is None and d2 is inspect.Parameter.empty
+            continue
         if d2 is not inspect.Parameter.empty and callable(d2):
             assert callable(d1) and d1(3.5) == d2(3.5)
         else:
@@ -145,6 +148,27 @@ def test_gradient_descent_matches_the_article_and_prints_each_epoch(capsys):
     np.testing.assert_allclose(h1, h2, rtol=1e-12)
     assert ours_out == theirs_out and ours_out.count("Epoch ") == 4 and "Epoch 4/4, Loss: " in ours_out
     assert h1[-1] < h1[0]
+
+
+def test_gradient_descent_takes_part_2_2s_seven_arguments_full_batch(capsys):
+    """Part 2.2: gradient_descent(X, y, W, b, lr, num_iterations, loss_fn), the loss before each step, no print."""
+    X = rng.standard_normal((12, 2))
+    y = X @ np.array([[1.5], [-0.5]]) + 0.25
+    W0, b0 = np.zeros((2, 1)), np.zeros((1, 1))
+    state = np.random.get_state()
+    W, b, history = nw.gradient_descent(X, y, W0, b0, 0.1, 5, nw.mse_loss)
+    assert capsys.readouterr().out == "" and len(history) == 5
+    assert np.array_equal(np.random.get_state()[1], state[1])  # full batch: no shuffling draws
+    w, c = W0, b0
+    for loss in history:
+        error = X @ w + c - y
+        assert loss == pytest.approx(np.mean(error ** 2), rel=1e-12)
+        w, c = w - 0.1 * X.T @ error / 12, c - 0.1 * np.mean(error)
+    np.testing.assert_allclose(W, w, rtol=1e-12)
+    np.testing.assert_allclose(b, c, rtol=1e-12)
+    assert not W0.any() and not b0.any()  # new arrays: the caller's are untouched
+    with pytest.raises(TypeError, match="needs a loss function"):
+        nw.gradient_descent(X, y, W0, b0, 0.1, 5, 4)
 
 
 # --- Parts 4.1-4.5 ---------------------------------------------------------------------------------------------

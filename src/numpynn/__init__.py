@@ -27,7 +27,7 @@ from numpynn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from numpynn.nn.recurrent import RNN
 from numpynn.nn.regularization import Dropout
 from numpynn.nn.sequence import SequencePool, Unflatten
-from numpynn.nn.sequential import Sequential, mlp
+from numpynn.nn.sequential import Sequential, cnn, mlp
 from numpynn.nn.transformer import TransformerEncoderLayer
 from numpynn.nn.utils import clip_grad_norm_
 from numpynn.nn.vision import ClassToken, PatchEmbedding, PositionEmbedding
@@ -43,7 +43,7 @@ __all__ = [
     "DownloadError", "Flatten", "History", "LAYERS", "LOSSES", "Layer", "LeakyReLU", "Linear", "MSELoss",
     "NumpynnError", "OPTIMIZERS", "Optimizer", "ReLU", "SGD", "Sequential", "Sigmoid", "Tanh",
     "TrainingDiverged", "accuracy", "check_layer", "check_loss", "check_model", "classification_report",
-    "confusion_matrix", "evaluate", "fit", "functional", "init", "load_model", "mlp", "numerical_gradient",
+    "cnn", "confusion_matrix", "evaluate", "fit", "functional", "init", "load_model", "mlp", "numerical_gradient",
     "precision_recall_f1", "save_model",
     "Adam", "AdamW", "BatchNorm1d", "ChanceLevelWarning", "CosineAnnealingLR", "Dropout", "EarlyStopping", "GELU",
     "GradientTracker",

@@ -27,7 +27,7 @@ class Conv2d(Layer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True, *,
                  init: str = "pytorch", rng: np.random.Generator | int | None = None, dtype=np.float32):
         super().__init__()
-        if init not in INITS:
+        if init not in INITS and init != "zeros":  # zeros: weights loaded next, as Linear's
             raise ValueError(f"Unknown init {init!r}; choose one of {', '.join(sorted(INITS))}.")
         self.in_channels, self.out_channels, self.init = int(in_channels), int(out_channels), init
         self.kernel_size, self.stride, self.padding = F.pair(kernel_size), F.pair(stride), F.pair(padding)
@@ -35,7 +35,11 @@ class Conv2d(Layer):
             raise ValueError("Conv2d needs positive channels, kernel_size and stride, and padding >= 0, e.g. "
                              "Conv2d(1, 32, 3, padding=1).")
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        weight, b = INITS[init](shape, np.random.default_rng(rng), np.dtype(dtype))
+        if init == "zeros":  # allocated channels-last at once: _channels_last would copy it
+            o, c, kh, kw = shape
+            weight, b = np.zeros((o, kh, kw, c), dtype).transpose(0, 3, 1, 2), np.zeros(o, dtype)
+        else:
+            weight, b = INITS[init](shape, np.random.default_rng(rng), np.dtype(dtype))
         self.params["weight"] = _channels_last(weight)  # shape (O, C, kh, kw), memory (O, kh, kw, C): see above
         if bias:
             self.params["bias"] = b

@@ -2,7 +2,8 @@
 
 Both normalise each channel over every other axis with the batch mean and biased variance in training,
 update running_mean / running_var (unbiased) with `momentum` (None: a cumulative average), and use the
-running statistics in eval. Parameter and buffer names match torch's state_dict. The math is written once,
+running statistics in eval (and in training once frozen with requires_grad_(False)). Parameter and buffer
+names match torch's state_dict. The math is written once,
 on a channels-last view (C as the last axis): for BatchNorm2d that view is free behind a Conv2d's output.
 """
 
@@ -45,7 +46,9 @@ class _BatchNorm(Layer):
         wide = v.reshape(len(v), -1)
         self.reps = wide.shape[1] // c
         n = wide.size // c                                             # values per channel
-        if self.training:
+        # Frozen (weight and bias both fixed), the layer is a fixed function: running statistics, never updated.
+        self.batch_stats = self.training and not (self.affine and not self.requires_grad)
+        if self.batch_stats:
             if n < 2:
                 raise ValueError(f"{type(self).__name__} needs more than one value per channel in training; use a "
                                  "batch size of at least 2 (and avoid a last batch of 1).")
@@ -75,7 +78,7 @@ class _BatchNorm(Layer):
         if not self.needs_input_grad:
             return None
         scale = self.inv_std * (self.params["weight"] if self.affine else 1)  # d out / d x through xhat alone
-        if not self.training:  # running statistics are constants: only the scaling remains
+        if not self.batch_stats:  # running statistics are constants: only the scaling remains
             return self._back((g * self._tile(scale)).reshape(self.shape))
         # Batch statistics depend on every value of the channel; with the weight w folded in:
         # dx = w * inv_std * (g - mean(g) - xhat * mean(g * xhat)), one pass per term.

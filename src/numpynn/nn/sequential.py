@@ -17,10 +17,7 @@ class Sequential:
         if not layers:
             raise ValueError("Sequential needs at least one layer, e.g. Sequential(Linear(784, 10)).")
         self.layers = list(layers)
-        # d/d(input) is never used in training: the first layer with parameters skips that matmul, and the
-        # parameter-free layers before it (Flatten, Unflatten) are not visited by backward at all.
-        self.first_trained = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
-        self.layers[self.first_trained].needs_input_grad = False
+        self.layers[0].needs_input_grad = False  # d/d(input) is never used in training: skip that matmul
         self.training = True
 
     # --- forward and backward -------------------------------------------------------------------
@@ -38,33 +35,78 @@ class Sequential:
     def backward(self, grad_out: np.ndarray, input_grad: bool = False) -> np.ndarray | None:
         """Backpropagate d loss / d output through every layer, filling each layer's grads.
 
-        Returns d loss / d input only when input_grad=True (it costs one more matmul).
+        Returns d loss / d input only when input_grad=True (it costs one more matmul). Without it, backward
+        stops at the first layer with a parameter to train: below it every layer is frozen (fine-tuning).
         """
-        first = self.first_trained
-        self.layers[first].needs_input_grad = input_grad
-        for layer in reversed(self.layers if input_grad else self.layers[first:]):
-            grad_out = layer.backward(grad_out)
-        self.layers[first].needs_input_grad = False
+        stop = 0 if input_grad else self._first_trainable()
+        if stop == len(self.layers):
+            return None
+        first = self.layers[stop]
+        keep, first.needs_input_grad = first.needs_input_grad, input_grad
+        try:
+            for layer in reversed(self.layers[stop:]):
+                grad_out = layer.backward(grad_out)
+        finally:
+            first.needs_input_grad = keep if stop else False
         return grad_out
+
+    def _first_trainable(self) -> int:
+        for i, layer in enumerate(self.layers):
+            if layer.params and (not layer.frozen or layer.requires_grad):
+                return i
+        return len(self.layers)
 
     # --- parameters --------------------------------------------------------------------------------
 
-    def parameter_slots(self) -> Iterator[tuple[str, dict, dict, str]]:
-        """(name, params dict, grads dict, key) per parameter: what optimizers update in place."""
+    def parameter_slots(self) -> Iterator[tuple[str, dict, dict, str, set]]:
+        """(name, params dict, grads dict, key, the layer's frozen keys) per parameter: what optimizers update in
+        place, skipping a key while it is in the frozen set (a live set, so freezing later takes effect)."""
         for i, layer in enumerate(self.layers):
             for key in layer.params:
-                yield f"{i}.{key}", layer.params, layer.grads, key
+                yield f"{i}.{key}", layer.params, layer.grads, key, layer.frozen
 
     def named_parameters(self) -> Iterator[tuple[str, np.ndarray]]:
-        for name, params, _, key in self.parameter_slots():
+        for name, params, _, key, _ in self.parameter_slots():
             yield name, params[key]
+
+    def requires_grad_(self, requires_grad: bool = True, names: list[str] | None = None) -> "Sequential":
+        """Train (True) or freeze (False) every parameter, or those named ("0.weight"), as torch's requires_grad_.
+
+        A frozen parameter gets no update from any optimizer (no step, no weight decay, its momentum kept as it
+        is). A BatchNorm layer whose weight and bias are both frozen also keeps its running statistics and
+        normalises with them in training, as in eval: frozen, the layer is a fixed function (torch would go on
+        updating them unless the layer is also put in eval mode).
+        """
+        own = dict(self.named_parameters())
+        unknown = [name for name in names or () if name not in own]
+        if unknown:
+            raise ValueError(f"The model has no parameter {unknown[0]!r}; its parameters are {', '.join(own)}.")
+        for i, layer in enumerate(self.layers):
+            keys = [name.partition(".")[2] for name in names if name.startswith(f"{i}.")] if names else []
+            if names is None or keys:
+                layer.requires_grad_(requires_grad, *keys)
+        return self
+
+    def freeze(self, n: int) -> "Sequential":
+        """Freeze the first n weight layers (Linear, Conv2d) and every layer before the next one (BatchNorm)."""
+        weighted = [i for i, layer in enumerate(self.layers) if layer.params and "running_mean" not in layer.buffers]
+        if not 0 <= n < len(weighted):
+            raise ValueError(f"Cannot freeze {n} layers of a model with {len(weighted)} weight layers; freeze "
+                             f"0 to {len(weighted) - 1} so at least one layer is left to train.")
+        for layer in self.layers[:weighted[n]]:
+            layer.requires_grad_(False)
+        return self
+
+    def num_trainable_parameters(self) -> int:
+        """Weights an optimizer will change: num_parameters() less the frozen ones."""
+        return sum(p[k].size for _, p, _, k, frozen in self.parameter_slots() if k not in frozen)
 
     def parameters(self) -> list[np.ndarray]:
         return [p for _, p in self.named_parameters()]
 
     def grads(self) -> dict[str, np.ndarray]:
         """Gradients from the last backward, under the parameters' names."""
-        return {name: grads[key] for name, _, grads, key in self.parameter_slots()}
+        return {name: grads[key] for name, _, grads, key, _ in self.parameter_slots()}
 
     def num_parameters(self) -> int:
         return sum(p.size for p in self.parameters())
@@ -88,20 +130,18 @@ class Sequential:
     def eval(self) -> "Sequential":
         return self.train(False)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and buffer, named and shaped as torch.nn.Sequential's state_dict."""
+    def state_dict(self, keep_vars: bool = False) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, named and shaped as torch.nn.Sequential's state_dict
+        (keep_vars=True: the model's own arrays, as torch's keep_vars gives its tensors undetached)."""
         state = {}
         for i, layer in enumerate(self.layers):
             for key, value in {**layer.params, **layer.buffers}.items():
-                state[f"{i}.{key}"] = value.copy()
+                state[f"{i}.{key}"] = value if keep_vars else value.copy()
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Copy arrays in place after checking that names, shapes and finiteness all fit this model."""
-        own = {}
-        for i, layer in enumerate(self.layers):
-            for key, value in {**layer.params, **layer.buffers}.items():
-                own[f"{i}.{key}"] = value
+        own = self.state_dict(keep_vars=True)
         missing, unexpected = sorted(own.keys() - state.keys()), sorted(state.keys() - own.keys())
         if missing or unexpected:
             raise ValueError(f"State dict does not fit this model (missing {missing}, unexpected {unexpected}); "
@@ -115,9 +155,9 @@ class Sequential:
             if value.dtype.kind not in "fiu":
                 raise ValueError(f"State dict entry {name!r} is {value.dtype}, not numbers; the file is corrupt.")
             # Checked after the cast to the model's dtype (loading never changes it): 1e300 is finite in
-            # float64 but inf in a float32 model.
+            # float64 but inf in a float32 model. No copy where the dtypes agree: a large model is held once.
             with np.errstate(over="ignore", invalid="ignore"):
-                cast[name] = value.astype(target.dtype)
+                cast[name] = value.astype(target.dtype, copy=False)
             if not np.all(np.isfinite(cast[name])) or (value.dtype.kind == "f" and not np.all(np.isfinite(value))):
                 raise ValueError(f"State dict entry {name!r} is not finite numbers in the model's {target.dtype} "
                                  "(NaN, infinity, or too large for it); the file is corrupt.")
@@ -129,8 +169,8 @@ class Sequential:
         return [layer.config() for layer in self.layers]
 
     @classmethod
-    def from_config(cls, config: list[dict], dtype=np.float32) -> "Sequential":
-        """Rebuild a model from `config()` (weights are then loaded with load_state_dict)."""
+    def from_config(cls, config: list[dict], dtype=np.float32, init: str = "pytorch") -> "Sequential":
+        """Rebuild a model from `config()`; init="zeros" when its weights are loaded next (load_state_dict)."""
         layers = []
         for spec in config:
             spec = dict(spec)
@@ -139,6 +179,11 @@ class Sequential:
                 raise ValueError(f"Unknown layer type {name!r}; known: {', '.join(sorted(LAYERS))}.")
             if "dtype" in inspect.signature(LAYERS[name]).parameters:  # the layers that own float arrays
                 spec["dtype"] = dtype
+            if name in ("Linear", "Conv2d"):
+                spec["init"] = init
+            if name in ("Dropout", "TransformerEncoderLayer"):  # a Generator seeded with the layer's index, never OS
+                # entropy (set layer.rng)
+                spec.setdefault("rng", len(layers))
             layers.append(LAYERS[name](**spec))
         return cls(*layers)
 

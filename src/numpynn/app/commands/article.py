@@ -67,7 +67,8 @@ def figures_to_png(script: str, folder: str | None):
         for num in plt.get_fignums():
             saved.append(target / f"{stem}.{len(saved) + 1}.png")
             png = io.BytesIO()
-            plt.figure(num).savefig(png, format="png")
+            # Tight: the series' scripts size their figures without a layout, so titles would be cut at the edge.
+            plt.figure(num).savefig(png, format="png", bbox_inches="tight")
             atomic_write_bytes(saved[-1], png.getvalue())  # an interrupted run never leaves half a PNG
             print(f"Saved figure {len(saved)} to {saved[-1]}", flush=True)
         if interactive:

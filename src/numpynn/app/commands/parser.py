@@ -10,10 +10,10 @@ import os
 import sys
 
 from numpynn import __version__
-from numpynn.app.commands import evaluate, export, info, plot, predict, serve, sweep, train
+from numpynn.app.commands import check, evaluate, export, info, plot, predict, serve, sweep, train
 from numpynn.errors import NumpynnError, TrainingDiverged
 
-COMMANDS = [train, evaluate, predict, plot, info, export, serve, sweep]
+COMMANDS = [train, evaluate, predict, plot, info, export, serve, sweep, check]
 
 
 class Parser(argparse.ArgumentParser):
@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="numpynn", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train, evaluate and use NumPy neural networks on MNIST and your own digits.",
         epilog="examples:\n  numpynn train\n  numpynn evaluate runs/NAME\n  numpynn predict runs/NAME digit.png\n"
-               "  numpynn plot runs/A runs/B\n  numpynn info runs/NAME\n  numpynn serve runs/NAME\n\n"
+               "  numpynn plot runs/A runs/B\n  numpynn info runs/NAME\n  numpynn serve runs/NAME\n"
+               "  numpynn check my_neural_network.py\n\n"
                "Run `numpynn COMMAND --help` for a command's options.")
     parser.add_argument("--version", action="version", version=f"numpynn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)

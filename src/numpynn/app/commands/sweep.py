@@ -44,19 +44,35 @@ def add_parser(sub) -> None:
                    "figures), e.g. while its workers run")
     p.add_argument("--retrain-best", action="store_true", help="then train the best options on the whole training "
                    "set and report the test accuracy, once")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, trial lines or table: print only the best "
+                   "trial and the paths written")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # a --jobs worker; its plan on stdin
     add_train_options(p, skip=SWEEP_SKIPS)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from numpynn.app.sweep import runner
-    from numpynn.app.sweep.study import import_optuna  # filelock and Optuna: only when a sweep runs
+    from numpynn.app.sweep.study import StudyStorageLost, import_optuna  # Optuna: only when a sweep runs
     import_optuna()  # fails in one sentence, before anything is written, when the extra is missing
+    try:
+        return _run(args)
+    except StudyStorageLost as exc:  # the environment failed, not the input: exit 1
+        print(f"numpynn: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from numpynn.app.sweep import runner
+    from numpynn.app.sweep.study import storage_errors
+    storage = args.storage or ""
     if args.worker:
-        return runner.work(json.loads(sys.stdin.read()))
-    if args.report is not None:
-        return runner.report_only(Path(args.report), args.storage, args.retrain_best)
-    flags = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
-    return runner.sweep(flags, config=args.config, grid=args.grid, trials=args.trials, jobs=args.jobs,
-                        storage=args.storage, study_name=args.study, out=args.out, retrain_best=args.retrain_best)
+        plan = json.loads(sys.stdin.read())
+        with storage_errors(plan["storage"]):
+            return runner.work(plan)
+    with storage_errors(storage):
+        if args.report is not None:
+            return runner.report_only(Path(args.report), args.storage, args.retrain_best, quiet=args.quiet)
+        flags = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+        return runner.sweep(flags, config=args.config, grid=args.grid, trials=args.trials, jobs=args.jobs,
+                            storage=args.storage, study_name=args.study, out=args.out, retrain_best=args.retrain_best,
+                            quiet=args.quiet)

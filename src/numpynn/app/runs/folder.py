@@ -136,12 +136,25 @@ class TrainedModel:
         """(N, D) scaled rows -> what the model takes: the rows themselves, or (N, C, H, W) images for a CNN."""
         return rows if self.input_shape is None else rows.reshape(len(rows), *self.input_shape)
 
+    @property
+    def network(self) -> str:
+        """The network in one phrase: 'MLP 784-256-10', or 'CNN 1x28x28, conv 32,64, then 128-10'."""
+        layers = self.model.config()
+        sizes = "-".join(str(layer["out_features"]) for layer in layers if layer["type"] == "Linear")
+        if self.input_shape is None:
+            return f"MLP {self.in_features}-{sizes}"
+        convs = ",".join(str(layer["out_channels"]) for layer in layers if layer["type"] == "Conv2d")
+        return f"CNN {'x'.join(map(str, self.input_shape))}, conv {convs}, then {sizes}"
+
 
 def open_model(path: str | Path) -> TrainedModel:
     """Load and validate a model.safetensors (or a run folder holding one) with everything inference needs."""
     path = Path(path)
     if path.is_dir():
         path = path / "model.safetensors"
+    if path.name == "model.safetensors" and not path.exists() and (path.parent / "checkpoint.safetensors").is_file():
+        from numpynn.app.runs.interrupted import open_checkpoint  # a stopped run: its last checkpoint, said so
+        return open_checkpoint(path.parent)
     if not path.is_file():
         raise FileNotFoundError(f"Model {path} does not exist; pass a model.safetensors or a run folder.")
     model, meta = load_model(path)

@@ -8,6 +8,7 @@ run never leaves a folder locked; a stale .lock file (a dead holder's) is simply
 
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 LOCK_NAME = ".lock"
+PASSWORD_IN_URL = re.compile(r"(://[^/@\s]*?:)[^@\s]*@")  # scheme://user:PASSWORD@host
 
 
 class RunFolderBusy(ValueError):
@@ -59,10 +61,15 @@ class RunLock:
 def _write_holder(fd: int) -> None:
     """Who holds the lock, written into the lock file itself right after the OS lock is taken."""
     holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S"),
-              "command": " ".join(["numpynn", *sys.argv[1:]])}
+              "command": " ".join(["numpynn", *map(without_password, sys.argv[1:])])}
     os.ftruncate(fd, 0)  # a dead holder's record goes
     os.lseek(fd, 0, os.SEEK_SET)
     os.write(fd, (json.dumps(holder) + "\n").encode())
+
+
+def without_password(arg: str) -> str:
+    """An argument fit to write down: the password of a URL in it (--storage postgresql://u:pw@host/db) is ***."""
+    return PASSWORD_IN_URL.sub(r"\1***@", arg)
 
 
 def _read(path: Path) -> str:

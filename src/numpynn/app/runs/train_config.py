@@ -64,6 +64,10 @@ class TrainConfig:
         parse=float, metavar="F"))
     scale: str = field(default="255", metadata=option(
         "input preprocessing: 255 (x/255), zscore (per-feature, the article's), global, none", choices=SCALES))
+    mix_mnist: int = field(default=0, metadata=option(
+        "add N MNIST training rows (seeded) to your digits so a fine-tuned model does not forget MNIST; your rows "
+        "are repeated to weigh as much, and without test rows of your own the MNIST test set evaluates",
+        parse=int, metavar="N"))
     # --- model
     hidden: tuple[int, ...] = field(default=(256,), metadata=option(
         "hidden layer sizes, comma-separated for depth (e.g. 512,256); '' for none", parse=parse_hidden,
@@ -93,6 +97,12 @@ class TrainConfig:
     init: str = field(default="he", metadata=option("weight initialisation", choices=lambda: sorted(INITS)))
     loss: str = field(default="cross_entropy", metadata=option("loss function", choices=lambda: sorted(LOSSES)))
     dtype: str = field(default="float32", metadata=option("floating-point precision", choices=DTYPES))
+    init_from: str | None = field(default=None, metadata=option(
+        "start from this trained model's weights (a run folder or model.safetensors): its architecture, classes "
+        "and input scaling come with it, the optimizer starts fresh", metavar="RUN|MODEL"))
+    freeze: int = field(default=0, metadata=option(
+        "with --init-from: keep the first N weight layers (Linear, Conv2d, with their BatchNorm) fixed",
+        parse=int, metavar="N"))
     # --- optimisation
     optimizer: str = field(default="sgd", metadata=option("optimizer", choices=lambda: sorted(OPTIMIZERS)))
     lr: float | None = field(default=None, metadata=option(
@@ -180,6 +190,13 @@ class TrainConfig:
              "--num-layers, --patch-size, --embed-dim, --depth, --heads and --mlp-dim must be at least 1."),
             (self.embed_dim % self.heads == 0,
              f"--heads ({self.heads}) must divide --embed-dim ({self.embed_dim}); e.g. --embed-dim 64 --heads 4."),
+            (self.freeze >= 0, f"--freeze must be >= 0 layers, got {self.freeze}; try 1."),
+            (self.freeze == 0 or self.init_from is not None,
+             "--freeze keeps layers of a trained model fixed; add --init-from RUN (a run folder or model file)."),
+            (self.mix_mnist >= 0, f"--mix-mnist must be >= 0 rows, got {self.mix_mnist}; try 2000."),
+            (self.mix_mnist == 0 or self.dataset not in ("mnist", "fashion-mnist"),
+             "--mix-mnist adds MNIST rows to your own digits; pass --dataset with your file (e.g. "
+             "runs/NAME/drawings.npz)."),
             (not self.conv or self.scale != "zscore",
              "--scale zscore standardises every pixel on its own, which suits an MLP but not a convolution (one "
              "kernel slides over all pixels); use --scale global or 255 with --conv."),

@@ -18,6 +18,7 @@ from numpynn.app.runs.build import (
     targets_for,
 )
 from numpynn.app.runs.data import Data, load_data
+from numpynn.app.runs.finetune import check_data_fits, freeze, inherit, open_source, source_name
 from numpynn.app.runs.folder import MetricsCSV, claim_run_dir
 from numpynn.app.runs.lock import RunLock
 from numpynn.app.runs.train_config import TrainConfig
@@ -32,6 +33,7 @@ from numpynn.training.callbacks import EarlyStopping
 from numpynn.training.divergence import LARGE_INPUT_RMS
 from numpynn.training.fit import fit
 from numpynn.training.signals import StopRequest
+from numpynn.training.state import layer_generators
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
 RESUME_MAY_CHANGE = {"quiet", "plots", "threads"}
@@ -78,30 +80,28 @@ def _resume_locked(run: Path, given: dict, lock: RunLock) -> int:
 
 
 def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resume: bool = False, *,
-          callbacks=(), outcome: dict | None = None) -> int:
+          callbacks=(), outcome: dict | None = None, explicit: frozenset[str] = frozenset()) -> int:
     """Run `config` and write its run folder; each file is complete the moment it appears.
 
     `callbacks` join fit's own (numpynn sweep's pruning); `outcome`, a dict, receives run and accuracy.
+    With config.init_from the model, its classes and scaling come from that model (`explicit`: the settings the
+    user gave, refused where they contradict it; see finetune.py).
 
     Every epoch ends with RUN/checkpoint.safetensors; Ctrl-C or SIGTERM adds one at the current step and
     exits 130/143. `claimed`: a run folder whose lock the caller holds; with `resume` the run continues from
     its checkpoint, bit-identically. Otherwise a new folder is claimed (and locked) once the input is known good.
     """
     say = (lambda *a: None) if config.quiet else print
+    source = open_source(config) if config.init_from is not None else None
+    if source is not None and not resume:  # a resumed run's config.json already holds what it took over
+        config = inherit(config, source, set(explicit))
     data = load_data(config)
     say(data.summary)  # the first line: what was read (rows, features, classes) and what is held out
     for note in data.notes:
         print(f"numpynn: note: {note}", file=sys.stderr)
-    # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
-    preprocess = Scaler.fit(config.scale, data.x_train, config.dtype)
-    num_classes = len(data.class_names)
     # Separate streams for initialisation and shuffling, both fixed by the one --seed.
     init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
-    # A CNN takes (N, C, H, W) images: free views of the flat rows, which the scaling and shifts handle alike.
-    input_shape = data.input_shape() if config.conv or config.kind != "mlp" else None
-    model = build_model(config, data.x_train.shape[1], num_classes, init_rng, input_shape)
-    if config.kind in ("lstm", "gru", "rnn"):  # the model unflattens rows into steps itself: it takes (N, H * W)
-        input_shape = None
+    model, preprocess, input_shape = _model_and_scaling(config, data, init_rng, source, say)
     x_train, x_test = (x if input_shape is None else x.reshape(len(x), *input_shape)
                        for x in (data.x_train, data.x_test))
     optimizer = build_optimizer(config, model)
@@ -117,6 +117,28 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     finally:
         if claimed is None:
             lock.release()
+
+
+def _model_and_scaling(config: TrainConfig, data: Data, init_rng, source, say) -> tuple:
+    """(model, input scaling, (C, H, W) for a CNN or None): built from config, or the --init-from model's own."""
+    if source is not None:
+        check_data_fits(source, data, config)
+        freeze(source, config)
+        for i in layer_generators(source.model):  # a loaded Dropout draws from OS entropy: the run's --seed instead
+            source.model.layers[int(i)].rng = init_rng.spawn(1)[0]
+        frozen = "" if not config.freeze else ", its first weight layer frozen" if config.freeze == 1 else \
+            f", its first {config.freeze} weight layers frozen"
+        say(f"Fine-tuning the model of {source_name(source.path)}: its weights, classes and input scaling, a "
+            f"fresh {config.optimizer} optimizer{frozen}.")
+        return source.model, source.preprocess, source.input_shape
+    # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
+    preprocess = Scaler.fit(config.scale, data.x_train, config.dtype)
+    # A CNN takes (N, C, H, W) images: free views of the flat rows, which the scaling and shifts handle alike.
+    input_shape = data.input_shape() if config.conv or config.kind != "mlp" else None
+    model = build_model(config, data.x_train.shape[1], len(data.class_names), init_rng, input_shape)
+    if config.kind in ("lstm", "gru", "rnn"):  # the model unflattens rows into steps itself: it takes (N, H * W)
+        input_shape = None
+    return model, preprocess, input_shape
 
 
 def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler, transform, extra_callbacks,
@@ -162,7 +184,9 @@ def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler
                 "config.json (no epoch finished)"
             hint = " (here: --scale 255 for pixels, or --scale zscore)" if config.scale == "none" and \
                 getattr(exc, "input_rms", 0) > LARGE_INPUT_RMS else ""
-            raise TrainingDiverged(f"{str(exc).rstrip('.')}{hint}; {run} keeps {kept}.") from None
+            said = TrainingDiverged(f"{str(exc).rstrip('.')}{hint}; {run} keeps {kept}.")
+            said.__dict__.update(exc.__dict__)  # .epoch, .step, .lr: the sweep marks where a trial diverged
+            raise said from None
     written += [metrics_csv.path, checkpoint]
     kept = metrics_csv.rows[-1]  # the epoch whose weights the model file holds, and so whose metrics it reports
     for cb in extra_callbacks:
@@ -194,8 +218,9 @@ def write_figures(run: Path, config, data: Data, model, rows: list[dict], predic
     recurrent network's steps (sample: a few scaled test inputs); the gradients with --track-gradients."""
     y_pred, logits = predictions
     written = write_training_plots(run, rows, data, y_pred, softmax(logits, axis=1))
-    if config.kind != "mlp":
-        written += write_sequence_plots(run, config.kind, model, sample, data.y_test[:len(sample)])
+    kind = sequence_kind(model)  # from the model, not config.kind: a fine-tuned run's model is its source's
+    if kind is not None:
+        written += write_sequence_plots(run, kind, model, sample, data.y_test[:len(sample)])
     elif input_shape is not None:
         written += write_cnn_plots(run, model, sample[:1])
     if config.track_gradients:
@@ -238,6 +263,14 @@ def describe(config, data: Data, input_shape, num_classes: int) -> str:
     if input_shape is None:
         return f"MLP {data.x_train.shape[1]}-{sizes}"
     return f"CNN {'x'.join(map(str, input_shape))} conv {','.join(map(str, config.conv))} then {sizes}"
+
+
+def sequence_kind(model) -> str | None:
+    """'vit' for a model with attention, 'rnn' for a recurrent one, None otherwise."""
+    names = {type(layer).__name__ for layer in model.layers}
+    if names & {"TransformerEncoderLayer", "MultiheadAttention"}:
+        return "vit"
+    return "rnn" if names & {"RNN", "LSTM", "GRU"} else None
 
 
 def write_sequence_plots(run: Path, kind: str, model, images, labels) -> list[Path]:

@@ -8,12 +8,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from numpynn.app.runs.folder import read_metrics
 from numpynn.app.sweep.space import SweepSpec
 from numpynn.io.atomic import atomic_write_text
 
 # Options that say where and how loudly a run is written, and the split the sweep scored on: not a recipe's.
-NOT_IN_RECIPE = ("out", "name", "quiet", "plots", "preset", "val_split")
+NOT_IN_RECIPE = ("out", "name", "quiet", "plots", "preset", "val_split", "subset")
 TOP_CURVES = 5
 
 
@@ -44,7 +43,7 @@ class Progress:
     def __init__(self, total: int, trials, enabled: bool = True):
         self.seen = {t.number for t in trials if t.state.is_finished()}
         finished = sum(1 for t in trials if t.state.name in ("COMPLETE", "PRUNED"))
-        self.best = best_complete(trials)
+        self.best, self.enabled = best_complete(trials), enabled
         self.bar = tqdm(total=total, initial=min(finished, total), desc="Trials", unit="trial", dynamic_ncols=True,
                         disable=not enabled)
 
@@ -57,7 +56,8 @@ class Progress:
                 self.best = t
             value = "   -  " if t.value is None else f"{t.value:.4f}"
             best = "-" if self.best is None else f"{self.best.value:.4f} (trial {self.best.number})"
-            tqdm.write(f"trial {t.number:3d}  {state_of(t):<17} value {value}  best {best}  {options_text(t)}")
+            if self.enabled:
+                tqdm.write(f"trial {t.number:3d}  {state_of(t):<17} value {value}  best {best}  {options_text(t)}")
             if t.state.name in ("COMPLETE", "PRUNED"):
                 self.bar.update(1)
 
@@ -99,7 +99,8 @@ def best_toml(spec: SweepSpec, best, finished: int, study: str) -> str:
              f"# on a held-out {spec.base.val_split:.0%} of the training rows. "
              f"Searched: {', '.join(sorted(searched))}.",
              "#   numpynn train --config best.toml                 trains it on the whole training set (test accuracy)",
-             f"#   numpynn train --config best.toml --val-split {spec.base.val_split:g}   repeats the trial's own run",
+             f"#   numpynn train --config best.toml --val-split {spec.base.val_split:g}"
+             + (f" --subset {spec.base.subset}" if spec.base.subset else "") + "   repeats the trial's own run",
              ""]
     for key, value in config.to_dict().items():
         if key in NOT_IN_RECIPE or value is None:
@@ -118,12 +119,14 @@ def toml_value(value) -> str:
     return json.dumps(str(value))  # a JSON string is a TOML basic string
 
 
-def write_report(study, spec: SweepSpec, folder: Path, name: str, grid: bool = False) -> list[Path]:
-    """trials.csv (and the table printed), best.toml, history.png, importances.png, top_curves.png in `folder`."""
+def write_report(study, spec: SweepSpec, folder: Path, name: str, grid: bool = False,
+                 quiet: bool = False) -> list[Path]:
+    """trials.csv (and the table printed unless quiet), best.toml, history.png, importances.png, top_curves.png."""
     folder.mkdir(parents=True, exist_ok=True)
     trials = study.get_trials(deepcopy=False)
     rows = trial_rows(trials)
-    print(table_text(rows))
+    if not quiet:
+        print(table_text(rows))
     written = [_write_csv(folder / "trials.csv", rows)]
     best = best_complete(trials)
     finished = sum(1 for t in trials if t.state.name in ("COMPLETE", "PRUNED"))
@@ -133,7 +136,7 @@ def write_report(study, spec: SweepSpec, folder: Path, name: str, grid: bool = F
     written.append(atomic_write_text(folder / "best.toml", best_toml(spec, best, finished, name)))
     print(f"Best: trial {best.number}, validation accuracy {best.value:.4f} ({options_text(best)}); "
           f"{sum(1 for t in trials if t.state.name == 'PRUNED')} of {finished} finished trials stopped early.")
-    written += _figures(study, trials, folder, top=10 if grid else TOP_CURVES)
+    written += _figures(study, trials, folder, grid)
     return written
 
 
@@ -145,7 +148,7 @@ def _write_csv(path: Path, rows: list[dict]) -> Path:
     return atomic_write_text(path, out.getvalue())
 
 
-def _figures(study, trials, folder: Path, top: int) -> list[Path]:
+def _figures(study, trials, folder: Path, grid: bool) -> list[Path]:
     import matplotlib
 
     from numpynn.app import figures as plots  # first: it picks a headless backend before pyplot loads
@@ -177,14 +180,19 @@ def _figures(study, trials, folder: Path, top: int) -> list[Path]:
             fig.set_size_inches(*plots.SIZES["compare"])
             written.append(plots.save_figure(fig, folder / filename))
             plt.close(fig)
-    ranked = sorted((t for t in trials if t.state.name == "COMPLETE"), key=lambda t: -t.value)[:top]
-    runs = {}
-    for t in ranked:
-        metrics = folder / f"trial-{t.number:04d}" / "metrics.csv"
-        if not metrics.is_file():
-            metrics = Path(t.user_attrs.get("run", "")) / "metrics.csv"
-        if metrics.is_file():  # trials of other machines keep their folders there
-            runs[f"trial {t.number} ({options_text(t)}) {t.value:.4f}"] = read_metrics(metrics)
-    if runs:
-        written.append(plots.save_figure(plots.compare_figure(runs), folder / "top_curves.png"))
+    figure = top_curves(trials, folder, 10 if grid else TOP_CURVES, with_diverged=grid)
+    if figure is not None:
+        written.append(plots.save_figure(figure, folder / "top_curves.png"))
     return written
+
+
+def top_curves(trials, folder: Path, top: int, with_diverged: bool = False):
+    """The best `top` completed trials' curves (and, for a grid, every diverged trial's), or None without any."""
+    from numpynn.app.sweep.curves import curve_rows, curves_figure
+    ranked = sorted((t for t in trials if t.state.name == "COMPLETE"), key=lambda t: -t.value)[:top]
+    diverged = [t for t in trials if "diverged" in t.user_attrs] if with_diverged else []
+    entries = [(f"trial {t.number}: {options_text(t)}  ({t.value:.4f})", curve_rows(t, folder), None) for t in ranked]
+    entries += [(f"trial {t.number}: {options_text(t)}", curve_rows(t, folder), t.user_attrs.get("diverged_epoch", 1))
+                for t in diverged]
+    entries = [e for e in entries if e[1] or e[2] is not None]
+    return curves_figure(entries) if entries else None

@@ -17,12 +17,13 @@ from numpynn.app.sweep.space import SweepSpec, grid_spec, read_sweep_file, read_
 from numpynn.io.atomic import atomic_write_text
 
 DEFAULT_TRIALS = 20
+PLAN_KEYS = ("storage", "study", "out", "trials", "base", "spec")
 
 
 def sweep(flags: dict, *, config: str | None, grid: list[str], trials: int | None, jobs: int, storage: str | None,
-          study_name: str | None, out: str | None, retrain_best: bool) -> int:
+          study_name: str | None, out: str | None, retrain_best: bool, quiet: bool = False) -> int:
     """Start or resume the sweep the options describe, run its trials in `jobs` workers, write its report."""
-    from numpynn.app.sweep.study import masked_url  # filelock and Optuna: only when a sweep runs
+    from numpynn.app.sweep.study import check_storage, masked_url  # filelock and Optuna: only when a sweep runs
     spec, default_out = _spec(config, grid, flags)
     for option, value in (("--jobs", jobs), ("--trials", trials)):
         if value is not None and value < 1:
@@ -30,6 +31,7 @@ def sweep(flags: dict, *, config: str | None, grid: list[str], trials: int | Non
     out = Path(out or default_out)
     name = study_name or out.name
     storage = storage or str(out / "study.journal")
+    check_storage(storage)
     target = trials or spec.trials or (len(spec.grid()) if spec.sampler == "grid" else DEFAULT_TRIALS)
     if spec.sampler == "grid":
         target = min(target, len(spec.grid()))
@@ -39,12 +41,13 @@ def sweep(flags: dict, *, config: str | None, grid: list[str], trials: int | Non
     study = _open(plan, create=True)
     _start(study, spec, target)
     finished = len(study.trials(("COMPLETE", "PRUNED")))
-    print(f"Sweep {name!r}: {target} trials ({finished} finished before), sampler {spec.sampler}, pruner "
+    say = (lambda *a, **k: None) if quiet else print
+    say(f"Sweep {name!r}: {target} trials ({finished} finished before), sampler {spec.sampler}, pruner "
           f"{spec.pruner}, {jobs} worker{'s' if jobs > 1 else ''}; storage {masked_url(storage)}.\n"
           f"Objective: accuracy on a held-out {spec.base.val_split:.0%} of the training rows (never the test set).")
-    code = _run_workers(study, plan, out, target, jobs)
+    code = _run_workers(study, plan, out, target, jobs, quiet)
     from numpynn.app.sweep.report import write_report
-    written = write_report(study.study, spec, out, name, grid=spec.sampler == "grid")
+    written = write_report(study.study, spec, out, name, grid=spec.sampler == "grid", quiet=quiet)
     print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
     if code == 0 and retrain_best:
         return _retrain_best(study, spec, out)
@@ -67,8 +70,13 @@ def _spec(config: str | None, grid: list[str], flags: dict) -> tuple[SweepSpec, 
 
 
 def _open(plan: dict, create: bool = False, index: int = 0):
-    from numpynn.app.sweep.study import Study
-    spec = SweepSpec.from_dict(plan["spec"], TrainConfig.from_dict(plan["base"], "the sweep plan"))
+    from numpynn.app.sweep.study import Study, check_storage
+    check_storage(plan["storage"])
+    try:
+        spec = SweepSpec.from_dict(plan["spec"], TrainConfig.from_dict(plan["base"], "the sweep plan"))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"The sweep plan (sweep.json) is damaged ({type(exc).__name__}: {exc}); rerun the sweep's "
+                         "command to write it again.") from None
     return Study(plan["storage"], plan["study"], spec, seed_index=index, create=create)
 
 
@@ -87,10 +95,10 @@ def _start(study, spec: SweepSpec, target: int) -> None:
                              "file and flags, or pass a new --study name (or --out folder) for these.")
 
 
-def _run_workers(study, plan: dict, out: Path, target: int, jobs: int) -> int:
+def _run_workers(study, plan: dict, out: Path, target: int, jobs: int, quiet: bool = False) -> int:
     from numpynn.app.sweep.report import Progress
     from numpynn.app.sweep.worker import Worker
-    progress = Progress(target, study.trials())
+    progress = Progress(target, study.trials(), enabled=not quiet)
     try:
         if len(study.trials(("COMPLETE", "PRUNED"))) >= target:
             pass  # resumed a finished study: nothing to start
@@ -148,18 +156,23 @@ def work(plan: dict) -> int:
     return 0
 
 
-def report_only(folder: Path, storage: str | None, retrain_best: bool) -> int:
+def report_only(folder: Path, storage: str | None, retrain_best: bool, quiet: bool = False) -> int:
     """`--report DIR`: the table, best.toml and figures of the sweep in DIR, then maybe the best retrained."""
     try:
         saved = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise ValueError(f"{folder} holds no readable sweep.json; pass a folder that `numpynn sweep` wrote.") from None
+    missing = [key for key in PLAN_KEYS if key not in saved] if isinstance(saved, dict) else list(PLAN_KEYS)
+    if missing:
+        raise ValueError(f"{folder / 'sweep.json'} is not a plan `numpynn sweep` wrote (no {missing[0]!r}); pass the "
+                         "folder of a sweep, or rerun the sweep's command to write it again.")
     if storage is None and saved.get("storage_masked"):
         raise ValueError(f"The storage of {folder} has a password, which sweep.json does not keep; pass --storage.")
     plan = {**saved, "storage": storage or saved["storage"]}
     study = _open(plan)
     from numpynn.app.sweep.report import write_report
-    written = write_report(study.study, study.spec, folder, plan["study"], grid=study.spec.sampler == "grid")
+    written = write_report(study.study, study.spec, folder, plan["study"], grid=study.spec.sampler == "grid",
+                           quiet=quiet)
     print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
     return _retrain_best(study, study.spec, folder) if retrain_best else 0
 
@@ -175,7 +188,8 @@ def _retrain_best(study, spec: SweepSpec, out: Path) -> int:
         raise ValueError(f"{folder} already holds a retrained best run; `numpynn evaluate {folder}` shows its test "
                          "accuracy (delete the folder to retrain).")
     print(f"Retraining trial {best.number}'s options on the whole training set; the test set is scored once:")
-    return train(spec.config_for(best.params, val_split=0.0, out=str(out), name="best", quiet=True))
+    # The whole training set: no validation split and no --subset (0.2.0 kept the sweep's subset).
+    return train(spec.config_for(best.params, val_split=0.0, subset=None, out=str(out), name="best", quiet=True))
 
 
 def _write_sweep_json(out: Path, plan: dict) -> None:

@@ -11,6 +11,7 @@ released file lock.
 import contextlib
 import os
 import socket
+import sys
 import time
 import warnings
 import zlib
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock, Timeout
 
+from numpynn.app.sweep.journal import check_journal
 from numpynn.app.sweep.space import SweepSpec
 
 INSTALL = "numpynn sweep needs Optuna; install it with: pip install 'numpynn[sweep]' (or pip install optuna)."
@@ -47,6 +49,7 @@ class Study:
         optuna = self.optuna = import_optuna()
         self.url, self.name, self.spec = url, name, spec
         self.rdb = None
+        check_storage(url)
         if is_database(url):
             try:
                 self.rdb = _database(optuna, url, spec.heartbeat)
@@ -55,6 +58,9 @@ class Study:
                                  "install psycopg2-binary for PostgreSQL, pymysql for mysql+pymysql://).") from None
             storage = self.rdb
         else:
+            repaired = check_journal(url)
+            if repaired:
+                print(repaired, file=sys.stderr)
             storage = optuna.storages.JournalStorage(_journal_backend(optuna, url))
         sampler = _sampler(optuna, spec, [spec.seed, seed_index])
         pruner = _pruner(optuna, spec)
@@ -146,6 +152,45 @@ def _database(optuna, url: str, heartbeat: int, attempts: int = 5):
             reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else "no answer"
             raise ValueError(f"Cannot open the database {masked_url(url)} ({reason}); check --storage and that the "
                              "server runs.") from None
+
+
+class StudyStorageLost(RuntimeError):
+    """The study's database or journal failed mid-sweep (a stopped server, a lost connection): exit 1, not 2."""
+
+
+def check_storage(url: str) -> None:
+    """A database URL SQLAlchemy can use, or a usable journal path; else one sentence, before anything is written."""
+    if not is_database(url):
+        if Path(url).is_dir():
+            raise ValueError(f"--storage {url} is a folder; give a journal file path, or leave --storage out to use "
+                             "DIR/study.journal.")
+        return
+    import sqlalchemy.exc
+    from sqlalchemy.engine import make_url
+    scheme = url.split("://")[0] or "(empty)"
+    try:
+        make_url(url).get_dialect()
+    except sqlalchemy.exc.NoSuchModuleError:
+        raise ValueError(f"--storage {scheme}:// is not a database SQLAlchemy knows; use postgresql://, "
+                         "mysql+pymysql:// or sqlite:///FILE, or a journal file path.") from None
+    except (sqlalchemy.exc.ArgumentError, ValueError) as exc:  # not echoed back: the URL may hold a password
+        reason = str(exc).splitlines()[0] if str(exc).strip() else "unreadable"
+        raise ValueError(f"--storage is not a database URL ({reason}); write it as "
+                         "postgresql://user:password@host:5432/dbname, or give a journal file path.") from None
+
+
+@contextlib.contextmanager
+def storage_errors(url: str):
+    """Within this block, the storage failing (a database server stopped mid-sweep) is a StudyStorageLost sentence."""
+    optuna = import_optuna()
+    import sqlalchemy.exc
+    try:
+        yield
+    except (optuna.exceptions.StorageInternalError, sqlalchemy.exc.DBAPIError) as exc:
+        cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        raise StudyStorageLost(f"Lost the study's storage {masked_url(url)} mid-sweep ({reason}); the finished trials "
+                               "are kept there: rerun the same command once it is back.") from None
 
 
 def masked_url(url: str) -> str:

@@ -106,6 +106,7 @@ class Worker:
                 raise KeyboardInterrupt
         except TrainingDiverged as exc:  # a too-large lr is an answer too: stopped early, like a pruned trial
             trial.set_user_attr("diverged", str(exc))
+            trial.set_user_attr("diverged_epoch", int(getattr(exc, "epoch", 0) or 0) or None)
             self.study.study.tell(trial, state=TrialState.PRUNED)
         except (KeyboardInterrupt, SystemExit):
             self.study.study.tell(trial, state=TrialState.FAIL)
