@@ -9,6 +9,7 @@ the scheduler's and the TrainState (metadata), so `load_model` reads both kinds.
 import json
 import mmap
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from numpynn.errors import CheckpointError
 from numpynn.io.atomic import atomic_write_bytes
 from numpynn.io.container import MAX_FILE_BYTES, decode, encode
 from numpynn.io.extras import arrays_to_json, with_extra_arrays
+from numpynn.io.user_files import kind_of
 from numpynn.nn.layers import LAYERS
 from numpynn.nn.sequential import Sequential
 from numpynn.training.state import TrainState
@@ -64,6 +66,10 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dic
 def _read(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """read_checkpoint's (tensors, metadata), the file's tensors as read-only views into its memory map."""
     path = Path(path)
+    mode = path.stat().st_mode if path.exists() else None
+    if mode is not None and not stat.S_ISREG(mode):  # a folder, FIFO or device: what it is, never read (26.11)
+        raise CheckpointError(f"Model file {path} is {kind_of(mode)}, not a regular file; pass the path of a "
+                              ".safetensors file.")
     if not path.is_file():
         raise CheckpointError(f"Model file {path} does not exist; train a model first (`numpynn train`, "
                               "numpynn.save_model) or pass the path of its .safetensors file.")

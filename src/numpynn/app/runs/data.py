@@ -10,6 +10,7 @@ from numpynn import datasets
 from numpynn.app.runs.train_config import TrainConfig
 from numpynn.data.userdata import npz_names
 from numpynn.errors import DataError
+from numpynn.io.user_files import check_user_file
 
 DIGITS = [str(i) for i in range(10)]
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -151,8 +152,9 @@ def load_test_data(name: str) -> Data:
 
 
 def _load_user_data(path: Path):
-    if not path.is_file():
-        raise FileNotFoundError(f"Dataset {path} does not exist; use mnist, fashion-mnist or a .npz/.csv path.")
+    # A folder, FIFO or device is named for what it is (0.2.0 said "does not exist"), and never read.
+    check_user_file(path, "Dataset", "mnist, fashion-mnist or the path of a .npz or .csv file",
+                    hint="use mnist, fashion-mnist or a .npz/.csv path")
     if path.suffix == ".csv":
         return datasets.load_csv(path, num_features=None), None
     if path.suffix != ".npz":

@@ -26,6 +26,7 @@ from numpynn.datasets import Scaler
 from numpynn.errors import TrainingDiverged, TrainingInterrupted
 from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_training_checkpoint, save_model, save_training_checkpoint
+from numpynn.io.user_files import parse_nested, read_user_text
 from numpynn.metrics import confusion_matrix
 from numpynn.nn.functional import softmax
 from numpynn.optim.blas import blas_threads
@@ -37,6 +38,7 @@ from numpynn.training.state import layer_generators
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
 RESUME_MAY_CHANGE = {"quiet", "plots", "threads"}
+CONFIG_BYTES = 1024 * 1024  # a config.json is under 1 KB; a bigger one is not a run's
 
 
 def resume_train(run: Path, given: dict, config_file: str | None) -> int:
@@ -66,9 +68,10 @@ def _resume_locked(run: Path, given: dict, lock: RunLock) -> int:
     if not has_checkpoint and (run / "metrics.csv").exists():
         raise ValueError(f"{run} has a metrics.csv but no checkpoint.safetensors to resume from; it was damaged, "
                          "start a new run.")
-    try:
-        values = json.loads((run / "config.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    path = run / "config.json"
+    try:  # a folder or FIFO in its place, a BOM, or 100,000 nested brackets: each one sentence (issue 26)
+        values = parse_nested(json.loads, read_user_text(path, "Run config", "a JSON file", CONFIG_BYTES), str(path))
+    except (OSError, json.JSONDecodeError):
         raise ValueError(f"{run / 'config.json'} is missing or unreadable; this run cannot be resumed (pass a run "
                          "folder that `numpynn train` wrote).") from None
     if not isinstance(values, dict):
