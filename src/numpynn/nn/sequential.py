@@ -1,5 +1,6 @@
 """Sequential: a stack of layers with forward, backward, PyTorch-named parameters and state_dict."""
 
+import inspect
 from collections.abc import Iterator
 
 import numpy as np
@@ -177,11 +178,12 @@ class Sequential:
             name = spec.pop("type", None)
             if name not in LAYERS:
                 raise ValueError(f"Unknown layer type {name!r}; known: {', '.join(sorted(LAYERS))}.")
-            if name in ("Linear", "BatchNorm1d", "Conv2d", "BatchNorm2d"):  # the layers that own float arrays
+            if "dtype" in inspect.signature(LAYERS[name]).parameters:  # the layers that own float arrays
                 spec["dtype"] = dtype
             if name in ("Linear", "Conv2d"):
                 spec["init"] = init
-            if name == "Dropout":  # a Generator seeded with the layer's index, never OS entropy (set layer.rng)
+            if name in ("Dropout", "TransformerEncoderLayer"):  # a Generator seeded with the layer's index, never OS
+                # entropy (set layer.rng)
                 spec.setdefault("rng", len(layers))
             layers.append(LAYERS[name](**spec))
         return cls(*layers)
