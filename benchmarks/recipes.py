@@ -84,7 +84,7 @@ def report() -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recipe", choices=["mnist-lstm", "mnist-vit", "report"],
-                        help="a recipe to train, or `report` to write results/sequence-recipes.md from the results files")
+                        help="a recipe to train, or `report` to write results/sequence-recipes.md from its results")
     parser.add_argument("--val", action="store_true", help="hold out 10,000 training images; never the test set")
     parser.add_argument("--epochs", type=int, help="override the recipe's epochs (quick checks)")
     parser.add_argument("--subset", type=int, help="train on the first N images only (quick checks)")

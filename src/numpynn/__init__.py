@@ -22,12 +22,13 @@ from numpynn.nn.layernorm import LayerNorm
 from numpynn.nn.layers import ACTIVATIONS, GELU, LAYERS, Flatten, Layer, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from numpynn.nn.losses import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from numpynn.nn.lstm import LSTM
+from numpynn.nn.models import cnn, mlp
 from numpynn.nn.normalization import BatchNorm1d, BatchNorm2d
 from numpynn.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from numpynn.nn.recurrent import RNN
 from numpynn.nn.regularization import Dropout
 from numpynn.nn.sequence import SequencePool, Unflatten
-from numpynn.nn.sequential import Sequential, cnn, mlp
+from numpynn.nn.sequential import Sequential
 from numpynn.nn.transformer import TransformerEncoderLayer
 from numpynn.nn.utils import clip_grad_norm_
 from numpynn.nn.vision import ClassToken, PatchEmbedding, PositionEmbedding

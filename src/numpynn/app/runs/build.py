@@ -13,8 +13,7 @@ from numpynn.app.runs.train_config import TrainConfig
 from numpynn.data.augment import RandomShift
 from numpynn.datasets import one_hot
 from numpynn.nn.losses import LOSSES
-from numpynn.nn.models import rnn_classifier, vit
-from numpynn.nn.sequential import cnn, mlp
+from numpynn.nn.models import cnn, mlp, rnn_classifier, vit
 from numpynn.optim.optimizers import OPTIMIZERS
 from numpynn.optim.schedules import build_scheduler
 from numpynn.training.callbacks import ChanceLevelWarning, EarlyStopping, GradientTracker
@@ -45,7 +44,7 @@ def build_model(config: TrainConfig, in_features: int, num_classes: int, rng: np
 
 
 def build_cnn(config: TrainConfig, input_shape, num_classes: int, rng: np.random.Generator):
-    """config.conv's conv blocks on (C, H, W) images, then Flatten and the --hidden layers (nn.sequential.cnn)."""
+    """config.conv's conv blocks on (C, H, W) images, then Flatten and the --hidden layers (nn.models.cnn)."""
     c, h, w = input_shape
     parameters, activations, size = 0, 0, (h, w)
     for c_out in config.conv:  # the sizes cnn() will allocate, estimated before any of it is
