@@ -74,6 +74,16 @@ KINDS = [
          rows="fashion", sklearn={"hidden_layer_sizes": (32,)}),
     Kind("drawings", ("--dataset", "{data}/drawings.npz", "--val-split", "0.2", "--hidden", "32"), DIGITS, MLP,
          sklearn={"hidden_layer_sizes": (32,)}),
+    Kind("lstm", ("--subset", "300", "--kind", "lstm", "--hidden", "12"), DIGITS,
+         frozenset({"Unflatten", "LSTM", "SequencePool", "Linear"}), sklearn={"kind": "lstm"},
+         not_for={"sklearn": "The estimators build MLPs and CNNs (MLPClassifier's parameters plus conv), not "
+                             "recurrent networks."}),
+    Kind("vit", ("--subset", "300", "--kind", "vit", "--embed-dim", "8", "--depth", "1", "--heads", "2",
+                 "--mlp-dim", "16"), DIGITS,
+         frozenset({"PatchEmbedding", "ClassToken", "PositionEmbedding", "TransformerEncoderLayer", "LayerNorm",
+                    "SequencePool", "Linear"}), sklearn={"kind": "vit"},
+         not_for={"sklearn": "The estimators build MLPs and CNNs (MLPClassifier's parameters plus conv), not "
+                             "Vision Transformers."}),
 ]
 BY_NAME = {k.name: k for k in KINDS}
 NAMES = [k.name for k in KINDS]

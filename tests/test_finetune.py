@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.nn.sequential import cnn, mlp
+from numpynn.nn.models import cnn, mlp
 
 
 def _data(n=96, d=12, classes=3, seed=0):

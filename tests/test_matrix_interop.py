@@ -43,7 +43,8 @@ def torch_equivalent(architecture: list[dict]):
         "ReLU": lambda c: t.ReLU(), "Sigmoid": lambda c: t.Sigmoid(), "Tanh": lambda c: t.Tanh(),
         "GELU": lambda c: t.GELU(), "LeakyReLU": lambda c: t.LeakyReLU(c.get("negative_slope", 0.01)),
     }
-    return t.Sequential(*(build[layer["type"]](layer) for layer in architecture))
+    from numpynn.interop._torch_modules import _BUILDERS  # the sequence layers' documented torch modules
+    return t.Sequential(*((build.get(layer["type"]) or _BUILDERS[layer["type"]])(layer) for layer in architecture))
 
 
 @pytest.mark.parametrize("name", cells("torch"))
@@ -120,7 +121,7 @@ def test_fine_tuning(matrix, name, tmp_path):
     for key in ("architecture", "classes", "preprocessing", "dtype"):
         assert after[key] == before[key], key
     old, new = load_file(run / "model.safetensors"), load_file(tmp_path / "tuned" / "model.safetensors")
-    first = next(k for k in old if k.endswith("weight"))
+    first = next(k for k in old if "weight" in k)  # Linear/Conv2d "0.weight", an LSTM's "1.weight_ih_l0"
     assert np.array_equal(old[first], new[first]) and any(not np.array_equal(old[k], new[k]) for k in old)
 
 

@@ -104,7 +104,9 @@ def test_serve_page(matrix, servers, browser, name):
     browser.get(servers[name])
     WebDriverWait(browser, WAIT).until(lambda d: "parameters" in d.find_element(By.ID, "model-info").text)
     described = browser.find_element(By.ID, "model-info").text
-    assert described.startswith(f"Model {name} · {'CNN' if 'Conv2d' in kind.layers else 'MLP'} ")
+    network = "CNN" if "Conv2d" in kind.layers else "LSTM" if "LSTM" in kind.layers else \
+        "ViT" if "TransformerEncoderLayer" in kind.layers else "MLP"
+    assert described.startswith(f"Model {name} · {network} ")
     draw(browser, [(0, y) for y in range(-110, 111, 20)])
 
     def answered(driver):

@@ -15,6 +15,7 @@ from types import ModuleType
 
 import numpy as np
 
+import numpynn.interop.onnx_sequence  # noqa: F401,E402  (registers the sequence and attention layers in ONNX_OPS)
 from numpynn.data.transforms import MNIST_MEAN, MNIST_STD, SCALE_METHODS, Scaler
 from numpynn.errors import NumpynnError
 from numpynn.interop.extras import require

@@ -6,7 +6,8 @@ import numpy as np
 
 from numpynn import threads as thread_policy
 from numpynn.nn.layers import ACTIVATIONS, Linear
-from numpynn.nn.sequential import Sequential, mlp
+from numpynn.nn.models import mlp
+from numpynn.nn.sequential import Sequential
 
 # scikit-learn's activation names -> numpynn's (None: no activation layer at all).
 SKLEARN_ACTIVATIONS = {"identity": None, "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}

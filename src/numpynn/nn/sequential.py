@@ -1,12 +1,13 @@
 """Sequential: a stack of layers with forward, backward, PyTorch-named parameters and state_dict."""
 
+import inspect
 from collections.abc import Iterator
 
 import numpy as np
 
 from numpynn import threads
 from numpynn.nn import functional as F
-from numpynn.nn.layers import ACTIVATIONS, LAYERS, Flatten, Layer, Linear
+from numpynn.nn.layers import LAYERS, Layer
 from numpynn.validation import check_batch_size, check_features
 
 
@@ -177,11 +178,12 @@ class Sequential:
             name = spec.pop("type", None)
             if name not in LAYERS:
                 raise ValueError(f"Unknown layer type {name!r}; known: {', '.join(sorted(LAYERS))}.")
-            if name in ("Linear", "BatchNorm1d", "Conv2d", "BatchNorm2d"):  # the layers that own float arrays
+            if "dtype" in inspect.signature(LAYERS[name]).parameters:  # the layers that own float arrays
                 spec["dtype"] = dtype
             if name in ("Linear", "Conv2d"):
                 spec["init"] = init
-            if name == "Dropout":  # a Generator seeded with the layer's index, never OS entropy (set layer.rng)
+            if name in ("Dropout", "TransformerEncoderLayer"):  # a Generator seeded with the layer's index, never OS
+                # entropy (set layer.rng)
                 spec.setdefault("rng", len(layers))
             layers.append(LAYERS[name](**spec))
         return cls(*layers)
@@ -232,68 +234,3 @@ class Sequential:
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
 
-
-def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
-        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
-        batch_norm: bool = False) -> Sequential:
-    """Linear / activation stack, e.g. mlp([784, 256, 10]) -> Linear(784,256), ReLU, Linear(256,10).
-
-    Each hidden block is Linear [-> BatchNorm1d] -> activation [-> Dropout(dropout)]; the output layer is a bare Linear.
-    """
-    from numpynn.nn.normalization import BatchNorm1d  # these modules import layers, as this module does
-    from numpynn.nn.regularization import Dropout
-    if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
-        raise ValueError(f"mlp needs at least two positive layer sizes, got {sizes}; e.g. [784, 256, 10].")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"Unknown activation {activation!r}; choose one of {', '.join(sorted(ACTIVATIONS))}.")
-    rng = np.random.default_rng(seed)
-    layers: list[Layer] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
-        if i < len(sizes) - 2:
-            if batch_norm:
-                layers.append(BatchNorm1d(fan_out, dtype=dtype))
-            layers.append(ACTIVATIONS[activation]())
-            if dropout:
-                layers.append(Dropout(dropout, rng=rng.spawn(1)[0]))  # own stream; spawning leaves init's untouched
-    return Sequential(*layers)
-
-
-def cnn(input_shape: tuple[int, int, int], channels: list[int], hidden: list[int], num_classes: int, *,
-        kernel_size: int = 3, pool: int = 2, activation: str = "relu", init: str = "he",
-        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
-        batch_norm: bool = False) -> Sequential:
-    """Conv blocks, Flatten, then an MLP head: cnn((1, 28, 28), [32, 64], [128], 10) for MNIST.
-
-    Each conv block is Conv2d(k x k, no padding) [-> BatchNorm2d] -> activation [-> MaxPool2d(pool)]; the
-    conv has no bias under BatchNorm2d, which would subtract it again. The head is mlp()'s hidden blocks.
-    """
-    from numpynn.nn.conv import Conv2d
-    from numpynn.nn.normalization import BatchNorm2d
-    from numpynn.nn.pooling import MaxPool2d
-    if len(input_shape) != 3 or not channels or any(int(c) < 1 for c in channels):
-        raise ValueError(f"cnn needs an input shape (C, H, W) and positive channel counts, got {input_shape} and "
-                         f"{channels}; e.g. cnn((1, 28, 28), [32, 64], [128], 10).")
-    rng = np.random.default_rng(seed)
-    layers: list[Layer] = []
-    shape = (1, *map(int, input_shape))
-    for c in channels:
-        block = [Conv2d(shape[1], c, kernel_size, bias=not batch_norm, init=init, rng=rng, dtype=dtype)]
-        if batch_norm:
-            block.append(BatchNorm2d(c, dtype=dtype))
-        block.append(ACTIVATIONS[activation]())
-        if pool > 1:
-            block.append(MaxPool2d(pool))
-        for layer in block:
-            try:
-                shape = layer.output_shape(shape) if hasattr(layer, "output_shape") else shape
-            except ValueError:
-                raise ValueError(f"{len(channels)} conv blocks of kernel {kernel_size} and pool {pool} shrink "
-                                 f"{input_shape[1]}x{input_shape[2]} images to nothing; use fewer --conv blocks, "
-                                 "a smaller --kernel-size or --pool.") from None
-        layers += block
-    layers.append(Flatten())
-    head = mlp([int(np.prod(shape[1:])), *hidden, num_classes], activation=activation, init=init, seed=rng,
-               dtype=dtype, dropout=dropout, batch_norm=batch_norm)
-    head.layers[0].needs_input_grad = True  # mlp's Sequential turned it off; here the conv blocks need it
-    return Sequential(*layers, *head.layers)

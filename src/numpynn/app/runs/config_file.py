@@ -26,7 +26,8 @@ MAX_BYTES = 1024 * 1024  # a run file is a few hundred bytes; anything near this
 # Each TrainConfig field in exactly one section (tests/test_configfile.py checks that a new field gets one).
 SECTIONS = {
     "data": ("dataset", "subset", "val_split", "scale", "mix_mnist"),
-    "model": ("hidden", "conv", "kernel_size", "pool", "activation", "init", "loss", "dtype", "init_from", "freeze"),
+    "model": ("kind", "hidden", "conv", "kernel_size", "pool", "num_layers", "patch_size", "embed_dim", "depth",
+              "heads", "mlp_dim", "activation", "init", "loss", "dtype", "init_from", "freeze"),
     "optim": ("optimizer", "lr", "momentum", "nesterov", "weight_decay", "lr_schedule", "warmup_epochs", "epochs",
               "batch_size", "seed"),
     "regularisation": ("dropout", "batch_norm", "augment_shift", "early_stopping", "track_gradients"),

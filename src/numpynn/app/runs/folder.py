@@ -143,9 +143,19 @@ class TrainedModel:
 
     @property
     def network(self) -> str:
-        """The network in one phrase: 'MLP 784-256-10', or 'CNN 1x28x28, conv 32,64, then 128-10'."""
+        """The network in one phrase: 'MLP 784-256-10', 'CNN 1x28x28, conv 32,64, then 128-10', 'LSTM 784 inputs as
+        steps of 28, hidden 128, then 10' or 'ViT 1x28x28, 4 encoder layers of 64, then 10'."""
         layers = self.model.config()
         sizes = "-".join(str(layer["out_features"]) for layer in layers if layer["type"] == "Linear")
+        types = [layer["type"] for layer in layers]
+        for layer in layers:
+            if layer["type"] in ("RNN", "LSTM", "GRU"):
+                return f"{layer['type']} {self.in_features} inputs as steps of {layer['input_size']}, hidden " \
+                       f"{layer['hidden_size']}, then {sizes}"
+        if "TransformerEncoderLayer" in types:
+            width = next(layer["d_model"] for layer in layers if layer["type"] == "TransformerEncoderLayer")
+            return f"ViT {'x'.join(map(str, self.input_shape))}, {types.count('TransformerEncoderLayer')} encoder " \
+                   f"layers of {width}, then {sizes}"
         if self.input_shape is None:
             return f"MLP {self.in_features}-{sizes}"
         convs = ",".join(str(layer["out_channels"]) for layer in layers if layer["type"] == "Conv2d")

@@ -16,6 +16,9 @@ from numpynn.optim.optimizers import OPTIMIZERS
 SCALES = ("255", "zscore", "global", "none")
 DTYPES = ("float32", "float64")
 LR_SCHEDULES = ("constant", "step", "cosine")
+# mlp: Linear layers (with --conv: a CNN); lstm/gru/rnn read each image row by row; vit: a Vision Transformer.
+KINDS = ("mlp", "lstm", "gru", "rnn", "vit")
+SEQUENCE_KINDS = ("lstm", "gru", "rnn", "vit")
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -76,6 +79,20 @@ class TrainConfig:
     kernel_size: int = field(default=3, metadata=option("conv kernel size K (with --conv)", parse=int, metavar="K"))
     pool: int = field(default=2, metadata=option(
         "max-pool window and stride P after each conv (with --conv; 1: no pooling)", parse=int, metavar="P"))
+    kind: str = field(default="mlp", metadata=option(
+        "network: mlp (with --conv, a CNN); lstm, gru or rnn read each image as a sequence of its rows (hidden size "
+        "--hidden, --num-layers layers) into a Linear; vit is a Vision Transformer (--patch-size, --embed-dim, "
+        "--depth, --heads, --mlp-dim)", choices=KINDS))
+    num_layers: int = field(default=1, metadata=option("stacked recurrent layers (lstm, gru, rnn)", parse=int,
+                                                        metavar="N"))
+    patch_size: int = field(default=7, metadata=option("vit: square patch size in pixels (must divide the image)",
+                                                        parse=int, metavar="P"))
+    embed_dim: int = field(default=64, metadata=option("vit: width of each token", parse=int, metavar="D"))
+    depth: int = field(default=4, metadata=option("vit: encoder layers (pre-norm)", parse=int, metavar="N"))
+    heads: int = field(default=4, metadata=option("vit: attention heads (dividing --embed-dim)", parse=int,
+                                                  metavar="H"))
+    mlp_dim: int = field(default=128, metadata=option("vit: feed-forward width in each encoder layer", parse=int,
+                                                      metavar="N"))
     activation: str = field(default="relu", metadata=option("hidden activation", choices=lambda: sorted(ACTIVATIONS)))
     init: str = field(default="he", metadata=option("weight initialisation", choices=lambda: sorted(INITS)))
     loss: str = field(default="cross_entropy", metadata=option("loss function", choices=lambda: sorted(LOSSES)))
@@ -164,6 +181,15 @@ class TrainConfig:
             (all(c >= 1 for c in self.conv), f"--conv channel counts must be positive, got {list(self.conv)}."),
             (self.kernel_size >= 1, f"--kernel-size must be at least 1, got {self.kernel_size}; try 3."),
             (self.pool >= 1, f"--pool must be at least 1 (1: no pooling), got {self.pool}; try 2."),
+            (not self.conv or self.kind == "mlp",
+             f"--conv builds a CNN; it does not combine with --kind {self.kind} (drop --conv, or use --kind mlp)."),
+            (self.kind not in SEQUENCE_KINDS[:3] or len(self.hidden) == 1,
+             f"--kind {self.kind} takes one --hidden size (the recurrent state's width), got {list(self.hidden)}; "
+             "e.g. --hidden 128."),
+            (min(self.num_layers, self.patch_size, self.embed_dim, self.depth, self.heads, self.mlp_dim) >= 1,
+             "--num-layers, --patch-size, --embed-dim, --depth, --heads and --mlp-dim must be at least 1."),
+            (self.embed_dim % self.heads == 0,
+             f"--heads ({self.heads}) must divide --embed-dim ({self.embed_dim}); e.g. --embed-dim 64 --heads 4."),
             (self.freeze >= 0, f"--freeze must be >= 0 layers, got {self.freeze}; try 1."),
             (self.freeze == 0 or self.init_from is not None,
              "--freeze keeps layers of a trained model fixed; add --init-from RUN (a run folder or model file)."),
@@ -178,7 +204,7 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
-        for name, allowed in (("scale", SCALES), ("dtype", DTYPES), ("activation", ACTIVATIONS),
+        for name, allowed in (("kind", KINDS), ("scale", SCALES), ("dtype", DTYPES), ("activation", ACTIVATIONS),
                               ("init", INITS), ("loss", LOSSES), ("optimizer", OPTIMIZERS),
                               ("lr_schedule", LR_SCHEDULES)):
             value = getattr(self, name)

@@ -137,8 +137,10 @@ def _model_and_scaling(config: TrainConfig, data: Data, init_rng, source, say) -
     # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
     preprocess = Scaler.fit(config.scale, data.x_train, config.dtype)
     # A CNN takes (N, C, H, W) images: free views of the flat rows, which the scaling and shifts handle alike.
-    input_shape = data.input_shape() if config.conv else None
+    input_shape = data.input_shape() if config.conv or config.kind != "mlp" else None
     model = build_model(config, data.x_train.shape[1], len(data.class_names), init_rng, input_shape)
+    if config.kind in ("lstm", "gru", "rnn"):  # the model unflattens rows into steps itself: it takes (N, H * W)
+        input_shape = None
     return model, preprocess, input_shape
 
 
@@ -163,10 +165,7 @@ def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler
     def save_checkpoint(train_state):
         save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
                                  metadata={"config": config.to_dict()})
-    sizes = "-".join(map(str, [*config.hidden, num_classes]))
-    net = f"MLP {data.x_train.shape[1]}-{sizes}" if input_shape is None else \
-        f"CNN {'x'.join(map(str, input_shape))} conv {','.join(map(str, config.conv))} then {sizes}"
-    say(f"{net}, {model.num_parameters():,} parameters")
+    say(f"{describe(config, data, input_shape, num_classes)}, {model.num_parameters():,} parameters")
     say("Starting training...")
     # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
     with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -208,18 +207,30 @@ def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler
     written.append(save_model(run / "model.safetensors", model, metadata=metadata,
                               extra_tensors=preprocess.tensors()))
     if config.plots:
-        written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
-        if input_shape is not None:
-            written += write_cnn_plots(run, model, preprocess(x_test[:1]))
-        if config.track_gradients:
-            from numpynn.app import figures as plots
-            figure = plots.gradients_figure(metrics_csv.rows, run=run.name)
-            written.append(plots.save_figure(figure, run / "gradients.png"))
+        written += write_figures(run, config, data, model, metrics_csv.rows, (y_pred, logits),
+                                 preprocess(x_test[:6]), input_shape)
     if outcome is not None:
         outcome.update(run=run, accuracy=accuracy)
     print(f"Final {data.split_name} Accuracy: {accuracy:.4f}")
     print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
     return 0
+
+
+def write_figures(run: Path, config, data: Data, model, rows: list[dict], predictions, sample, input_shape):
+    """Every figure of a run: curves, confusion, mistakes; a CNN's filters and feature maps, a ViT's attention or a
+    recurrent network's steps (sample: a few scaled test inputs); the gradients with --track-gradients."""
+    y_pred, logits = predictions
+    written = write_training_plots(run, rows, data, y_pred, softmax(logits, axis=1))
+    kind = sequence_kind(model)  # from the model, not config.kind: a fine-tuned run's model is its source's
+    if kind is not None:
+        written += write_sequence_plots(run, kind, model, sample, data.y_test[:len(sample)])
+    elif input_shape is not None:
+        written += write_cnn_plots(run, model, sample[:1])
+    if config.track_gradients:
+        from numpynn.app import figures as plots
+        figure = plots.gradients_figure(rows, run=run.name)
+        written.append(plots.save_figure(figure, run / "gradients.png"))
+    return written
 
 
 def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs) -> list[Path]:
@@ -240,3 +251,36 @@ def write_cnn_plots(run: Path, model, image) -> list[Path]:
     from numpynn.app import figures as plots
     return [plots.save_figure(plots.filters_figure(model), run / "filters.png"),
             plots.save_figure(plots.feature_maps_figure(model, image), run / "feature_maps.png")]
+
+
+def describe(config, data: Data, input_shape, num_classes: int) -> str:
+    """The network in one line: `MLP 784-256-10`, `CNN 1x28x28 conv 16,32 then 128-10`, `LSTM 28 steps x 28 ...`."""
+    sizes = "-".join(map(str, [*config.hidden, num_classes]))
+    if config.kind == "vit":
+        return (f"ViT {'x'.join(map(str, input_shape))}, {config.patch_size}x{config.patch_size} patches, "
+                f"{config.depth} encoder layers of width {config.embed_dim}, {config.heads} heads")
+    if config.kind != "mlp":
+        h, w = data.image_shape
+        return (f"{config.kind.upper()} {h} steps x {w} inputs, hidden {config.hidden[0]} x {config.num_layers} "
+                f"then {num_classes}")
+    if input_shape is None:
+        return f"MLP {data.x_train.shape[1]}-{sizes}"
+    return f"CNN {'x'.join(map(str, input_shape))} conv {','.join(map(str, config.conv))} then {sizes}"
+
+
+def sequence_kind(model) -> str | None:
+    """'vit' for a model with attention, 'rnn' for a recurrent one, None otherwise."""
+    names = {type(layer).__name__ for layer in model.layers}
+    if names & {"TransformerEncoderLayer", "MultiheadAttention"}:
+        return "vit"
+    return "rnn" if names & {"RNN", "LSTM", "GRU"} else None
+
+
+def write_sequence_plots(run: Path, kind: str, model, images, labels) -> list[Path]:
+    """attention.png for a ViT (the class token's attention over the patches), steps.png for a recurrent network
+    (the prediction as the rows come in), for a few test images (scaled as the model takes them)."""
+    from numpynn.app import sequence_figures
+    from numpynn.app.figures import save_figure
+    if kind == "vit":
+        return [save_figure(sequence_figures.attention_figure(model, images, labels), run / "attention.png")]
+    return [save_figure(sequence_figures.steps_figure(model, images, labels), run / "steps.png")]
