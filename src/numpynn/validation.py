@@ -9,14 +9,22 @@ get wrong is predicting from a model that does not exist: numpynn.load_model on 
 foreign file raises CheckpointError naming the file and how to get a trained one.
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from numpynn.errors import DataError
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.nn.layers import Layer
+    from numpynn.nn.losses import Loss
+    from numpynn.nn.sequential import Sequential
 
 _MAX_LISTED = 5  # how many offending labels an error message names
 
 
-def expected_features(model) -> int | None:
+def expected_features(model: "Sequential | Layer") -> int | None:
     """in_features of the model's first Linear layer, or None if it has none."""
     for layer in getattr(model, "layers", [model]):
         if hasattr(layer, "in_features"):
@@ -59,7 +67,7 @@ def _check_image_shape(model, shape: tuple) -> None:
                 raise DataError(str(exc)) from None
 
 
-def output_size(model) -> int | None:
+def output_size(model: "Sequential | Layer") -> int | None:
     """out_features of the model's last Linear layer (activations keep the width), or None if it has none."""
     for layer in reversed(getattr(model, "layers", [model])):
         if hasattr(layer, "out_features"):
@@ -67,14 +75,14 @@ def output_size(model) -> int | None:
     return None
 
 
-def check_batch_size(batch_size) -> int:
+def check_batch_size(batch_size: int) -> int:
     """batch_size as an int >= 1 (predict, evaluate and fit chunk their input by it)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}; e.g. batch_size=256.")
     return int(batch_size)
 
 
-def check_features(model, x, cast: bool = True) -> np.ndarray:
+def check_features(model: "Sequential | Layer", x: ArrayLike, cast: bool = True) -> np.ndarray:
     """x as an array of the model's dtype; refuse empty, non-numeric, non-finite or wrongly sized input.
 
     x: (N, D), or (N, d1, d2, ...) when the model starts with Flatten, or images (N, C, H, W) when it starts
@@ -112,7 +120,7 @@ def check_features(model, x, cast: bool = True) -> np.ndarray:
     return x
 
 
-def check_targets(y, n: int, model=None, loss_fn=None) -> np.ndarray:
+def check_targets(y: ArrayLike, n: int, model: "Sequential | None" = None, loss_fn: "Loss | None" = None) -> np.ndarray:
     """y as an array: numeric, finite, one per input row and, given the model, fitting its output size.
 
     With a cross-entropy loss, labels (N,) must be integers in [0, classes); other targets must have the

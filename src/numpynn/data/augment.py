@@ -52,6 +52,7 @@ class RandomShift:
         self.max_shift, self.image_shape, self.fill = int(max_shift), tuple(image_shape), fill
 
     def __call__(self, xb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """xb (N, H*W) or (N, C, H, W): each image shifted by its own (dy, dx) up to max_shift, drawn from rng."""
         return random_shift(xb, rng, self.max_shift, self.image_shape, self.fill)
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ import struct
 import zlib
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.errors import DataError
 from numpynn.io.atomic import atomic_write_bytes
@@ -32,7 +33,7 @@ MAX_DIMS = 64  # NumPy's ndarray limit: a 65-dimension header cannot be an array
 _GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
 
 
-def idx_header(shape: tuple[int, ...], dtype) -> bytes:
+def idx_header(shape: tuple[int, ...], dtype: DTypeLike) -> bytes:
     """The IDX header for an array of this shape and dtype: magic, type byte, ndim, one uint32 per dim."""
     code = TYPE_BYTES.get(np.dtype(dtype).newbyteorder("="))
     if code is None:

@@ -1,6 +1,7 @@
 """Array helpers between loading and training: flatten, scale, one-hot, seeded split and subset."""
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from numpynn.errors import DataError
 
@@ -8,6 +9,7 @@ from numpynn.errors import DataError
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 SCALE_METHODS = ("none", "255", "zscore", "global")
+XY = tuple[np.ndarray, np.ndarray]  # (x, y): features (N, ...) and targets (N, ...)
 
 
 def flatten(x: np.ndarray) -> np.ndarray:
@@ -18,7 +20,8 @@ def flatten(x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1)
 
 
-def scale(x: np.ndarray, method: str = "255", dtype=np.float32, out: np.ndarray | None = None) -> np.ndarray:
+def scale(x: np.ndarray, method: str = "255", dtype: DTypeLike = np.float32,
+          out: np.ndarray | None = None) -> np.ndarray:
     """Pixels as `dtype` (float32 by default; float64 only when asked), scaled by `method`, into `out` if given.
 
     "none": values unchanged; "255": x / 255 into [0, 1]; "global": (x / 255 - 0.1307) / 0.3081, MNIST's
@@ -57,7 +60,7 @@ def _cast_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
 class StandardScaler:
     """Per-feature z-score as scikit-learn's: (x - mean) / std, with zero-std features only centred."""
 
-    def __init__(self, dtype=np.float32):
+    def __init__(self, dtype: DTypeLike = np.float32):
         self.dtype = _float_dtype(dtype)
         self.mean = None
         self.scale = None
@@ -104,7 +107,7 @@ class Scaler:
     scaler(x, out=None) gives bit-identical values to scale(x, method) on the whole array.
     """
 
-    def __init__(self, method: str = "255", dtype=np.float32, mean: np.ndarray | None = None,
+    def __init__(self, method: str = "255", dtype: DTypeLike = np.float32, mean: np.ndarray | None = None,
                  std: np.ndarray | None = None):
         if method not in SCALE_METHODS:
             raise DataError(f"Unknown scaling method {method!r}; use one of {', '.join(map(repr, SCALE_METHODS))}.")
@@ -118,7 +121,7 @@ class Scaler:
             self._standard.mean, self._standard.scale = mean, std
 
     @classmethod
-    def fit(cls, method: str, x_train: np.ndarray, dtype=np.float32) -> "Scaler":
+    def fit(cls, method: str, x_train: np.ndarray, dtype: DTypeLike = np.float32) -> "Scaler":
         """Statistics come from the training rows only, so no test-set information leaks into training."""
         if method != "zscore":
             return cls(method, dtype)
@@ -139,7 +142,7 @@ class Scaler:
         return f"Scaler({self.method!r}, dtype={self.dtype.name})"
 
 
-def one_hot(y: np.ndarray, num_classes: int = 10, dtype=np.float32) -> np.ndarray:
+def one_hot(y: np.ndarray, num_classes: int = 10, dtype: DTypeLike = np.float32) -> np.ndarray:
     """y: (N,) integer labels -> (N, num_classes) with a single 1 per row."""
     y = check_labels(y, num_classes)
     out = np.zeros((len(y), num_classes), dtype=dtype)
@@ -147,7 +150,7 @@ def one_hot(y: np.ndarray, num_classes: int = 10, dtype=np.float32) -> np.ndarra
     return out
 
 
-def check_labels(y, num_classes: int = 10, name: str = "labels") -> np.ndarray:
+def check_labels(y: ArrayLike, num_classes: int = 10, name: str = "labels") -> np.ndarray:
     """y as a 1-D integer array with every value in [0, num_classes), or a DataError saying what is wrong."""
     y = np.asarray(y)
     if y.ndim != 1:
@@ -161,7 +164,7 @@ def check_labels(y, num_classes: int = 10, name: str = "labels") -> np.ndarray:
 
 
 def train_val_split(x: np.ndarray, y: np.ndarray, val_fraction: float = 0.1,
-                    seed: int | np.random.Generator = 0):
+                    seed: int | np.random.Generator = 0) -> tuple[XY, XY]:
     """((x_train, y_train), (x_val, y_val)): a shuffled split, reproducible from `seed` (never global np.random)."""
     x, y = _same_length(x, y)
     if not 0 < val_fraction < 1:
@@ -175,7 +178,8 @@ def train_val_split(x: np.ndarray, y: np.ndarray, val_fraction: float = 0.1,
     return (x[train], y[train]), (x[val], y[val])
 
 
-def subset(x: np.ndarray, y: np.ndarray, n: int, seed: int | np.random.Generator | None = None):
+def subset(x: np.ndarray, y: np.ndarray, n: int,
+           seed: int | np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(x[:n], y[:n]) when seed is None, else n samples drawn without replacement from `seed`."""
     x, y = _same_length(x, y)
     if not 0 < n <= len(x):

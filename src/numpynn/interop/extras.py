@@ -1,6 +1,7 @@
 """Optional dependencies: import one on demand, or say in one sentence which extra installs it."""
 
 import importlib
+from types import ModuleType
 
 from numpynn.errors import NumpynnError
 
@@ -9,7 +10,7 @@ class MissingExtra(NumpynnError, ImportError):
     """An optional package is not installed; the message names the `pip install numpynn[...]` that adds it."""
 
 
-def require(module: str, extra: str, purpose: str):
+def require(module: str, extra: str, purpose: str) -> ModuleType:
     """The imported module, or MissingExtra naming the extra that provides it."""
     try:
         return importlib.import_module(module)

@@ -4,8 +4,14 @@ A mapping gets a GraphBuilder, the layer and the name of its input, and returns 
 """
 
 import math
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.nn.layers import Layer
 
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
@@ -13,28 +19,31 @@ SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 class GraphBuilder:
     """Collects nodes and initializers (weights, constants) with unique names, in the model's float dtype."""
 
-    def __init__(self, onnx, dtype: np.dtype):
+    def __init__(self, onnx: ModuleType, dtype: DTypeLike):
         self.onnx, self.dtype = onnx, np.dtype(dtype)
         self.nodes, self.initializers, self._count = [], [], 0
 
     def name(self, hint: str) -> str:
+        """A name not used before in this graph: hint_<count>."""
         self._count += 1
         return f"{hint}_{self._count}"
 
-    def constant(self, value, hint: str, dtype=None) -> str:
+    def constant(self, value: ArrayLike, hint: str, dtype: DTypeLike | None = None) -> str:
         """An initializer holding `value` (in the model's dtype unless dtype is given); returns its name."""
         array = np.ascontiguousarray(np.asarray(value, dtype=self.dtype if dtype is None else dtype))
         name = self.name(hint)
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
 
-    def node(self, op: str, inputs: list[str], hint: str, output: str | None = None, **attrs) -> str:
+    def node(self, op: str, inputs: list[str], hint: str, output: str | None = None, **attrs: object) -> str:
+        """Append an `op` node reading `inputs` (names); returns the name of its one output."""
         output = output or self.name(hint)
         self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=self.name(op), **attrs))
         return output
 
 
-def linear(g: GraphBuilder, layer, x: str) -> str:
+def linear(g: GraphBuilder, layer: "Layer", x: str) -> str:
+    """Gemm(x, weight, bias) with transB=1: x (N, in) -> (N, out)."""
     # Gemm computes x @ weight.T + bias with torch's (out, in) weight as stored: transB=1.
     inputs = [x, g.constant(layer.params["weight"], "weight")]
     if "bias" in layer.params:
@@ -42,7 +51,7 @@ def linear(g: GraphBuilder, layer, x: str) -> str:
     return g.node("Gemm", inputs, "linear", transB=1)
 
 
-def gelu(g: GraphBuilder, layer, x: str) -> str:
+def gelu(g: GraphBuilder, layer: "Layer", x: str) -> str:
     """Opset 17 has no Gelu: x * (1 + erf(x / sqrt 2)) / 2, or torch's tanh formula, as numpynn computes them."""
     half, one = g.constant(0.5, "half"), g.constant(1.0, "one")
     if layer.approximate == "tanh":
@@ -54,7 +63,7 @@ def gelu(g: GraphBuilder, layer, x: str) -> str:
     return g.node("Mul", [x, g.node("Mul", [g.node("Add", [t, one], "t1"), half], "cdf")], "gelu")
 
 
-def batch_norm(g: GraphBuilder, layer, x: str) -> str:
+def batch_norm(g: GraphBuilder, layer: "Layer", x: str) -> str:
     """BatchNormalization with the running statistics (eval form), for BatchNorm1d's (N, C) and 2d's (N, C, H, W)."""
     c = layer.num_features
     weight = layer.params.get("weight", np.ones(c)) if layer.affine else np.ones(c)
@@ -65,7 +74,8 @@ def batch_norm(g: GraphBuilder, layer, x: str) -> str:
     return g.node("BatchNormalization", inputs, "batch_norm", epsilon=layer.eps)
 
 
-def conv2d(g: GraphBuilder, layer, x: str) -> str:
+def conv2d(g: GraphBuilder, layer: "Layer", x: str) -> str:
+    """Conv with the layer's kernel, stride and symmetric padding: (N, C, H, W) -> (N, O, Ho, Wo)."""
     (ph, pw) = layer.padding
     inputs = [x, g.constant(layer.params["weight"], "conv_weight")]  # (O, C, kh, kw), as ONNX's Conv takes it
     if "bias" in layer.params:

@@ -82,6 +82,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """atomic_write_bytes of text in UTF-8: the file holds the old text or the new, never a mix."""
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 

@@ -11,6 +11,7 @@ import mmap
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,10 @@ from numpynn.io.user_files import kind_of
 from numpynn.nn.layers import LAYERS
 from numpynn.nn.sequential import Sequential
 from numpynn.training.state import TrainState
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.optim.optimizers import Optimizer
+    from numpynn.optim.schedules import LRScheduler
 
 FORMAT = "numpynn"
 FORMAT_VERSION = 1
@@ -40,8 +45,8 @@ def save_model(path: str | os.PathLike, model: Sequential, metadata: dict | None
     return _save(path, model, metadata, extra_tensors or {}, {"kind": "model"})
 
 
-def save_training_checkpoint(path: str | os.PathLike, model: Sequential, optimizer, state: TrainState,
-                             scheduler=None, metadata: dict | None = None) -> Path:
+def save_training_checkpoint(path: str | os.PathLike, model: Sequential, optimizer: "Optimizer", state: TrainState,
+                             scheduler: "LRScheduler | None" = None, metadata: dict | None = None) -> Path:
     """Write everything fit() needs to continue bit-identically: weights, optimizer, scheduler, TrainState."""
     opt = {}
     for key, value in optimizer.state_dict().items():
@@ -103,8 +108,8 @@ def load_model(path: str | os.PathLike) -> tuple[Sequential, dict]:
     return model, {k: _maybe_json(v) for k, v in meta.items()}
 
 
-def load_training_checkpoint(path: str | os.PathLike, model: Sequential, optimizer,
-                             scheduler=None) -> tuple[TrainState, dict]:
+def load_training_checkpoint(path: str | os.PathLike, model: Sequential, optimizer: "Optimizer",
+                             scheduler: "LRScheduler | None" = None) -> tuple[TrainState, dict]:
     """Load a training checkpoint into model, optimizer (and scheduler); returns (TrainState, metadata).
 
     Everything is validated before anything is changed: on error the objects are left as they were.

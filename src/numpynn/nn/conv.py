@@ -10,6 +10,7 @@ is a free view that matches the channels-last columns (benchmarks/README.md has 
 """
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn import batch_split
 from numpynn.nn import functional as F
@@ -25,8 +26,9 @@ def _channels_last(a: np.ndarray) -> np.ndarray:
 class Conv2d(Layer):
     """x: (N, C, H, W) -> (N, out_channels, Ho, Wo); weight (out_channels, in_channels, kh, kw), bias (out,)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True, *,
-                 init: str = "pytorch", rng: np.random.Generator | int | None = None, dtype=np.float32):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: F.IntPair, stride: F.IntPair = 1,
+                 padding: F.IntPair = 0, bias: bool = True, *, init: str = "pytorch",
+                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float32):
         super().__init__()
         if init not in INITS and init != "zeros":  # zeros: weights loaded next, as Linear's
             raise ValueError(f"Unknown init {init!r}; choose one of {', '.join(sorted(INITS))}.")
@@ -62,7 +64,8 @@ class Conv2d(Layer):
     def _weight_rows(self, a):  # (O, C, kh, kw) -> (O, kh*kw*C): a free view in the layout of __init__, else a copy
         return a.transpose(0, 2, 3, 1).reshape(self.out_channels, -1)
 
-    def forward(self, x):            # x: (N, C, H, W)
+    def forward(self, x: np.ndarray) -> np.ndarray:  # x: (N, C, H, W)
+        """x (N, C, H, W) -> (N, out_channels, Ho, Wo): im2col columns, one GEMM, bias; keeps the columns."""
         n, _, ho, wo = self.output_shape(x.shape)
         self.x_shape, p, o = x.shape, ho * wo, self.out_channels
         k = self.kernel_size[0] * self.kernel_size[1] * self.in_channels
@@ -93,7 +96,8 @@ class Conv2d(Layer):
         self.cols = cols
         return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)  # NHWC memory (see above)
 
-    def backward(self, grad_out):    # grad_out: (N, O, Ho, Wo)
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:  # grad_out: (N, O, Ho, Wo)
+        """grad_out (N, O, Ho, Wo) -> grads (weight (O, C, kh, kw), bias (O,)); returns d loss / d x (N, C, H, W)."""
         # (N*Ho*Wo, O) rows: a free view when grad_out is channels-last in memory, as ours are; else one copy.
         g = grad_out.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
         cols_rows = self.cols.T if self.transposed else self.cols  # (N*Ho*Wo, K)
@@ -131,7 +135,7 @@ class Conv2d(Layer):
         batch_split.split_rows(n, part, min_rows=4)
         return dx[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "Conv2d", "in_channels": self.in_channels, "out_channels": self.out_channels,
                 "kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
                 "bias": "bias" in self.params}

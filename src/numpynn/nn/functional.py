@@ -1,6 +1,7 @@
 """Pure math on arrays: activations, softmax and log-softmax by log-sum-exp, losses, convolution and pooling."""
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 
 def relu(x: np.ndarray) -> np.ndarray:
@@ -44,7 +45,7 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-def one_hot(labels: np.ndarray, num_classes: int, dtype=np.float32) -> np.ndarray:
+def one_hot(labels: np.ndarray, num_classes: int, dtype: DTypeLike = np.float32) -> np.ndarray:
     """labels: (N,) integers in [0, num_classes) -> (N, num_classes) one-hot rows."""
     out = np.zeros((len(labels), num_classes), dtype=dtype)
     out[np.arange(len(labels)), labels] = 1
@@ -91,7 +92,8 @@ def bce_with_logits_grad(logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     return (sigmoid(logits) - target) / logits.dtype.type(logits.size)
 
 
-def linear_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray, input_grad: bool = True):
+def linear_backward(grad_out: np.ndarray, x: np.ndarray, weight: np.ndarray,
+                    input_grad: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Gradients of y = x @ weight.T + bias: (d weight (out, in), d bias (out,), d x (N, in) or None)."""
     return grad_out.T @ x, grad_out.sum(axis=0), (grad_out @ weight if input_grad else None)
 
@@ -103,14 +105,17 @@ def relu_backward(grad_out: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 # --- convolution and pooling: (N, C, H, W) arrays, as torch.nn.functional ------------------------------------
 
+IntPair = int | tuple[int, int]  # kernel_size, stride, padding: one int for both sides, or (height, width)
 
-def pair(v) -> tuple[int, int]:
+
+def pair(v: IntPair) -> tuple[int, int]:
     """An int or a pair of ints -> (height, width), as torch's kernel_size / stride / padding arguments."""
     a, b = (v, v) if np.ndim(v) == 0 else tuple(v)
     return int(a), int(b)
 
 
-def conv_output_size(h: int, w: int, kh: int, kw: int, stride=(1, 1), padding=(0, 0)) -> tuple[int, int]:
+def conv_output_size(h: int, w: int, kh: int, kw: int, stride: IntPair = (1, 1),
+                     padding: IntPair = (0, 0)) -> tuple[int, int]:
     """(Ho, Wo) = ((H + 2ph - kh) // sh + 1, (W + 2pw - kw) // sw + 1), torch's floor rule."""
     (sh, sw), (ph, pw) = pair(stride), pair(padding)
     return (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
@@ -122,7 +127,8 @@ def _padded(x, ph, pw, value=0.0):
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def im2col(x: np.ndarray, kh: int, kw: int, stride=(1, 1), padding=(0, 0), out=None) -> np.ndarray:
+def im2col(x: np.ndarray, kh: int, kw: int, stride: IntPair = (1, 1), padding: IntPair = (0, 0),
+           out: np.ndarray | None = None) -> np.ndarray:
     """x: (N, C, H, W) -> columns (N*Ho*Wo, kh*kw*C), one row per output pixel, its window channels-last.
 
     The windows are a sliding_window_view of x (no copy), copied once, into `out` when given (a buffer the
@@ -162,7 +168,8 @@ def im2col_t(x: np.ndarray, kh: int, kw: int, stride=(1, 1), padding=(0, 0), out
     return out
 
 
-def col2im(cols: np.ndarray, x_shape, kh: int, kw: int, stride=(1, 1), padding=(0, 0), out=None) -> np.ndarray:
+def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], kh: int, kw: int, stride: IntPair = (1, 1),
+           padding: IntPair = (0, 0), out: np.ndarray | None = None) -> np.ndarray:
     """columns (N*Ho*Wo, kh*kw*C) -> (N, C, H, W): each window's entries added back where im2col took them.
 
     The adjoint of im2col, as kh x kw strided slice-adds (overlapping windows sum), never np.add.at. The
@@ -193,7 +200,8 @@ def col2im(cols: np.ndarray, x_shape, kh: int, kw: int, stride=(1, 1), padding=(
     return out[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
 
 
-def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1, padding=0) -> np.ndarray:
+def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride: IntPair = 1,
+           padding: IntPair = 0) -> np.ndarray:
     """x: (N, C, H, W), weight: (O, C, kh, kw), bias: (O,) -> (N, O, Ho, Wo): cross-correlation, as torch's conv2d.
 
     Columns, one GEMM, bias: out[n, o, y, x] = sum_{c,i,j} weight[o, c, i, j] * x_pad[n, c, y*sh + i, x*sw + j].
@@ -211,7 +219,7 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, st
     return np.ascontiguousarray(out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2))
 
 
-def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0) -> np.ndarray:
+def max_pool2d(x: np.ndarray, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> np.ndarray:
     """x: (N, C, H, W) -> (N, C, Ho, Wo) window maxima, as torch's max_pool2d (stride defaults to kernel_size).
 
     The maximum of kh*kw strided slices, one pass each; padding counts as -inf, so it is never the maximum.

@@ -8,6 +8,10 @@ which draws them too. Fans are torch's: fan_in = in * kh * kw, fan_out = out * k
 import math
 
 import numpy as np
+from numpy.typing import DTypeLike
+
+Shape = tuple[int, ...]  # (out_features, in_features) or (out_channels, in_channels, kh, kw)
+WeightBias = tuple[np.ndarray, np.ndarray]  # weight of `shape`, bias (shape[0],)
 
 
 def _fans(shape) -> tuple[int, int]:
@@ -19,24 +23,25 @@ def _zeros_bias(shape, dtype):
     return np.zeros(shape[0], dtype=dtype)
 
 
-def normal(shape, rng: np.random.Generator, dtype=np.float32, std: float = 0.01):
+def normal(shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.float32,
+           std: float = 0.01) -> WeightBias:
     """W ~ N(0, std^2), b = 0: the article's `np.random.randn(...) * 0.01`."""
     return (rng.standard_normal(shape) * std).astype(dtype), _zeros_bias(shape, dtype)
 
 
-def he(shape, rng: np.random.Generator, dtype=np.float32):
+def he(shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.float32) -> WeightBias:
     """W ~ N(0, 2 / fan_in), b = 0: Kaiming normal for ReLU layers (He et al., 2015)."""
     std = math.sqrt(2.0 / _fans(shape)[0])
     return (rng.standard_normal(shape) * std).astype(dtype), _zeros_bias(shape, dtype)
 
 
-def xavier(shape, rng: np.random.Generator, dtype=np.float32):
+def xavier(shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.float32) -> WeightBias:
     """W ~ U(-a, a), a = sqrt(6 / (fan_in + fan_out)), b = 0: Glorot uniform for tanh/sigmoid layers."""
     a = math.sqrt(6.0 / sum(_fans(shape)))
     return rng.uniform(-a, a, size=shape).astype(dtype), _zeros_bias(shape, dtype)
 
 
-def pytorch(shape, rng: np.random.Generator, dtype=np.float32):
+def pytorch(shape: Shape, rng: np.random.Generator, dtype: DTypeLike = np.float32) -> WeightBias:
     """W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)): what torch.nn.Linear does by default."""
     bound = 1.0 / math.sqrt(_fans(shape)[0])
     weight = rng.uniform(-bound, bound, size=shape).astype(dtype)

@@ -1,6 +1,7 @@
 """Layers: each forward keeps on self only what its backward needs, and the backward math sits right under it."""
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn import functional as F
 from numpynn.nn.init import INITS
@@ -18,19 +19,24 @@ class Layer:
         self.frozen: set[str] = set()  # keys of params no optimizer changes (requires_grad_); optimizers hold it
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        """layer(x) is layer.forward(x), as in PyTorch."""
         return self.forward(x)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """The layer's output for a batch x (N, ...); keeps on self what backward needs."""
         raise NotImplementedError
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out = d loss / d output (shaped like it) -> fills self.grads, returns d loss / d x (shaped like x)."""
         raise NotImplementedError
 
     def train(self, mode: bool = True) -> "Layer":
+        """Training mode (mode=True) or evaluation mode (False): Dropout and BatchNorm act differently; returns self."""
         self.training = mode
         return self
 
     def eval(self) -> "Layer":
+        """Evaluation mode, as train(False); returns self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True, *keys: str) -> "Layer":
@@ -68,7 +74,7 @@ class Linear(Layer):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 init: str = "pytorch", rng: np.random.Generator | int | None = None, dtype=np.float32):
+                 init: str = "pytorch", rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float32):
         super().__init__()
         if init not in INITS and init != "zeros":
             raise ValueError(f"Unknown init {init!r}; choose one of {', '.join(sorted(INITS))}.")
@@ -89,14 +95,16 @@ class Linear(Layer):
             self.params["bias"] = b
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
-    def forward(self, x):            # x: (N, in_features)
+    def forward(self, x: np.ndarray) -> np.ndarray:            # x: (N, in_features)
+        """x (N, in_features) -> x @ weight.T + bias, (N, out_features); keeps x for backward."""
         self.x = x
         out = x @ self.params["weight"].T
         if "bias" in self.params:
             out += self.params["bias"]
         return out
 
-    def backward(self, grad_out):    # grad_out: (N, out_features)
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:    # grad_out: (N, out_features)
+        """grads: weight = grad_out.T @ x (out, in), bias = grad_out.sum(0) (out,); returns grad_out @ weight (N,in)."""
         # Written into the existing grad arrays: no new allocation per step, and optimizers may hold them.
         # Computed as its transpose, x.T @ grad_out, into the (in, out) C-order memory (see __init__).
         np.matmul(self.x.T, grad_out, out=self.grads["weight"].T)
@@ -104,7 +112,7 @@ class Linear(Layer):
             grad_out.sum(axis=0, out=self.grads["bias"])  # the method skips np.sum's Python wrapper: -2 us
         return grad_out @ self.params["weight"] if self.needs_input_grad else None
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "Linear", "in_features": self.in_features, "out_features": self.out_features,
                 "bias": "bias" in self.params}
 
@@ -114,7 +122,8 @@ class ReLU(Layer):
 
     mask = None  # (x > 0) in x's dtype; only backward reads it, so forward may overwrite it step after step
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """max(0, x), any shape; keeps the mask x > 0."""
         # A float mask, not a bool one: multiplying by it needs no cast (backward ~2x faster, -3 us a step at
         # batch 64), and its buffer is reused while the shape stays the same (no allocation per step).
         if self.mask is None or self.mask.shape != x.shape or self.mask.dtype != x.dtype:
@@ -122,7 +131,8 @@ class ReLU(Layer):
         np.greater(x, 0, out=self.mask)
         return x * self.mask
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out * (x > 0), shaped like x."""
         return grad_out * self.mask
 
 
@@ -133,50 +143,59 @@ class LeakyReLU(Layer):
         super().__init__()
         self.negative_slope = float(negative_slope)
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x where x > 0, negative_slope * x elsewhere; any shape."""
         self.x = x
         return F.leaky_relu(x, self.negative_slope)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out times 1 where x > 0, negative_slope elsewhere; shaped like x."""
         return np.where(self.x > 0, grad_out, grad_out * grad_out.dtype.type(self.negative_slope))
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "LeakyReLU", "negative_slope": self.negative_slope}
 
 
 class Sigmoid(Layer):
     """1 / (1 + exp(-x)); its derivative is out * (1 - out), so forward keeps out."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """1 / (1 + exp(-x)), any shape; keeps the output."""
         self.out = F.sigmoid(x)
         return self.out
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out * out * (1 - out), shaped like x."""
         return grad_out * self.out * (1 - self.out)
 
 
 class Tanh(Layer):
     """tanh(x); its derivative is 1 - out^2, so forward keeps out."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """tanh(x), any shape; keeps the output."""
         self.out = np.tanh(x)
         return self.out
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out * (1 - out ** 2), shaped like x."""
         return grad_out * (1 - self.out * self.out)
 
 
 class Flatten(Layer):
     """(N, d1, d2, ...) -> (N, d1*d2*...), so images go straight into a Linear."""
 
-    def output_shape(self, shape: tuple) -> tuple:
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
         return shape[0], int(np.prod(shape[1:]))
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (N, d1, d2, ...) -> (N, d1 * d2 * ...), in C (NCHW) order as torch flattens."""
         self.shape = x.shape
         return x.reshape(len(x), -1)  # a copy in NCHW order from a channels-last Conv2d output, as torch flattens
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out (N, d1 * d2 * ...) reshaped back to x's shape (N, d1, d2, ...)."""
         return grad_out.reshape(self.shape)
 
 
@@ -225,7 +244,8 @@ class GELU(Layer):
             raise ValueError(f"GELU approximate must be 'none' or 'tanh', got {approximate!r}.")
         self.approximate = approximate
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x * Phi(x) (or its tanh approximation), any shape; keeps what the derivative needs."""
         self.x = x
         if self.approximate == "tanh":
             self.t = np.tanh(x.dtype.type(_SQRT_2_OVER_PI) * (x + x.dtype.type(0.044715) * x * x * x))
@@ -233,7 +253,8 @@ class GELU(Layer):
         self.cdf = (1 + _erf(x * x.dtype.type(1 / np.sqrt(2)))) / 2
         return x * self.cdf
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out * (Phi(x) + x * phi(x)), shaped like x (phi the normal density)."""
         x = self.x
         if self.approximate == "tanh":
             du = x.dtype.type(_SQRT_2_OVER_PI) * (1 + x.dtype.type(3 * 0.044715) * x * x)
@@ -241,7 +262,7 @@ class GELU(Layer):
         pdf = np.exp(-x * x / 2) * x.dtype.type(1 / np.sqrt(2 * np.pi))
         return grad_out * (self.cdf + x * pdf)
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "GELU", "approximate": self.approximate}
 
 
@@ -252,19 +273,21 @@ class Softmax(Layer):
         super().__init__()
         self.dim = int(dim)
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """exp(x) / sum(exp(x)) along dim, e.g. x (N, C) -> probabilities (N, C); keeps them."""
         if not -x.ndim <= self.dim < x.ndim:  # numpy's AxisError would not say which layer, or what fits
             raise ValueError(f"Softmax(dim={self.dim}) got {x.ndim}-D input of shape {x.shape}; dim must be in "
                              f"{-x.ndim}..{x.ndim - 1} (dim=-1 for a batch of logits).")
         self.out = F.softmax(x, axis=self.dim)
         return self.out
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """out * (grad_out - sum(grad_out * out, dim)): the Jacobian-vector product, shaped like x."""
         # Jacobian-vector product of softmax: out * (g - sum(g * out)), never the (C, C) Jacobian itself.
         dot = np.sum(grad_out * self.out, axis=self.dim, keepdims=True)
         return self.out * (grad_out - dot)
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "Softmax", "dim": self.dim}
 
 

@@ -9,15 +9,19 @@ class Loss:
     """A value and its gradient w.r.t. the prediction; `count_correct` says what a right answer is (or None)."""
 
     def __call__(self, pred: np.ndarray, target: np.ndarray) -> float:
+        """loss_fn(pred, target) is loss_fn.forward(pred, target): the mean loss, a float."""
         return self.forward(pred, target)
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        """The mean loss of pred (N, ...) against target; keeps what backward needs."""
         raise NotImplementedError
 
     def backward(self) -> np.ndarray:
+        """d loss / d pred, shaped like the last forward's pred."""
         raise NotImplementedError
 
     def count_correct(self, pred: np.ndarray, target: np.ndarray) -> int | None:
+        """How many rows of pred are right answers for target, or None where that has no meaning."""
         return None
 
 
@@ -38,7 +42,8 @@ def _labels_below(target, c) -> bool:
 class CrossEntropyLoss(Loss):
     """Softmax + cross-entropy on logits (N, C); targets are class indices (N,) or one-hot rows (N, C)."""
 
-    def forward(self, pred, target):
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        """Mean cross-entropy of softmax(pred): pred (N, C) logits, target (N,) labels or (N, C) one-hot rows."""
         _check_batch(pred, target, "CrossEntropyLoss")
         n, c = pred.shape
         if target.ndim == 1:
@@ -68,7 +73,8 @@ class CrossEntropyLoss(Loss):
         # add.reduce and a Python division instead of np.mean (Python-level): same sum, ~5 us less per call.
         return float(np.add.reduce(log_z)) / n if n else float("nan")
 
-    def backward(self):
+    def backward(self) -> np.ndarray:
+        """(softmax(pred) - one_hot(target)) / N, shape (N, C); overwrites the kept probabilities."""
         # Fused softmax + cross-entropy gradient: d loss / d logits = (p - y) / n.
         grad = self.probs
         n = len(grad)
@@ -87,7 +93,8 @@ class CrossEntropyLoss(Loss):
             self._row_index = np.arange(n)
         return self._row_index
 
-    def count_correct(self, pred, target):
+    def count_correct(self, pred: np.ndarray, target: np.ndarray) -> int:
+        """Rows whose largest logit is the label: pred (N, C), target (N,) or (N, C)."""
         labels = target if target.ndim == 1 else target.argmax(axis=1)
         return int(np.count_nonzero(pred.argmax(axis=1) == labels))
 
@@ -95,7 +102,8 @@ class CrossEntropyLoss(Loss):
 class MSELoss(Loss):
     """Mean squared error; pred and target must have the same shape."""
 
-    def forward(self, pred, target):
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        """mean((pred - target) ** 2); pred and target of one shape, e.g. (N, 1)."""
         target = np.asarray(target)
         if pred.shape != target.shape:
             raise ValueError(f"MSELoss got prediction shape {pred.shape} and target shape {target.shape}; "
@@ -103,14 +111,16 @@ class MSELoss(Loss):
         self.pred, self.target = pred, target.astype(pred.dtype, copy=False)
         return F.mse(self.pred, self.target)
 
-    def backward(self):
+    def backward(self) -> np.ndarray:
+        """2 (pred - target) / pred.size, shaped like pred."""
         return F.mse_grad(self.pred, self.target)
 
 
 class BCEWithLogitsLoss(Loss):
     """Sigmoid + binary cross-entropy on logits, computed stably; targets in [0, 1], same shape as pred."""
 
-    def forward(self, pred, target):
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        """Mean binary cross-entropy of sigmoid(pred): pred logits and target in [0, 1], both (N, K)."""
         target = np.asarray(target)
         if pred.shape != target.shape:
             raise ValueError(f"BCEWithLogitsLoss got prediction shape {pred.shape} and target shape "
@@ -118,10 +128,12 @@ class BCEWithLogitsLoss(Loss):
         self.pred, self.target = pred, target.astype(pred.dtype, copy=False)
         return F.bce_with_logits(self.pred, self.target)
 
-    def backward(self):
+    def backward(self) -> np.ndarray:
+        """(sigmoid(pred) - target) / pred.size, shaped like pred."""
         return F.bce_with_logits_grad(self.pred, self.target)
 
-    def count_correct(self, pred, target):
+    def count_correct(self, pred: np.ndarray, target: np.ndarray) -> int:
+        """Entries where pred > 0 agrees with target > 0.5, over all N * K outputs."""
         return int(np.count_nonzero((pred > 0) == (np.asarray(target) > 0.5)))
 
 

@@ -8,6 +8,7 @@ on a channels-last view (C as the last axis): for BatchNorm2d that view is free 
 """
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn import batch_split
 from numpynn.nn.layers import LAYERS, Layer
@@ -15,7 +16,7 @@ from numpynn.nn.layers import LAYERS, Layer
 
 class _BatchNorm(Layer):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 *, dtype=np.float32):
+                 *, dtype: DTypeLike = np.float32):
         super().__init__()
         name = type(self).__name__
         if int(num_features) < 1 or not eps > 0 or (momentum is not None and not 0 <= momentum <= 1):
@@ -37,7 +38,8 @@ class _BatchNorm(Layer):
     def _back(self, a):
         raise NotImplementedError
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (N, C) or (N, C, H, W) normalised per channel (batch statistics in training), scaled and shifted."""
         v = self._channels_last(x)                                     # (..., C)
         c, self.shape = self.num_features, v.shape
         # Two 2-D views of the same values: rows (M, C), one per position, for the per-channel sums, and wide
@@ -81,7 +83,8 @@ class _BatchNorm(Layer):
         self._split(affine)
         return self._back(out.reshape(self.shape))
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """grads (weight, bias: (C,)) and d loss / d x, shaped like x, through the batch statistics in training."""
         g = self._channels_last(grad_out).reshape(self.xhat.shape)    # a view when grad_out is channels-last
         n = g.size // self.num_features
         gx = np.empty_like(g)
@@ -140,7 +143,7 @@ class _BatchNorm(Layer):
             buf *= 1 - m
             buf += m * value.astype(buf.dtype, copy=False)
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": type(self).__name__, "num_features": self.num_features, "eps": self.eps,
                 "momentum": self.momentum, "affine": self.affine}
 
@@ -170,7 +173,8 @@ class BatchNorm2d(_BatchNorm):
     def _back(self, a):
         return a.transpose(0, 3, 1, 2)
 
-    def output_shape(self, shape: tuple) -> tuple:
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(N, C, H, W) -> the same shape: normalising changes no dimension."""
         return tuple(shape)
 
 

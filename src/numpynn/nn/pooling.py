@@ -13,7 +13,7 @@ from numpynn.nn.layers import LAYERS, Layer
 
 
 class _Pool2d(Layer):
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size: F.IntPair, stride: F.IntPair | None = None, padding: F.IntPair = 0):
         super().__init__()
         self.kernel_size = F.pair(kernel_size)
         self.stride = F.pair(kernel_size if stride is None else stride)
@@ -23,7 +23,8 @@ class _Pool2d(Layer):
             raise ValueError(f"{type(self).__name__} needs a positive kernel_size and stride and padding at most "
                              f"half the kernel (as torch), got kernel {self.kernel_size}, padding {self.padding}.")
 
-    def output_shape(self, shape: tuple) -> tuple:
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(N, C, H, W) -> (N, C, Ho, Wo), with a clear error where the window does not fit."""
         if len(shape) != 4:
             raise ValueError(f"{type(self).__name__} expects input (N, C, H, W), got {tuple(shape)}.")
         ho, wo = F.conv_output_size(*shape[2:], *self.kernel_size, self.stride, self.padding)
@@ -44,7 +45,7 @@ class _Pool2d(Layer):
         (ph, pw), (h, w) = self.padding, self.x_shape[2:]
         return a[:, :, ph:ph + h, pw:pw + w]
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": type(self).__name__, "kernel_size": list(self.kernel_size), "stride": list(self.stride),
                 "padding": list(self.padding)}
 
@@ -56,7 +57,8 @@ class MaxPool2d(_Pool2d):
     first), as torch's CPU kernel does, so gradients are never split or counted twice.
     """
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (N, C, H, W) -> window maxima (N, C, Ho, Wo); in training keeps which offset won each window."""
         n, _, ho, wo = self.output_shape(x.shape)
         self.x_shape, (ph, pw) = x.shape, self.padding
         self.xp = x if not ph and not pw else np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)),
@@ -87,7 +89,8 @@ class MaxPool2d(_Pool2d):
         self.out = out
         return out
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """Each grad_out (N, C, Ho, Wo) entry to its window's maximum: d loss / d x, (N, C, H, W)."""
         if not self.needs_input_grad:
             return None
         grad = np.empty_like(self.xp, dtype=grad_out.dtype)  # in the input's memory order (channels-last)
@@ -114,7 +117,8 @@ class MaxPool2d(_Pool2d):
 class AvgPool2d(_Pool2d):
     """Window means (N, C, H, W) -> (N, C, Ho, Wo); zero padding is counted in the mean (torch's default)."""
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (N, C, H, W) -> window means (N, C, Ho, Wo)."""
         _, _, ho, wo = self.output_shape(x.shape)
         self.x_shape, (ph, pw) = x.shape, self.padding
         xp = self.xp = x if not ph and not pw else np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
@@ -124,7 +128,8 @@ class AvgPool2d(_Pool2d):
         out *= x.dtype.type(1 / (self.kernel_size[0] * self.kernel_size[1]))
         return out
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """Each output's gradient shared equally by its window: (N, C, Ho, Wo) -> (N, C, H, W)."""
         if not self.needs_input_grad:
             return None
         share = grad_out * grad_out.dtype.type(1 / (self.kernel_size[0] * self.kernel_size[1]))
@@ -137,30 +142,33 @@ class AvgPool2d(_Pool2d):
 class AdaptiveAvgPool2d(Layer):
     """Global average pool: (N, C, H, W) -> (N, C, 1, 1), the mean of each channel (torch's output_size=1 case)."""
 
-    def __init__(self, output_size=1):
+    def __init__(self, output_size: F.IntPair = 1):
         super().__init__()
         if F.pair(output_size) != (1, 1):
             raise ValueError(f"AdaptiveAvgPool2d supports only output_size=1 (a global average pool), got "
                              f"{output_size!r}; use AvgPool2d for other sizes.")
         self.output_size = 1
 
-    def output_shape(self, shape: tuple) -> tuple:
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(N, C, H, W) -> (N, C, 1, 1)."""
         if len(shape) != 4:
             raise ValueError(f"AdaptiveAvgPool2d expects input (N, C, H, W), got {tuple(shape)}.")
         return shape[0], shape[1], 1, 1
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x (N, C, H, W) -> each channel's mean, (N, C, 1, 1)."""
         self.output_shape(x.shape)
         self.x_shape = x.shape
         return x.mean(axis=(2, 3), keepdims=True)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """grad_out (N, C, 1, 1) spread evenly over the H * W positions: (N, C, H, W)."""
         if not self.needs_input_grad:
             return None
         h, w = self.x_shape[2:]
         return np.broadcast_to(grad_out * grad_out.dtype.type(1 / (h * w)), self.x_shape).copy()
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "AdaptiveAvgPool2d", "output_size": 1}
 
 

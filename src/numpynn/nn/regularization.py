@@ -23,7 +23,8 @@ class Dropout(Layer):
         self.rng = np.random.default_rng(rng)
         self.mask = None
 
-    def forward(self, x):            # x: (N, ...)
+    def forward(self, x: np.ndarray) -> np.ndarray:  # x: (N, ...)
+        """x (N, ...) times a fresh mask of 0 and 1 / (1 - p) in training; x itself in eval mode or at p = 0."""
         if not self.training or self.p == 0:
             self.mask = None
             return x
@@ -33,10 +34,11 @@ class Dropout(Layer):
         self.mask = (u >= self.p).astype(x.dtype) * x.dtype.type(1 / keep if keep > 0 else 0)
         return x * self.mask
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out times the forward's mask, shaped like x: a dropped unit passes no gradient back."""
         return grad_out if self.mask is None else grad_out * self.mask
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "Dropout", "p": self.p}
 
 

@@ -1,10 +1,14 @@
 """Optimizers, in order of complexity, with torch.optim's update rules and defaults so results compare."""
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from numpynn.optim.blas import axpy, scal, uses_blas
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.nn.sequential import Sequential
 
 
 def check_hyperparameters(owner: str, **values: float) -> None:
@@ -21,7 +25,7 @@ def check_hyperparameters(owner: str, **values: float) -> None:
 class Optimizer:
     """Updates every parameter of `model` in place from its grads; per-parameter state lives in `self.state`."""
 
-    def __init__(self, model, lr: float):
+    def __init__(self, model: "Sequential", lr: float):
         check_hyperparameters(type(self).__name__, lr=lr)
         if not lr > 0:
             raise ValueError(f"Learning rate must be positive, got lr={lr}; try 0.1 for SGD or 1e-3 for Adam.")
@@ -46,6 +50,7 @@ class Optimizer:
                 self.update(name, params[key], grads[key])
 
     def update(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        """Apply the rule to one parameter in place; grad has param's shape, name keys its state."""
         raise NotImplementedError
 
     def _scratch_buffer(self, name: str, param: np.ndarray) -> np.ndarray:
@@ -64,6 +69,7 @@ class Optimizer:
         return flat
 
     def load_state_dict(self, flat: dict[str, np.ndarray]) -> None:
+        """Restore state_dict()'s buffers, step count and lr, each buffer in its parameter's memory layout."""
         flat = dict(flat)
         self.step_count = int(flat.pop("step_count", 0))
         self.lr = float(flat.pop("lr", self.lr))
@@ -93,7 +99,7 @@ class SGD(Optimizer):
         param -= lr * g
     """
 
-    def __init__(self, model, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
+    def __init__(self, model: "Sequential", lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False):
         super().__init__(model, lr)
         check_hyperparameters("SGD", momentum=momentum, dampening=dampening, weight_decay=weight_decay)
@@ -104,7 +110,8 @@ class SGD(Optimizer):
         self.momentum, self.dampening = float(momentum), float(dampening)
         self.weight_decay, self.nesterov = float(weight_decay), nesterov
 
-    def update(self, name, param, grad):
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        """The SGD rule above on param, in place; grad has param's shape."""
         # The rule above, expanded into in-place scal/axpy passes (one multi-threaded OpenBLAS pass each where
         # NumPy ships OpenBLAS, see blas.py; no temporaries): g = grad + weight_decay * param is never built,
         # each use of g adds its two terms instead. The mnist-99 model (1.9 M weights, momentum and decay):
@@ -161,13 +168,14 @@ class Adam(Optimizer):
         param -= lr / (1 - beta1 ** t) * exp_avg / denom
     """
 
-    def __init__(self, model, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False):
+    def __init__(self, model: "Sequential", lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False):
         super().__init__(model, lr)
         self.beta1, self.beta2 = _check_betas(betas, eps, weight_decay)
         self.eps, self.weight_decay, self.amsgrad = float(eps), float(weight_decay), bool(amsgrad)
 
-    def update(self, name, param, grad):
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        """The Adam rule above on param, in place; grad has param's shape."""
         g = grad + self.weight_decay * param if self.weight_decay else grad
         self._adam(name, param, g)
 
@@ -206,11 +214,12 @@ class AdamW(Adam):
         (then Adam's update above with g = grad)
     """
 
-    def __init__(self, model, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False):
+    def __init__(self, model: "Sequential", lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False):
         super().__init__(model, lr, betas, eps, weight_decay, amsgrad)
 
-    def update(self, name, param, grad):
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        """Decay param by lr * weight_decay, then Adam's step without the decay in the moments."""
         if self.weight_decay:
             param *= 1 - self.lr * self.weight_decay
         self._adam(name, param, grad)
@@ -227,8 +236,8 @@ class RMSprop(Optimizer):
         param -= lr * g / avg                                          (momentum == 0)
     """
 
-    def __init__(self, model, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
-                 momentum: float = 0.0, centered: bool = False):
+    def __init__(self, model: "Sequential", lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
         super().__init__(model, lr)
         check_hyperparameters("RMSprop", alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
         if not 0 <= alpha <= 1 or eps < 0 or weight_decay < 0 or momentum < 0:
@@ -236,7 +245,8 @@ class RMSprop(Optimizer):
         self.alpha, self.eps, self.weight_decay = float(alpha), float(eps), float(weight_decay)
         self.momentum, self.centered = float(momentum), bool(centered)
 
-    def update(self, name, param, grad):
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        """The RMSprop rule above on param, in place; grad has param's shape."""
         g = grad + self.weight_decay * param if self.weight_decay else grad
         state = self.state.setdefault(name, {})
         if "square_avg" not in state:

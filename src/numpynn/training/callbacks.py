@@ -2,10 +2,17 @@
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from numpynn.training.fit import Callback
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.nn.sequential import Sequential
+    from numpynn.optim.optimizers import Optimizer
+    from numpynn.training.fit import History
 
 
 class EarlyStopping(Callback):
@@ -25,11 +32,13 @@ class EarlyStopping(Callback):
         self.mode = mode if mode != "auto" else ("min" if "loss" in monitor else "max")
         self.restore_best_weights = restore_best_weights
 
-    def on_train_begin(self, model, optimizer):
+    def on_train_begin(self, model: "Sequential", optimizer: "Optimizer") -> None:
+        """Forget any earlier run: no best value yet, patience counted afresh."""
         self.best, self.best_epoch, self.best_state, self.wait = None, 0, None, 0
         self.stop_training, self.stopped_epoch = False, 0
 
-    def on_epoch_end(self, epoch, record, model, optimizer):
+    def on_epoch_end(self, epoch: int, record: dict, model: "Sequential", optimizer: "Optimizer") -> None:
+        """Keep the best value of record[monitor] (and a copy of its weights); stop after `patience` worse epochs."""
         value = record.get(self.monitor)
         if value is None:
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which fit did not record; pass "
@@ -43,7 +52,8 @@ class EarlyStopping(Callback):
             if self.wait >= self.patience:  # Keras' rule: patience 2 stops at the 2nd epoch without improvement
                 self.stop_training, self.stopped_epoch = True, epoch
 
-    def on_train_end(self, model, history):
+    def on_train_end(self, model: "Sequential", history: "History") -> None:
+        """Put the best epoch's weights back into the model, when restore_best_weights."""
         if self.restore_best_weights and self.best_state is not None:
             model.load_state_dict(self.best_state)
 
@@ -71,8 +81,8 @@ class ChanceLevelWarning(Callback):
     y: the training labels (class indices or one-hot). `warn(message)` defaults to warnings.warn.
     """
 
-    def __init__(self, y: np.ndarray, warn=None, margin: float = 0.1, min_steps: int = 100, blowup: float = 10.0,
-                 vanishing: float = 1e-3, every: int = 10):
+    def __init__(self, y: np.ndarray, warn: Callable[[str], None] | None = None, margin: float = 0.1,
+                 min_steps: int = 100, blowup: float = 10.0, vanishing: float = 1e-3, every: int = 10):
         y = np.asarray(y)
         counts = np.bincount((y.argmax(axis=1) if y.ndim == 2 else y).astype(np.int64).ravel())
         self.chance = float(counts.max() / counts.sum()) if counts.size else 0.0
@@ -82,10 +92,12 @@ class ChanceLevelWarning(Callback):
         self.blowup, self.vanishing, self.every = float(blowup), float(vanishing), max(1, int(every))
         self.first_loss, self.blew_up, self.model, self.norms = None, False, None, {}
 
-    def on_train_begin(self, model, optimizer):
+    def on_train_begin(self, model: "Sequential", optimizer: "Optimizer") -> None:
+        """Keep the model, whose weight gradients tell vanishing gradients from overshooting steps."""
         self.model = model
 
-    def on_batch_end(self, step, loss):
+    def on_batch_end(self, step: int, loss: float) -> None:
+        """Note the first step's loss, and every `every` steps each weight matrix's gradient norm."""
         self.steps = step
         if self.first_loss is None and math.isfinite(loss):
             self.first_loss = float(loss)
@@ -95,7 +107,8 @@ class ChanceLevelWarning(Callback):
                     total, n = self.norms.get(name, (0.0, 0))
                     self.norms[name] = (total + float(np.linalg.norm(grad)), n + 1)
 
-    def on_epoch_end(self, epoch, record, model, optimizer):
+    def on_epoch_end(self, epoch: int, record: dict, model: "Sequential", optimizer: "Optimizer") -> None:
+        """Warn (once each) when record's train_loss blew up or its train_acc is about chance, naming the cause."""
         loss = record.get("train_loss")
         if not self.blew_up and self.first_loss and loss is not None and loss > self.blowup * self.first_loss:
             self.blew_up = True
@@ -140,7 +153,8 @@ class GradientTracker(Callback):
             raise ValueError(f"GradientTracker needs every >= 1, got {every}.")
         self.every, self.params = int(every), params
 
-    def on_train_begin(self, model, optimizer):
+    def on_train_begin(self, model: "Sequential", optimizer: "Optimizer") -> None:
+        """Pick the weight matrices to track (params named `params`, at least 2-D) and reset the sums."""
         self.model = model
         # Optimizers update parameters in place, so these references stay current.
         # Weight matrices only: BatchNorm's per-feature scale is also called "weight" but is not a layer's weights.
@@ -152,14 +166,16 @@ class GradientTracker(Callback):
     def _reset(self):
         self.sums = {name: [0.0, 0.0, 0, 0] for name in self.tracked}  # grad-norm sum, ratio sum, their counts
 
-    def on_batch_end(self, step, loss):
+    def on_batch_end(self, step: int, loss: float) -> None:
+        """Every `every` steps, add the gradient norms (and the next step's update ratio) to the sums."""
         if step % self.every == 0:
             self._sample(with_ratio=self.before is not None)
             self.before = None
         if (step + 1) % self.every == 0:
             self.before = {name: p.copy() for name, p in self.tracked.items()}  # the weights before the next step
 
-    def on_epoch_end(self, epoch, record, model, optimizer):
+    def on_epoch_end(self, epoch: int, record: dict, model: "Sequential", optimizer: "Optimizer") -> None:
+        """Write the epoch's means as record['grad_norm.<param>'] and record['update_ratio.<param>']."""
         if all(s[2] == 0 for s in self.sums.values()):
             self._sample(with_ratio=False)  # an epoch shorter than `every` steps: use its last gradients
         for name, (g, r, ng, nr) in self.sums.items():
@@ -173,6 +189,7 @@ class GradientTracker(Callback):
         return {"sums": {name: list(s) for name, s in self.sums.items()}, "ratio_due": self.before is not None}
 
     def load_state_dict(self, state: dict) -> None:
+        """Continue an interrupted epoch's sums from state_dict(); refuses sums for other weights."""
         sums = state.get("sums")
         if not (isinstance(sums, dict) and set(sums) == set(self.tracked) and all(
                 isinstance(v, list) and len(v) == 4 and all(type(x) in (int, float) for x in v)

@@ -8,6 +8,8 @@ from tqdm.auto import tqdm
 
 from numpynn import threads as thread_policy
 from numpynn.errors import TrainingInterrupted
+from numpynn.nn.sequential import Sequential
+from numpynn.optim.optimizers import Optimizer
 from numpynn.training.divergence import check_loss, check_weights
 from numpynn.training.state import TrainState, layer_generators
 from numpynn.validation import check_batch_size, check_features, check_targets
@@ -27,6 +29,7 @@ class History:
 
     @property
     def last(self) -> dict:
+        """The last epoch's record ({} before the first epoch)."""
         return self.records[-1] if self.records else {}
 
 
@@ -40,12 +43,13 @@ class Callback:
 
     stop_training = False
 
-    def on_train_begin(self, model, optimizer): ...
-    def on_batch_end(self, step: int, loss: float): ...
-    def on_epoch_end(self, epoch: int, record: dict, model, optimizer): ...
-    def on_train_end(self, model, history): ...
-    def state_dict(self) -> dict | None: return None
-    def load_state_dict(self, state: dict) -> None: ...
+    def on_train_begin(self, model: Sequential, optimizer: Optimizer) -> None: """Once, before the first step."""
+    def on_batch_end(self, step: int, loss: float) -> None: """After each step (counted from 1), its batch loss."""
+    def on_epoch_end(self, epoch: int, record: dict, model: Sequential, optimizer: Optimizer) -> None:
+        """After each epoch (from 1); `record` is its History row, which the callback may add columns to."""
+    def on_train_end(self, model: Sequential, history: History) -> None: """Once, after the last epoch."""
+    def state_dict(self) -> dict | None: """Progress to checkpoint mid-epoch (JSON-able), or None."""
+    def load_state_dict(self, state: dict) -> None: """Take back state_dict()'s progress, on resume."""
 
 
 @thread_policy.policy

@@ -37,6 +37,7 @@ class StopRequest:
         self.signum = signum
 
     def __call__(self) -> bool:
+        """True once a stop signal has come: fit(should_stop=request) polls it between steps."""
         return self.signum is not None
 
     @property

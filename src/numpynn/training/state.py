@@ -9,8 +9,12 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.nn.sequential import Sequential
 
 # Bit generators whose state is a JSON-able dict of ints (PCG64 is what np.random.default_rng builds).
 BIT_GENERATORS = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM, "SFC64": np.random.SFC64,
@@ -49,6 +53,7 @@ class TrainState:
                              f"{-(-num_samples // batch_size)} steps; it is corrupt.")
 
     def to_json(self) -> str:
+        """The state as JSON text (Generators' states included), what a checkpoint's metadata keeps."""
         state = asdict(self)
         state["epoch_rng_state"] = _encode(self.epoch_rng_state)
         state["rng_state"] = _encode(self.rng_state)
@@ -100,7 +105,7 @@ def _check_counters(raw: dict) -> None:
         raise ValueError("training state step lies past the end of its epoch")
 
 
-def layer_generators(model) -> dict[str, np.random.Generator]:
+def layer_generators(model: "Sequential") -> dict[str, np.random.Generator]:
     """The Generators that layers own (Dropout's mask), by layer index: part of a run's random state."""
     return {str(i): layer.rng for i, layer in enumerate(getattr(model, "layers", []))
             if isinstance(getattr(layer, "rng", None), np.random.Generator)}
