@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-recipes clean
 
 TEST_STAMP := $(VENV)/.installed-test
 
@@ -28,13 +28,31 @@ test: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check .
 
+# `make bench` rewrites every results file under benchmarks/results/ (see benchmarks/README.md); on a shared
+# machine it takes an hour or more. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: each timing runs as set, and again
+# with both unset when either is set (run.py always runs both).
+UNSET := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+BLAS_VARS_SET := $(strip $(OPENBLAS_CORETYPE)$(OPENBLAS_L2_SIZE))
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	-$(PY) -m pip install --quiet 'torch==2.13.0' || echo "PyTorch 2.13.0 not installable here: its column is skipped."
-	$(PY) benchmarks/run.py --mode as-set $(BENCH_ARGS)
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/run.py --mode unset $(BENCH_ARGS)
+	$(PY) benchmarks/run.py --mode as-set --threads 1 $(BENCH_ARGS)
+	$(PY) benchmarks/run.py --mode as-set --threads 2 --no-train-run $(BENCH_ARGS)
+	$(UNSET) $(PY) benchmarks/run.py --mode unset --threads 1 --no-train-run $(BENCH_ARGS)
 	$(PY) benchmarks/report.py --readme
-	$(PY) benchmarks/conv.py $(CONV_BENCH_ARGS)
+	$(PY) benchmarks/conv.py --threads 1 $(CONV_BENCH_ARGS)
+	$(PY) benchmarks/conv.py --threads 2 --no-rss --no-layer $(CONV_BENCH_ARGS)
+	$(if $(BLAS_VARS_SET),$(UNSET) $(PY) benchmarks/conv.py --threads 1 --no-rss --label unset $(CONV_BENCH_ARGS))
+	$(PY) benchmarks/threads_entry.py --quiet-too
+	$(PY) benchmarks/threads_busy.py
+	$(PY) benchmarks/interop.py --out benchmarks/results/interop.md
+	$(PY) benchmarks/serve_load.py
+	$(PY) benchmarks/record_recipes.py --previous mnist-99 mnist-cnn lenet5 sweep
+
+# The long recipe rows too (mnist-99, mnist-cnn, LeNet-5, the sweep): several hours on 2 cores.
+bench-recipes: $(STAMP)
+	$(PY) benchmarks/record_recipes.py train-default train-preset-article article-script series-4.1 series-4.4 \
+		series-4.5 mnist-99 mnist-cnn lenet5 sweep
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

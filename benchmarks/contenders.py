@@ -5,6 +5,7 @@ Every contender has `epoch()` (one pass over the 60,000 training images, updatin
 """
 
 import importlib
+import os
 import time
 
 import article_baseline as article
@@ -30,13 +31,14 @@ def flops_per_sample(sizes=SIZES) -> int:
 class Data:
     """MNIST scaled to [0, 1]: float32 for numpynn, PyTorch and scikit-learn; float64 + one-hot for the article."""
 
-    def __init__(self):
+    def __init__(self, rows: int = 60000):
         (x, y), (xt, yt) = datasets.load_mnist()
+        x, y = x[:rows], y[:rows]  # run.py --rows: a shorter epoch on a busy machine (ratios, not seconds)
         self.x_train_uint8 = datasets.flatten(x)  # what `numpynn train` keeps, scaling each batch as it goes
         self.x_train = datasets.scale(self.x_train_uint8, "255")
         self.x_test = datasets.scale(datasets.flatten(xt), "255")
         self.y_train, self.y_test = y.astype(np.int64), yt.astype(np.int64)
-        assert self.x_train.dtype == np.float32 and self.x_train.shape == (60000, 784)
+        assert self.x_train.dtype == np.float32 and self.x_train.shape == (len(x), 784)
         self._article = None
 
     def article(self):
@@ -158,7 +160,7 @@ class Torch:
         import torch
 
         self.torch, self.batch_size, self.bookkeeping = torch, batch_size, bookkeeping
-        torch.set_num_threads(2)
+        torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))  # run.py sets it from --threads
         torch.manual_seed(seed)
         self.model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
         start = nn.mlp(list(SIZES), seed=seed).state_dict()  # same init scale (He) as numpynn's mlp

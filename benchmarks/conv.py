@@ -1,16 +1,17 @@
 """`make bench`, convolutions: CNN training epochs, the heaviest MNIST conv layer, predict, peak RSS, per layer.
 
-    python benchmarks/conv.py [--repeats 3] [--rows 60000] [--rss-subset N]   -> results/conv.json, results/conv.md
+    python benchmarks/conv.py [--threads 1] [--repeats 5] [--rows 60000] [--rss-subset N] [--networks mnist-cnn]
+        -> results/conv-<T>thread.json and .md
 
-numpynn and PyTorch run side by side in one process, interleaved in a rotating order, with 2 threads each
-(threadpoolctl for numpynn's OpenBLAS, torch.set_num_threads for PyTorch), float32, the same layers, weights
-and batch; the bare GEMMs of the same im2col shapes are the floor. The ratios are the result, the seconds are
-this (shared) machine's. Networks: recipes/mnist-cnn.toml's and recipes/lenet5.toml's, without augmentation.
+numpynn and PyTorch run side by side in one process, interleaved in a rotating order, with T threads each
+(numpynn.threads.limit(T) for numpynn: T BLAS threads and the batch split over T threads; torch.set_num_threads
+for PyTorch), float32, the same layers, weights and batch; the bare GEMMs of the same im2col shapes are the floor.
+The ratios are the result, the seconds are this (shared) machine's. Networks: recipes/mnist-cnn.toml's and
+recipes/lenet5.toml's, without augmentation.
 """
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -19,10 +20,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import record
 from threadpoolctl import threadpool_limits
 
 import numpynn as nn
-from numpynn import datasets
+from numpynn import datasets, threads
 from numpynn.app.runs.build import build_model, build_optimizer
 from numpynn.app.runs.config_file import load_train_config
 from numpynn.io.atomic import atomic_write_text
@@ -30,7 +32,7 @@ from numpynn.nn import functional as F
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-THREADS = 2  # --threads changes it: on a machine shared with other work, 1 thread is the steadier comparison
+THREADS = 1  # numpynn's default (numpynn.threads); make bench also runs --threads 2
 RECIPES = {"mnist-cnn": ROOT / "recipes" / "mnist-cnn.toml", "LeNet-5": ROOT / "recipes" / "lenet5.toml"}
 RSS_WRAPPER = ("import os, subprocess, sys; child = subprocess.Popen(sys.argv[2:]); "
                "_, status, usage = os.wait4(child.pid, 0); open(sys.argv[1], 'w').write(str(usage.ru_maxrss)); "
@@ -42,21 +44,19 @@ def summary(times):
 
 
 def interleaved(fns: dict, repeats: int) -> dict:
-    """Seconds per call of each function, after one untimed call each, in a rotating order.
+    """Seconds per call of each function (record.interleaved_pairs), in the shape report() reads.
 
     Also the process CPU seconds: on a machine shared with other work, wall time includes the time slices the
-    scheduler gave to others (a 6 ms loop measured 27 ms at load 13); with 1 thread CPU time leaves that out.
+    scheduler gave to others (a 6 ms loop measured 27 ms at load 13).
     """
-    for f in fns.values():
-        f()
-    names, times, cpu = list(fns), {k: [] for k in fns}, {k: [] for k in fns}
-    for rep in range(repeats):
-        for name in names[rep % len(names):] + names[:rep % len(names)]:
-            t0, c0 = time.perf_counter(), time.process_time()
-            fns[name]()
-            times[name].append(time.perf_counter() - t0)
-            cpu[name].append(time.process_time() - c0)
-    return {k: {**summary(v), "cpu": summary(cpu[k])} for k, v in times.items()}
+    r = record.interleaved_pairs(fns, repeats)
+    return {k: {**summary(r[k]["runs"]), "cpu": summary(r[k]["cpu_runs"]), "load_per_round": r["load_per_round"]}
+            for k in fns}
+
+
+def pair_ratio(times: dict, a: str, b: str) -> float:
+    """Median over the rounds of a's time / b's time in the same round (the issue's 'interleaved pairs')."""
+    return statistics.median(x / y for x, y in zip(times[a]["runs"], times[b]["runs"]))
 
 
 def torch_twin(model):
@@ -78,9 +78,9 @@ def torch_twin(model):
 class Network:
     """One recipe's network for numpynn and PyTorch: an epoch each, the GEMM floor, predict, a step's profile."""
 
-    def __init__(self, name, x, y, x_test, rows):
+    def __init__(self, name, x, y, x_test, rows, n_threads=1):
         self.config = load_train_config(RECIPES[name]).replace(augment_shift=0)
-        self.name, self.batch = name, self.config.batch_size
+        self.name, self.batch, self.threads = name, self.config.batch_size, n_threads
         self.x, self.y, self.x_test = x[:rows], y[:rows], x_test
         self.model = build_model(self.config, 784, 10, np.random.default_rng(0), (1, 28, 28))
         self.optimizer = build_optimizer(self.config, self.model)
@@ -95,7 +95,11 @@ class Network:
         self.ty = torch.from_numpy(self.y.astype(np.int64))
         self.rng = np.random.default_rng(1)
 
-    def numpynn_epoch(self):
+    def numpynn_epoch(self):  # under numpynn's thread policy with --threads: BLAS and batch splitting
+        with threads.limit(self.threads):
+            self._numpynn_epoch()
+
+    def _numpynn_epoch(self):
         nn.fit(self.model, nn.CrossEntropyLoss(), self.optimizer, self.x, self.y, epochs=1, batch_size=self.batch,
                preprocess=self.scaler, rng=self.rng, verbose=0)
 
@@ -147,7 +151,10 @@ class Network:
     def predict(self, which):
         x = self.scaler(self.x_test)
         if which == "numpynn":
-            return lambda: self.model.predict(x)
+            def run_numpynn():
+                with threads.limit(self.threads):
+                    return self.model.predict(x)
+            return run_numpynn
         tx = self.torch.from_numpy(x)
 
         def run():
@@ -271,45 +278,64 @@ def peak_rss(subset: int | None) -> dict:
 
 
 def report(result: dict) -> str:
-    lines = [f"# Convolutions: numpynn vs PyTorch ({result['date']}, load {result['loadavg'][0]:.1f} -> "
-             f"{result['loadavg_end'][0]:.1f}, {result['threads']} threads, float32)", ""]
-    heavy = result["heaviest_layer"]
-    lines += [f"## {heavy['shape']}", "", "| implementation | median ms | min ms | / PyTorch (median) | GFLOP/s "
-              "| CPU ms (median) | / PyTorch (CPU) |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    ref, ref_cpu = heavy["times"]["PyTorch"]["median"], heavy["times"]["PyTorch"]["cpu"]["median"]
-    for name, t in heavy["times"].items():
-        lines.append(f"| {name} | {1e3 * t['median']:.1f} | {1e3 * t['min']:.1f} | {t['median'] / ref:.2f} | "
-                     f"{heavy['flops'] / t['median'] / 1e9:.1f} | {1e3 * t['cpu']['median']:.1f} | "
-                     f"{t['cpu']['median'] / ref_cpu:.2f} |")
+    lines = [f"# Convolutions: numpynn vs PyTorch, {result['threads']} thread(s) each, float32", "",
+             record.header_line(result), "",
+             f"numpynn under `numpynn.threads.limit({result['threads']})` (BLAS threads and batch splitting), PyTorch "
+             f"with torch.set_num_threads({result['threads']}); contenders interleaved in one process, rotating order. "
+             "Ratios: the median over rounds of the two times measured back to back in that round (pairs).", ""]
+    heavy = result.get("heaviest_layer")
+    if heavy:
+        lines += [f"## {heavy['shape']}", "", "| implementation | median ms | min ms | / PyTorch (pairs) | GFLOP/s "
+                  "| CPU ms (median) | / PyTorch (CPU) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        ref_cpu = heavy["times"]["PyTorch"]["cpu"]["median"]
+        for name, t in heavy["times"].items():
+            lines.append(f"| {name} | {1e3 * t['median']:.1f} | {1e3 * t['min']:.1f} | "
+                         f"{pair_ratio(heavy['times'], name, 'PyTorch'):.2f} | "
+                         f"{heavy['flops'] / t['median'] / 1e9:.1f} | {1e3 * t['cpu']['median']:.1f} | "
+                         f"{t['cpu']['median'] / ref_cpu:.2f} |")
+        lines.append("")
     for net in result["networks"]:
-        lines += ["", f"## {net['name']}: one training epoch of {net['rows']:,} images, batch {net['batch']}", "",
-                  "| contender | median s | min s | / PyTorch (median) | / PyTorch (min) | CPU s | / PyTorch (CPU) |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
-        t = net["epoch"]
-        ref = t["PyTorch"]
-        for name, v in t.items():
-            lines.append(f"| {name} | {v['median']:.2f} | {v['min']:.2f} | {v['median'] / ref['median']:.2f} "
-                         f"| {v['min'] / ref['min']:.2f} | {v['cpu']['median']:.2f} | "
-                         f"{v['cpu']['median'] / ref['cpu']['median']:.2f} |")
-        p = net["predict"]
-        lines += ["", "predict on 10,000 test images: " + ", ".join(
-            f"{k} {10000 / v['median']:,.0f} img/s ({v['median']:.2f} s)" for k, v in p.items()), "",
-            "per-layer profile of a step (numpynn, median CPU ms):", "", "| layer | forward | backward |",
-            "| --- | --- | --- |"]
-        lines += [f"| {r['layer']} | {r['forward_ms']:.2f} | {r['backward_ms']:.2f} |" for r in net["profile"]]
+        lines += _network_lines(net)
     if result.get("rss"):
         r = result["rss"]
         lines += ["", f"Training peak RSS: {r['peak_rss_mb']:.0f} MB (`{r['command']}`, exit {r['returncode']})"]
     return "\n".join(lines) + "\n"
 
 
+def _network_lines(net: dict) -> list:
+    t = net["epoch"]
+    lines = [f"## {net['name']}: one training epoch of {net['rows']:,} images, batch {net['batch']}", "",
+             f"load average after each round: {', '.join(f'{v:.1f}' for v in t['PyTorch'].get('load_per_round', []))}",
+             "", "| contender | median s | min s | / PyTorch (pairs) | / PyTorch (min) | CPU s | / PyTorch (CPU) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    ref = t["PyTorch"]
+    for name, v in t.items():
+        lines.append(f"| {name} | {v['median']:.2f} | {v['min']:.2f} | {pair_ratio(t, name, 'PyTorch'):.2f} "
+                     f"| {v['min'] / ref['min']:.2f} | {v['cpu']['median']:.2f} | "
+                     f"{v['cpu']['median'] / ref['cpu']['median']:.2f} |")
+    p = net["predict"]
+    lines += ["", "predict on 10,000 test images: " + ", ".join(
+        f"{k} {10000 / v['median']:,.0f} img/s ({v['median']:.2f} s)" for k, v in p.items() if k != "load_per_round")
+        + f"; numpynn / PyTorch time (pairs) {pair_ratio(p, 'numpynn', 'PyTorch'):.2f}"]
+    if net.get("profile"):
+        lines += ["", "per-layer profile of a step (numpynn, median CPU ms):", "", "| layer | forward | backward |",
+                  "| --- | --- | --- |"]
+        lines += [f"| {r['layer']} | {r['forward_ms']:.2f} | {r['backward_ms']:.2f} |" for r in net["profile"]]
+    return lines + [""]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeats", type=int, default=3, help="timed epochs per contender")
+    p.add_argument("--repeats", type=int, default=5, help="timed epochs per contender (rounds of pairs)")
     p.add_argument("--rows", type=int, default=60000, help="training images per timed epoch (60000: a full epoch)")
     p.add_argument("--rss-subset", type=int, default=None, help="--subset for the peak-RSS run (default: all)")
     p.add_argument("--no-rss", action="store_true")
-    p.add_argument("--threads", type=int, default=THREADS, help="BLAS and PyTorch threads (default: 2)")
+    p.add_argument("--no-layer", action="store_true", help="skip the heaviest-layer comparison")
+    p.add_argument("--no-floor", action="store_true", help="skip the GEMM floor epochs")
+    p.add_argument("--networks", default=",".join(RECIPES), help="comma-separated: " + ", ".join(RECIPES))
+    p.add_argument("--threads", type=int, default=THREADS, help="numpynn and PyTorch threads (default: 1)")
+    p.add_argument("--label", default="", help="suffix of the results files, e.g. 'unset' for the run under "
+                   "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE")
     p.add_argument("--out", default=str(HERE / "results"))
     args = p.parse_args(argv)
     try:
@@ -318,30 +344,33 @@ def main(argv=None) -> int:
         print("PyTorch is not installed: the convolution benchmark compares against it, so it is skipped.")
         return 0
     torch.set_num_threads(args.threads)
-    result = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "loadavg": os.getloadavg(), "networks": [],
-              "threads": args.threads}
+    result = record.machine(args.threads, networks=[], torch=torch.__version__, rows=args.rows)
     (x, y), (x_test, _) = datasets.load_mnist()
     x, x_test = x[:, None], x_test[:, None]  # (N, 1, 28, 28) uint8, scaled per batch as `numpynn train` does
-    with threadpool_limits(limits=args.threads):
-        result["heaviest_layer"] = heaviest_layer(args.repeats)
-        print(report({**result, "loadavg_end": os.getloadavg(), "networks": []}), flush=True)
-        for name in RECIPES:
-            net = Network(name, x, y, x_test, args.rows)
-            epoch = interleaved({"numpynn": net.numpynn_epoch, "PyTorch": net.torch_epoch,
-                                 "GEMM floor": net.gemm_floor()}, args.repeats)
+    with threadpool_limits(limits=args.threads):  # the GEMM floor's and the layer comparison's BLAS threads
+        if not args.no_layer:
+            result["heaviest_layer"] = heaviest_layer(args.repeats)
+        for name in args.networks.split(","):
+            net = Network(name, x, y, x_test, args.rows, args.threads)
+            fns = {"numpynn": net.numpynn_epoch, "PyTorch": net.torch_epoch}
+            if not args.no_floor:
+                fns["GEMM floor"] = net.gemm_floor()
+            epoch = interleaved(fns, args.repeats)
             predict = interleaved({"numpynn": net.predict("numpynn"), "PyTorch": net.predict("torch")}, args.repeats)
+            with threads.limit(args.threads):
+                profile = net.profile()
             result["networks"].append({"name": name, "rows": len(net.x), "batch": net.batch, "epoch": epoch,
-                                       "predict": predict, "profile": net.profile(),
-                                       "flops_per_step": net.flops_per_step})
+                                       "predict": predict, "profile": profile, "flops_per_step": net.flops_per_step
+                                       if not args.no_floor else None})
             print(f"{name}: " + ", ".join(f"{k} {v['median']:.2f}s" for k, v in epoch.items()), flush=True)
     if not args.no_rss:
         result["rss"] = peak_rss(args.rss_subset)
-    result["loadavg_end"] = os.getloadavg()
+    record.finish(result)
     out = Path(args.out)
-    suffix = "" if args.threads == THREADS else f"-{args.threads}thread"
-    atomic_write_text(out / f"conv{suffix}.json", json.dumps(result, indent=1) + "\n")
+    stem = f"conv-{args.threads}thread" + (f"-{args.label}" if args.label else "")
+    atomic_write_text(out / f"{stem}.json", json.dumps(result, indent=1) + "\n")
     text = report(result)
-    atomic_write_text(out / f"conv{suffix}.md", text)
+    atomic_write_text(out / f"{stem}.md", text)
     print(text)
     return 0
 

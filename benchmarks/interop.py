@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+import record
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SklearnMLP
 
 import numpynn
-from numpynn import datasets
+from numpynn import datasets, threads
 from numpynn.sklearn import MLPClassifier as NumpynnMLP
 
 
@@ -32,6 +33,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    header = record.machine(threads.resolve())
     warnings.simplefilter("ignore", ConvergenceWarning)
     (x_train, y_train), (x_test, y_test) = datasets.load_mnist()
     x = datasets.flatten(x_train[:args.subset]).astype(np.float32) / 255
@@ -74,6 +76,8 @@ def main():
               f"| numpynn predict_proba | {statistics.median(t_np):.3f} | | |",
               f"| onnxruntime {ort.__version__} | {statistics.median(t_ort):.3f} | {same:.4f} | "
               f"{np.abs(probs - ours).max():.1e} |"]
+    lines = ["# numpynn.sklearn and ONNX Runtime (benchmarks/interop.py)", "",
+             record.header_line(record.finish(header)), "", *lines]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -1,7 +1,7 @@
-"""`make bench`: one MNIST epoch (784-256-10, float32, 2 threads) timed side by side, interleaved, in one run.
+"""`make bench`: one MNIST epoch (784-256-10, float32, --threads T) timed side by side, interleaved, in one run.
 
-    python benchmarks/run.py --mode as-set                                        # the shell's environment
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py --mode unset
+    python benchmarks/run.py --mode as-set [--threads 1]                          # the shell's environment
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py --mode unset  # results/<mode>-<T>thread.json
     python benchmarks/report.py                          # both runs -> benchmarks/results/latest.md
 
 Contenders (benchmarks/contenders.py) run in turn, in a rotating order, `--repeats` times per batch size, so
@@ -21,14 +21,16 @@ from pathlib import Path
 
 import contenders as C
 import numpy as np
+import record
 import report
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from numpynn import threads
 from numpynn.io.atomic import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-THREADS = 2
+THREADS = 1  # numpynn's default (numpynn.threads); --threads 2 for the two-thread rows
 EPOCH_LINE = re.compile(r"Epoch (\d+)/(\d+), Loss: ([\d.naif]+), Test Accuracy: ([\d.]+)")
 
 
@@ -36,12 +38,14 @@ def summary(times: list[float]) -> dict:
     return {"median": statistics.median(times), "min": min(times), "max": max(times), "runs": times}
 
 
-def time_epochs(data, batch_size: int, repeats: int, skip: dict) -> dict:
-    """Seconds per epoch for every contender at this batch size, interleaved in a rotating order."""
-    kinds = [C.Numpynn, lambda d, b: C.Numpynn(d, b, float32_input=True), C.Article, C.GemmFloor]
+def time_epochs(data, batch_size: int, repeats: int, skip: dict, core: bool = False) -> dict:
+    """Seconds per epoch for every contender at this batch size, interleaved in a rotating order (core: numpynn,
+    PyTorch and the GEMM floor only)."""
+    kinds = [C.Numpynn] + ([] if core else [lambda d, b: C.Numpynn(d, b, float32_input=True), C.Article])
+    kinds.append(C.GemmFloor)
     if not skip["PyTorch"]:
-        kinds += [C.Torch, lambda d, b: C.Torch(d, b, bookkeeping=False)]
-    if not skip["scikit-learn"]:
+        kinds += [C.Torch] + ([] if core else [lambda d, b: C.Torch(d, b, bookkeeping=False)])
+    if not skip["scikit-learn"] and not core:
         kinds.append(C.Sklearn)
     runners = [kind(data, batch_size) for kind in kinds]
     for r in runners:  # one untimed warm-up epoch each: first-touch page faults, lazy init, BLAS buffers
@@ -128,19 +132,21 @@ def train_run(extra_args: list[str]) -> dict:
             "epochs": epochs, "reached_97_5": reached, "stderr_tail": tail if rc else ""}
 
 
-def machine(mode: str) -> dict:
+def machine(mode: str, threads: int) -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                "unknown CPU") if os.path.exists("/proc/cpuinfo") else "unknown CPU"
     blas = [{k: i.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
             for i in threadpool_info() if i.get("user_api") == "blas" and "numpy" in (i.get("filepath") or "")]
     try:
         import torch
+        torch.set_num_threads(threads)
         torch_info = {"version": torch.__version__, "threads": torch.get_num_threads(),
                       "mkl": torch.backends.mkl.is_available()}
     except ImportError:
         torch_info = None
     return {"mode": mode, "cpu": cpu, "cores": os.cpu_count(), "numpy": np.__version__, "numpy_blas": blas,
-            "torch": torch_info, "threads": THREADS, "loadavg_start": os.getloadavg(),
+            "torch": torch_info, "threads": threads, "loadavg_start": os.getloadavg(),
+            "commit": record.machine(threads)["commit"],
             "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
                                                    "OMP_NUM_THREADS")},
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
@@ -154,6 +160,9 @@ def main(argv=None) -> int:
     p.add_argument("--no-train-run", action="store_true",
                    help="skip the full `numpynn train` run (RSS, time to 97.5 %%)")
     p.add_argument("--train-args", default="", help="extra flags for that run (default: none, the default command)")
+    p.add_argument("--rows", type=int, default=60000, help="training rows per epoch (default: all 60,000)")
+    p.add_argument("--core", action="store_true", help="only numpynn, PyTorch and the GEMM floor")
+    p.add_argument("--threads", type=int, default=THREADS, help="numpynn's, PyTorch's and BLAS threads (default 1)")
     p.add_argument("--out", default=str(HERE / "results"))
     args = p.parse_args(argv)
     if args.repeats < 1:
@@ -162,15 +171,17 @@ def main(argv=None) -> int:
     skip = C.available()
     for message in filter(None, skip.values()):
         print(message)
-    info = machine(args.mode)
+    os.environ["BENCH_THREADS"] = str(args.threads)  # contenders.Torch's torch.set_num_threads
+    info = machine(args.mode, args.threads)
     print(f"{args.mode}: {info['cpu']}, OpenBLAS {info['numpy_blas']}, env {info['env']}", flush=True)
-    result = {"machine": info, "flops_per_sample": C.flops_per_sample(), "skipped": skip, "batches": {}}
+    result = {"machine": info, "flops_per_sample": C.flops_per_sample(), "skipped": skip, "batches": {},
+              "rows": args.rows}
     result["load"] = time_load()
     print(f"load_mnist: {result['load']['load_mnist']['median']:.3f}s", flush=True)
-    with threadpool_limits(limits=THREADS):
-        data = C.Data()
+    with threadpool_limits(limits=args.threads), threads.limit(args.threads):
+        data = C.Data(args.rows)
         for b in (int(s) for s in args.batch_sizes.split(",")):
-            timed = time_epochs(data, b, args.repeats, skip)
+            timed = time_epochs(data, b, args.repeats, skip, args.core)
             runners = timed.pop("runners")
             if b == 64:
                 timed.update(time_predict(runners, data, 3 * args.repeats))
@@ -180,7 +191,7 @@ def main(argv=None) -> int:
         result["train_run"] = train_run(args.train_args.split())
     result["machine"]["loadavg_end"] = os.getloadavg()
     out = Path(args.out)
-    path = out / f"{args.mode}.json"
+    path = out / f"{args.mode}-{args.threads}thread.json"
     atomic_write_text(path, json.dumps(result, indent=1) + "\n")
     print(report.section(result))
     print(f"Wrote {path}")

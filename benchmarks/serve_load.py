@@ -20,7 +20,10 @@ import time
 from pathlib import Path
 
 import httpx
+import record
 from PIL import Image, ImageDraw
+
+from numpynn import threads
 
 RESULTS = Path(__file__).parent / "results" / "serve_load.txt"
 
@@ -98,6 +101,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60, help="time limit per measurement (default: 60)")
     args = parser.parse_args()
     requests, seconds = max(1, min(args.requests, 5000)), max(1.0, min(args.seconds, 300.0))
+    header = record.machine(threads.resolve())  # numpynn serve's threads: the policy's default or NUMPYNN_THREADS
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(args.run) if args.run else Path(tmp) / "digits"
         if not args.run:
@@ -120,7 +124,7 @@ def main() -> None:
     lines.append(f"8 clients / 1 client throughput: {rows[1]['rps'] / rows[0]['rps']:.2f}x")
     lines.append(f"cpus: {os.cpu_count()}, load average: {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
                  "(a shared machine: other processes compete)")
-    report = "\n".join(lines)
+    report = "\n".join([record.header_line(record.finish(header)), *lines])
     print(report)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(report + "\n", encoding="utf-8")

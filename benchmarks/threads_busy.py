@@ -14,20 +14,22 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+import record
 
 import numpynn as nn
-from numpynn import datasets
+from numpynn import datasets, threads
+from numpynn.io.atomic import atomic_write_text
 
 MODELS = {"784-256-10, batch 64 (the default)": ([784, 256, 10], 64),
           "784-1024-1024-10, batch 256 (mnist-99)": ([784, 1024, 1024, 10], 256)}
 
 
-def epoch_seconds(x, y, sizes, batch_size, threads) -> float:
+def epoch_seconds(x, y, sizes, batch_size, n_threads) -> float:
     model = nn.mlp(sizes, seed=0)
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with threads.limit(n_threads):
         t0 = time.perf_counter()
         nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.1), x, y, epochs=1, batch_size=batch_size,
                preprocess=datasets.Scaler("255", np.float32), verbose=0)
@@ -39,6 +41,7 @@ def main(argv=None) -> int:
     p.add_argument("--rows", type=int, default=20000)
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args(argv)
+    header = record.machine("1 and 2 (numpynn.threads.limit)")
     (x, y), _ = datasets.load_mnist()
     x, y = datasets.flatten(x[:args.rows]), y[:args.rows].astype(np.int64)
     times = {}
@@ -48,19 +51,21 @@ def main(argv=None) -> int:
             try:
                 time.sleep(0.3 if busy else 0)
                 for name, (sizes, batch) in MODELS.items():
-                    for threads in (1, 2):
-                        times.setdefault((name, busy, threads), []).append(epoch_seconds(x, y, sizes, batch, threads))
+                    for n in (1, 2):
+                        times.setdefault((name, busy, n), []).append(epoch_seconds(x, y, sizes, batch, n))
             finally:
                 if spinner is not None:
                     spinner.kill()
                     spinner.wait()
-    print(f"One epoch of {args.rows:,} MNIST rows, median of {args.repeats} (seconds)\n")
-    print("| model | threads | quiet | beside 1 busy process | busy / quiet |")
-    print("| --- | --- | --- | --- | --- |")
+    lines = ["# benchmarks/threads_busy.py", "", record.header_line(record.finish(header)), "",
+             f"One epoch of {args.rows:,} MNIST rows, median of {args.repeats} (seconds)", "",
+             "| model | threads | quiet | beside 1 busy process | busy / quiet |", "| --- | --- | --- | --- | --- |"]
     for name in MODELS:
-        for threads in (1, 2):
-            q, b = (statistics.median(times[(name, busy, threads)]) for busy in (False, True))
-            print(f"| {name} | {threads} | {q:.2f} | {b:.2f} | {b / q:.1f}x |")
+        for n in (1, 2):
+            q, b = (statistics.median(times[(name, busy, n)]) for busy in (False, True))
+            lines.append(f"| {name} | {n} | {q:.2f} | {b:.2f} | {b / q:.1f}x |")
+    print("\n".join(lines))
+    atomic_write_text(Path(__file__).parent / "results" / "threads_busy.md", "\n".join(lines) + "\n")
     return 0
 
 

@@ -90,6 +90,7 @@ def test_an_estimator_saved_by_numpynn_sklearn_exports_too(tmp_path):
     from numpynn.sklearn import MLPClassifier
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(60, 5)), np.array(["a", "b", "c"])[rng.integers(0, 3, 60)]
+    x = x.astype(np.float32)  # the estimator keeps the input's dtype (float64 rows would export a float64 graph)
     est = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(x, y)
     est.save(tmp_path / "est.safetensors")
     assert cli.main(["export", str(tmp_path / "est.safetensors")]) == 0

@@ -199,6 +199,45 @@ def test_cli_warns_when_a_huge_lr_leaves_training_at_chance(tmp_path, capsys):
     assert epoch in (5, 6) and 0.25 < chance < 0.5 and acc <= chance + 0.1 * (1 - chance) + 1e-4
     with open(tmp_path / "runs" / "hot" / "metrics.csv") as metrics:
         assert abs(float(list(csv.DictReader(metrics))[epoch - 1]["train_acc"]) - acc) < 1e-4
-    assert "learning rate of 3" in err and "(try 0.3)" in err
+    # The loss blows up first (issue 21.13): both warnings name the learning rate.
+    assert "A learning rate of 3 is too high (try 0.3)" in err
     assert main([*args, "--lr", "0.1", "--name", "ok"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def _chance_warnings(sizes, activation, init, lr, seed=0, epochs=4):
+    """Warnings of ChanceLevelWarning over a few epochs of a small net on a 3-class problem one feature decides."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((320, sizes[0])).astype(np.float32)
+    y = np.digitize(x[:, 0], [-0.4, 0.4])
+    warned = []
+    model = nn.mlp(sizes, activation=activation, init=init, seed=seed)
+    nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=lr), x, y, epochs=epochs, batch_size=16, seed=seed,
+           callbacks=[nn.ChanceLevelWarning(y, warn=warned.append, min_steps=20)])
+    return warned
+
+
+def test_chance_level_from_vanishing_gradients_is_not_blamed_on_the_learning_rate():
+    # Issue 21.13: a deep sigmoid net with N(0, 0.01) weights learns nothing because its first layers get no
+    # gradient; 0.2.0 advised a lower learning rate, which makes that worse.
+    warned = _chance_warnings([16, *[16] * 6, 3], "sigmoid", "normal", lr=0.1)
+    assert len(warned) == 1 and "vanishing gradients" in warned[0] and "0.weight" in warned[0]
+    assert "may be too high" not in warned[0]
+
+
+def test_chance_level_after_the_loss_blew_up_blames_the_learning_rate():
+    warned = _chance_warnings([16, 32, 3], "relu", "he", lr=5, epochs=2)  # 1.2e6 in epoch 1, still finite
+    assert any("the training loss rose to" in w and "A learning rate of 5 is too high (try 0.5)" in w for w in warned)
+    chance = [w for w in warned if w.startswith("training accuracy")]
+    assert not chance or "vanishing" not in chance[0]
+    assert _chance_warnings([16, 32, 3], "relu", "he", lr=0.1) == []  # negative control: a healthy run is quiet
+
+
+def test_cli_warns_when_the_loss_grows_to_huge_values(tmp_path):
+    # Issue 21.13: lr 50 on MNIST took the loss to 120,503 and the run exited 0 without a word.
+    from matrix_kinds import cli
+
+    code, out, err = cli("train", "--subset", "600", "--epochs", "1", "--lr", "50", "--hidden", "32", "--out",
+                         tmp_path, "--quiet", "--no-plots")
+    assert code == 0 and re.search(r"numpynn: warning: the training loss rose to [0-9.,e+]+ in epoch 1, from "
+                                   r"2\.\d+ at the first step", err), err

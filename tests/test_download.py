@@ -34,13 +34,27 @@ class Server:
     """A static file server on 127.0.0.1 that records the paths it was asked for."""
 
     def __init__(self, root):
-        self.requests = []
+        self.requests, self.sent = [], 0
         server = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def do_GET(self):
                 server.requests.append(self.path)
+                if self.path.startswith("/endless/"):  # no Content-Length, and more bytes than any pinned file
+                    return self.send_endless()
                 super().do_GET()
+
+            def send_endless(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/gzip")
+                self.end_headers()
+                try:
+                    for _ in range(1024):  # 64 MiB, unless the client hangs up first
+                        self.wfile.write(bytes(65_536))
+                        server.sent += 65_536
+                except OSError:
+                    pass
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass
@@ -192,3 +206,21 @@ def test_the_standard_mirrors_and_official_hashes_are_pinned():
     assert all(len(gz) == 64 and len(content) == 64 for gz, content in MNIST_FILES.values())
     # The bundled files were re-compressed, so the official .gz hashes must not be what they hash to.
     assert all(MNIST_FILES[name][0] != BUNDLED_GZ[name] for name in PARTS)
+
+
+@pytest.mark.parametrize("folder", ["good", "endless"])
+def test_a_download_past_the_pinned_size_is_stopped_while_it_streams(server, tmp_path, folder):
+    """Issue 21.19: a mirror could fill the disk before the hash was checked. "good" announces its size
+    (refused before a byte is written); "endless" streams without one (stopped once past the cap)."""
+    server.sent = 0
+    with pytest.raises(DownloadError, match="over the pinned|more than the pinned"):
+        fetch_file(LABELS, BUNDLED_GZ[LABELS], [server.mirror(folder)], tmp_path / "dl", max_bytes=1000)
+    assert server.sent < 32 * 2**20  # the client hung up long before the 64 MiB the server would send
+    assert list((tmp_path / "dl").glob("*")) == []  # nothing kept, not even a partial file
+
+
+def test_every_default_download_is_capped_near_its_pinned_size():
+    from numpynn.data.mnist import FASHION_MNIST_GZ_BYTES, _max_download_bytes
+    assert _max_download_bytes(LABELS, "fashion-mnist", None) == FASHION_MNIST_GZ_BYTES[LABELS] == 5_148
+    assert 10_008 < _max_download_bytes(LABELS, "mnist", MNIST_FILES[LABELS][1]) < 11_200
+    assert _max_download_bytes("train-images-idx3-ubyte.gz", "mnist", "x") < 47_040_016 * 1.001

@@ -129,9 +129,13 @@ def test_random_headers_are_refused(files, header, meta, body, lie):
 
 # --- crafted files with a valid checksum ----------------------------------------------------------------
 
+widths = st.integers(-1, 5) | st.integers(2**15, 2**26)
 layer_specs = st.fixed_dictionaries(
     {"type": st.sampled_from(sorted(nn.LAYERS) + ["Lambda", "eval"])},
-    optional={"in_features": st.integers(-1, 5) | json_values, "out_features": st.integers(-1, 5) | json_values,
+    # Widths up to 2**26 as well as tiny ones: a header declaring Linear(40000, 40000) beside 2x2 tensors must be
+    # refused before 6.4 GB are allocated (issue 21, item 9).
+    optional={"in_features": widths | json_values, "out_features": widths | json_values,
+              "in_channels": widths, "out_channels": widths, "kernel_size": st.integers(-1, 5) | widths,
               "bias": st.booleans() | json_values, "negative_slope": st.floats(), "p": st.floats(),
               "num_features": st.integers(-1, 2**40), "approximate": st.text(max_size=5), "dim": st.integers(-3, 3),
               "rng": json_values, "init": st.sampled_from(["he", "normal", "evil"])})

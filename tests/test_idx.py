@@ -215,3 +215,19 @@ def test_more_dimensions_than_numpy_has_is_a_data_error_naming_the_file(tmp_path
         read_idx(path)
     path.write_bytes(b"\x00\x00\x08\x40" + struct.pack(">64I", *[1] * 64) + b"\x07")
     assert read_idx(path).ndim == 64  # NumPy's limit itself is fine
+
+
+@pytest.mark.parametrize("shape", [(0, 2**31, 2**31), (2**32 - 1, 0, 2**32 - 1, 2**32 - 1), (0, 2**20)])
+def test_an_empty_shape_with_huge_other_dims_is_a_data_error(shape):
+    """Issue 21, item 10: NumPy's own "array is too big" ValueError escaped for a 0 beside huge dims."""
+    data = b"\x00\x00\x08" + bytes([len(shape)]) + struct.pack(f">{len(shape)}I", *shape)
+    with pytest.raises(DataError, match="without its zeros"):
+        read_idx(data, max_bytes=2**19)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from([0, 1, 28, 2**31, 2**32 - 1]) | st.integers(0, 2**32 - 1), min_size=1, max_size=4),
+       st.sampled_from([8, 9, 0x0D]))
+def test_fuzz_headers_with_zero_and_huge_dims_raise_only_data_error(dims, code):
+    """Headers alone: every dims tuple, zeros among huge ones included, reaches the parser's checks."""
+    _read_only_data_error(b"\x00\x00" + bytes([code, len(dims)]) + struct.pack(f">{len(dims)}I", *dims))

@@ -1,5 +1,6 @@
 """MNIST-style digit preprocessing: crop, fit to 20x20, centre of mass at the centre, any size or polarity."""
 
+import io
 import struct
 import zlib
 
@@ -91,7 +92,7 @@ def test_thin_pen_strokes_are_thickened_to_mnist_width(monkeypatch):
     monkeypatch.setattr(imageprep, "STROKE", 0.0)  # control: the same image without thickening
     hairline = mnist_style(ink_map(image))
     # MNIST strokes are 2-3 px wide in the 28x28 field; an unthickened 3 px pen on a 1000 px canvas is not.
-    assert (out > 128).sum() >= 40 > 2 * (hairline > 128).sum()
+    assert (out > 128).sum() >= 40 and (out > 128).sum() > 2 * (hairline > 128).sum()
     assert out.sum() > 2 * hairline.sum()
 
 
@@ -201,3 +202,32 @@ def test_a_constant_16_bit_image_is_still_blank(tmp_path):
     Image.fromarray(np.full((30, 30), 40000, np.uint16)).save(tmp_path / "flat.png")
     with pytest.raises(DataError, match="No digit found"):
         prepare_digit(tmp_path / "flat.png")
+
+
+def _png_with_chunk(kind: bytes, body: bytes) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(buffer, format="PNG")
+    png = buffer.getvalue()
+    chunk = struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    return png[:33] + chunk + png[33:]  # right after IHDR
+
+
+def _jpeg_head(n: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(buffer, format="JPEG")
+    return buffer.getvalue()[:n]
+
+
+BOMB = zlib.compress(b"\0" * 64 * 2**20, 9)  # 64 MB of text in a 63 KB chunk
+
+
+@pytest.mark.parametrize("data", [_jpeg_head(100), _png_with_chunk(b"zTXt", b"k\0\0" + BOMB),
+                                  _png_with_chunk(b"iCCP", b"p\0\0" + BOMB)],
+                         ids=["truncated JPEG header", "PNG with a 64 MB zTXt chunk", "PNG with a 64 MB iCCP chunk"])
+def test_every_decoder_error_is_one_sentence(data):
+    """Issue 26, item 5: Pillow's OSError and ValueError escaped Image.open (a 500 with a traceback in serve)."""
+    with pytest.raises(DataError) as caught:
+        prepare_digit(data)
+    message = str(caught.value)
+    assert message.endswith(".") and "\n" not in message and ("not a readable image" in message
+                                                               or "corrupt or truncated" in message)

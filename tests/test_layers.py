@@ -71,8 +71,8 @@ def test_init_is_seeded_and_leaves_global_state_alone():
 
 
 def test_unknown_init_is_a_clear_error():
-    with pytest.raises(ValueError, match="Unknown init 'zeros'"):
-        nn.Linear(2, 2, init="zeros")
+    with pytest.raises(ValueError, match="Unknown init 'ones'"):
+        nn.Linear(2, 2, init="ones")
 
 
 def test_activations_keep_float32():

@@ -33,8 +33,34 @@ def run_series(script: str, tmp_path: Path, samples: int | None = None, epochs: 
     for i in range(1, figures + 1):
         figure = tmp_path / f"{Path(script).stem}.{i}.png"
         assert f"Saved figure {i} to {figure}" in proc.stdout and figure.stat().st_size > 10_000
+        assert_nothing_cut_off(figure)
     assert f"Saved figure {figures + 1} " not in proc.stdout
     return proc.stdout
+
+
+def assert_nothing_cut_off(png: Path) -> None:
+    """The figure's outermost pixels are background: no title or label runs off its edge (issue 21.16)."""
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(png).convert("L"))
+    frame = np.concatenate([pixels[:2].ravel(), pixels[-2:].ravel(), pixels[:, :2].ravel(), pixels[:, -2:].ravel()])
+    assert frame.min() > 240, f"{png.name}: something is drawn across the figure's edge (a clipped title?)"
+
+
+def test_series_figures_name_the_held_out_curve_once(example):
+    """Issue 21.16: each run's legend had its held-out curve twice, as 'validation' and as 'test'."""
+    import numpynn as nn
+    from numpynn.app import figures as plots
+
+    series_data = example("series_data")
+    history = nn.History()
+    for epoch in (1, 2):
+        history.records.append({"epoch": epoch, "train_loss": 1.0 / epoch, "train_acc": 0.5, "val_loss": 1.2 / epoch,
+                                "val_acc": 0.4})
+    rows = series_data["as_test_rows"](history)
+    assert rows[0].keys() == {"epoch", "train_loss", "train_acc", "test_loss", "test_acc"}
+    labels = [t.get_text() for ax in plots.compare_figure({"plain": rows}).axes for t in ax.get_legend().get_texts()]
+    assert labels == ["plain train", "plain test"] * 2
 
 
 def numbers(pattern: str, text: str) -> list[float]:

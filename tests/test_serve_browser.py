@@ -151,6 +151,8 @@ def test_drawing_uploading_and_correcting_in_chromium(browser, served, digit_run
     WebDriverWait(browser, WAIT).until(lambda d: "Saved as 6" in d.find_element(By.ID, "saved").text)
     x, y = load_npz(run / "drawings.npz")
     assert x.shape == (1, 28, 28) and y.tolist() == [6] and x.max() == 255
+    # ... and shows the one command that fine-tunes the served model on them (issue 21, section 2).
+    assert f"numpynn train --init-from {run}" in browser.find_element(By.ID, "saved").text
 
     # A photo instead of a drawing.
     browser.find_element(By.ID, "upload").send_keys(str(mnist_photo(tmp_path, digit_run, 7)))

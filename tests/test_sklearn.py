@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse
 from sklearn import neural_network as sk
 from sklearn.base import clone
 from sklearn.datasets import load_digits
@@ -17,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 import numpynn as nn
 from numpynn.errors import CheckpointError
+from numpynn.interop.sklearn_network import generator
 from numpynn.sklearn import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -98,7 +100,7 @@ def test_labels_of_any_kind_and_partial_fit(digits):
     assert set(est.predict(x_test)) <= set(names)
     proba = est.predict_proba(x_test)
     np.testing.assert_array_equal(est.classes_[proba.argmax(axis=1)], est.predict(x_test))
-    with pytest.raises(ValueError, match="not in classes_"):
+    with pytest.raises(ValueError, match="has classes not in `self.classes_`"):
         est.partial_fit(x[:5], ["ten"] * 5)
 
 
@@ -111,8 +113,10 @@ def test_fitted_attributes_in_scikit_learns_orientation(digits):
     assert isinstance(est.model_, nn.Sequential) and any(isinstance(la, nn.Dropout) for la in est.model_.layers)
     assert est.n_features_in_ == 64 and est.n_layers_ == 4 and est.n_outputs_ == 10
     assert est.out_activation_ == "softmax" and len(est.loss_curve_) == est.n_iter_ == 3
-    assert est.predict_proba(x).dtype == np.float32  # numpynn's default: no silent float64
-    assert MLPClassifier(max_iter=1, dtype="float64").fit(x, y).predict_proba(x).dtype == np.float64
+    assert est.predict_proba(x).dtype == np.float64  # the input's float dtype, as scikit-learn keeps it
+    x32 = x.astype(np.float32)
+    assert MLPClassifier(max_iter=1).fit(x32, y).predict_proba(x32).dtype == np.float32  # never upcast
+    assert MLPClassifier(max_iter=1, dtype="float32").fit(x, y).predict_proba(x).dtype == np.float32
     with pytest.raises(NotFittedError):
         MLPClassifier().predict(x)
 
@@ -138,12 +142,16 @@ def test_warm_start_continues_from_the_fitted_weights(digits):
 
 def test_parameters_are_validated_at_fit_with_one_sentence():
     x, y, _ = small_data()
-    for params, word in ((dict(solver="lbfgs"), "solver"), (dict(learning_rate="adaptive"), "learning_rate"),
+    for params, word in ((dict(solver="newton"), "solver"), (dict(learning_rate="cyclic"), "learning_rate"),
+                         (dict(n_iter_no_change=0.5), "n_iter_no_change"), (dict(max_fun=0), "max_fun"),
+                         (dict(power_t=-1.0), "power_t"), (dict(solver="lbfgs", dropout=0.5), "dropout"),
                          (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"), (dict(dtype="float16"), "dtype"),
                          (dict(activation="swish"), "activation"), (dict(conv=(0,)), "conv")):
         est = MLPClassifier(**params)  # scikit-learn's rule: __init__ accepts anything, fit validates
         with pytest.raises(ValueError, match=word):
             est.fit(x, y)
+    with pytest.raises(ValueError, match="loss"):
+        MLPRegressor(loss="huber").fit(x, y)
     with pytest.raises(ValueError, match="square one-channel images"):
         MLPClassifier(conv=(4,)).fit(x[:, :3], y)  # 3 features are no square image
 
@@ -244,3 +252,49 @@ def test_a_file_whose_metadata_does_not_fit_its_network_is_refused(tmp_path):
                            metadata={k: meta[k] for k in ("sklearn", "preprocessing", "classes")})
     with pytest.raises(CheckpointError, match="malformed scikit-learn metadata"):
         MLPClassifier.load(forged)
+
+
+def test_same_random_state_same_start_and_lbfgs_result_as_scikit_learn():
+    """An int random_state draws scikit-learn's init stream, so L-BFGS (deterministic) ends where scikit-learn's
+    does; integer sample weights equal repeated rows; sparse X equals dense X."""
+    assert np.array_equal(generator(7).uniform(size=9), np.random.RandomState(7).uniform(size=9))
+    x, _, values = small_data(60)
+    kw = dict(hidden_layer_sizes=(6,), solver="lbfgs", max_iter=30, random_state=3, activation="tanh")
+    ours, theirs = MLPRegressor(**kw).fit(x, values), sk.MLPRegressor(**kw).fit(x, values)
+    np.testing.assert_allclose(ours.predict(x), theirs.predict(x), rtol=1e-6, atol=1e-9)
+    assert ours.n_iter_ == theirs.n_iter_ == 30 and ours.coefs_[0].dtype == np.float64
+    weights = np.r_[np.full(20, 2.0), np.ones(40)]
+    weighted = MLPRegressor(**kw).fit(x, values, sample_weight=weights)
+    repeated = MLPRegressor(**kw).fit(np.r_[x[:20], x], np.r_[values[:20], values])
+    np.testing.assert_allclose(weighted.predict(x), repeated.predict(x), rtol=1e-6, atol=1e-9)
+    unweighted = MLPRegressor(**kw).fit(x, values, sample_weight=np.ones(60))
+    assert not np.allclose(weighted.predict(x), unweighted.predict(x))  # the weights did something
+    sparse = MLPRegressor(**kw).fit(scipy.sparse.csr_matrix(x), values)
+    np.testing.assert_allclose(sparse.predict(scipy.sparse.csr_matrix(x)), ours.predict(x), rtol=1e-9)
+
+
+def test_multilabel_poisson_and_learning_rate_schedules():
+    x, labels, values = small_data(80)
+    indicators = np.stack([labels == 0, labels == 1, x[:, 0] > 0], axis=1).astype(int)
+    est = MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=300, random_state=0).fit(x, indicators)
+    assert est.out_activation_ == "logistic" and est.predict(x).shape == (80, 3) and est.score(x, indicators) > 0.9
+    assert not np.allclose(est.predict_proba(x).sum(axis=1), 1.0)  # independent sigmoids, not a softmax
+    counts = np.random.default_rng(0).poisson(np.exp(0.3 * x[:, 0]))
+    reg = MLPRegressor(loss="poisson", hidden_layer_sizes=(4,), solver="lbfgs", random_state=0).fit(x, counts)
+    assert reg.out_activation_ == "exp" and (reg.predict(x) > 0).all()
+    kw = dict(hidden_layer_sizes=(8,), solver="sgd", max_iter=5, random_state=0, learning_rate_init=0.1)
+    inv = MLPClassifier(learning_rate="invscaling", power_t=0.5, **kw).fit(x, labels)
+    assert inv._optimizer.learning_rate == pytest.approx(0.1 / (5 * 80 + 1) ** 0.5)
+    never = MLPClassifier(n_iter_no_change=np.inf, tol=1e9, **{**kw, "max_iter": 30}).fit(x, labels)
+    assert never.n_iter_ == 30 and never._no_improvement_count == 29
+
+
+def test_new_parameters_round_trip_through_files(tmp_path):
+    x, labels, _ = small_data()
+    est = MLPClassifier(hidden_layer_sizes=(4,), solver="sgd", learning_rate="adaptive", power_t=0.3, max_fun=99,
+                        n_iter_no_change=np.inf, max_iter=3, random_state=0, dtype=np.float32).fit(x, labels)
+    again = MLPClassifier.load(est.save(tmp_path / "est.safetensors"))
+    assert again.get_params() == {**est.get_params(), "dtype": "float32"}
+    assert again.n_iter_no_change == np.inf and again.predict_proba(x).dtype == np.float32
+    np.testing.assert_array_equal(again.predict_proba(x), est.predict_proba(x))
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")  # as scikit-learn: stochastic solvers only

@@ -19,4 +19,6 @@ def mnist_subset(n: int = 5000, seed: int = 42):
 
 def as_test_rows(history) -> list[dict]:
     """fit's records with the held-out split named test_*, as numpynn's comparison figure draws them."""
-    return [{**r, "test_loss": r["val_loss"], "test_acc": r["val_acc"]} for r in history.records]
+    # Renamed, not copied: rows with both val_* and test_* would draw the one held-out curve twice, as
+    # "validation" and "test" (issue 21.16).
+    return [{("test" + k[3:] if k.startswith("val_") else k): v for k, v in r.items()} for r in history.records]

@@ -9,6 +9,10 @@ class DataError(NumpynnError, ValueError):
     """A data file or array is malformed, corrupt or of the wrong shape."""
 
 
+class UserFileError(NumpynnError, ValueError):
+    """A path a user gave is not the file expected there: a folder, a FIFO, a device, or far too large."""
+
+
 class DownloadError(NumpynnError, OSError):
     """No mirror delivered a file whose hash matched."""
 

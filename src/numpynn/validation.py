@@ -21,7 +21,14 @@ def expected_features(model) -> int | None:
     for layer in getattr(model, "layers", [model]):
         if hasattr(layer, "in_features"):
             return layer.in_features
+        if _takes_sequences(layer):  # token ids or (N, T, D) steps: any length fits
+            return None
     return None
+
+
+def _takes_sequences(layer) -> bool:
+    """Embedding, RNN/LSTM/GRU, attention, an encoder layer: input whose length is free."""
+    return any(hasattr(layer, name) for name in ("num_embeddings", "input_size", "embed_dim", "d_model"))
 
 
 def first_conv(model):
@@ -88,7 +95,8 @@ def check_features(model, x, cast: bool = True) -> np.ndarray:
             raise DataError(f"Input must be images (N, {conv.in_channels}, H, W) for this convolutional model, got "
                             f"shape {x.shape}{hint}.")
         _check_image_shape(model, x.shape)
-    elif x.ndim != 2 and not (flattens and x.ndim > 2):
+    elif x.ndim != 2 and not ((flattens or _takes_sequences(model.layers[0] if hasattr(model, "layers") else model))
+                              and x.ndim > 2):
         raise DataError(f"Input must be 2-D (samples, features), got shape {x.shape}; flatten images first "
                         "(e.g. x.reshape(len(x), -1)).")
     if len(x) == 0:

@@ -100,9 +100,13 @@ def _parse(stream, name, max_bytes):
     dtype = IDX_DTYPES[code]
     # Python ints: 60000*28*28 is fine in int32, but a hostile header's product must not wrap around.
     nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes > max_bytes:
-        raise DataError(f"{name}: header claims shape {shape} ({nbytes:,} bytes), over the {max_bytes:,}-byte "
-                        "limit; the file is corrupt (or raise max_bytes if it is really that large).")
+    # A 0 among the dims empties the array but not its other dims: NumPy refuses (0, 2**31, 2**31) as "too big"
+    # (a plain ValueError), so the bound covers the nonzero dims too.
+    span = math.prod(max(d, 1) for d in shape) * dtype.itemsize
+    if span > max_bytes:
+        raise DataError(f"{name}: header claims shape {shape} ({span:,} bytes without its zeros), over the "
+                        f"{max_bytes:,}-byte limit; the file is corrupt (or raise max_bytes if it is really that "
+                        "large).")
     payload = np.empty(nbytes, dtype=np.uint8)
     got = _read_into(stream, payload)
     if got != nbytes:

@@ -12,8 +12,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps
 
+from numpynn.data.photo import find_ink
 from numpynn.errors import DataError
 from numpynn.io.atomic import atomic_write_bytes
 
@@ -45,7 +46,10 @@ def load_image(source: str | os.PathLike | bytes, max_pixels: int | None = None)
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(opened, formats=FORMATS)  # lazy: reads the header, decodes nothing yet
-        except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+        # Every decoder error is bad input: besides UnidentifiedImageError, a truncated JPEG header raises
+        # OSError, a PNG with a 64 MB zTXt or iCCP chunk ValueError, and plugins raise SyntaxError, EOFError,
+        # struct.error and more (issue 26, item 5).
+        except Exception:  # noqa: BLE001
             raise DataError(f"{name.removeprefix('Image ')} is not a readable image ({', '.join(FORMATS)}) of a "
                             "sane size; pass a PNG or JPEG of one digit.") from None
     width, height = image.size
@@ -57,8 +61,9 @@ def load_image(source: str | os.PathLike | bytes, max_pixels: int | None = None)
     try:
         image.load()
         return ImageOps.exif_transpose(image)  # phone photos store rotation in EXIF, not in the pixels
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise DataError(f"{name} is corrupt or truncated ({exc}); re-save it as PNG or JPEG.") from None
+    except Exception as exc:  # noqa: BLE001 (as above: whatever the decoder refuses is a damaged file)
+        reason = str(exc).split("\n")[0][:120] or type(exc).__name__
+        raise DataError(f"{name} is corrupt or truncated ({reason}); re-save it as PNG or JPEG.") from None
 
 
 def is_image(path: str | os.PathLike) -> bool:
@@ -66,24 +71,18 @@ def is_image(path: str | os.PathLike) -> bool:
     try:
         with Image.open(path, formats=FORMATS):
             return True
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+    except Exception:  # noqa: BLE001 (any decoder error: not an image we can read)
         return False
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
-    """(H, W) float32 ink in [0, 1] on a zero background, whatever the colours and polarity of `image`."""
+    """(h, w) float32 ink in [0, 1] on a zero background, whatever the colours, polarity, light and noise of
+    `image`, cropped to the digit (a transparent canvas: its opaque pixels)."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         alpha = np.asarray(image.convert("RGBA"))[..., 3]
         if alpha.min() < 128:  # drawn on a transparent canvas: whatever is opaque is ink
             return alpha.astype(np.float32) / 255
-    gray = _gray(image)
-    # The border is mostly background: its median tells the paper's shade, and so which way to invert.
-    ring = max(1, min(gray.shape) // 20)
-    border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(),
-                             gray[:, :ring].ravel(), gray[:, -ring:].ravel()])
-    background = float(np.median(border))
-    ink = background - gray if background > 0.5 else gray - background
-    return np.clip(ink, 0, None)
+    return find_ink(_gray(image))  # background, noise, Otsu's threshold and the crop: see data/photo.py
 
 
 def _gray(image: Image.Image) -> np.ndarray:

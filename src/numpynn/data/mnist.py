@@ -35,6 +35,13 @@ FASHION_MNIST_FILES: Registry = {
 MNIST_MIRRORS = ("https://storage.googleapis.com/cvdf-datasets/mnist/",
                  "https://ossci-datasets.s3.amazonaws.com/mnist/")
 FASHION_MNIST_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+# The most bytes a download of each file may bring (issue 21.19): Fashion-MNIST's files are pinned by their
+# .gz hash, so their official .gz size; MNIST's by their content, so any gzip of the pinned IDX content, which
+# is at most its size plus gzip's framing (5 bytes per 64 KiB stored block, and a header).
+FASHION_MNIST_GZ_BYTES = {"train-images-idx3-ubyte.gz": 26_421_880, "train-labels-idx1-ubyte.gz": 29_515,
+                          "t10k-images-idx3-ubyte.gz": 4_422_102, "t10k-labels-idx1-ubyte.gz": 5_148}
+IDX_BYTES = {"train-images-idx3-ubyte.gz": 16 + 60_000 * 784, "train-labels-idx1-ubyte.gz": 8 + 60_000,
+             "t10k-images-idx3-ubyte.gz": 16 + 10_000 * 784, "t10k-labels-idx1-ubyte.gz": 8 + 10_000}
 PARTS = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
@@ -120,10 +127,18 @@ def _load_part(name, hashes, dataset, mirrors, bundled, home):
     else:
         reader = read_images if is_images else read_labels
         check = (lambda path: reader(path, sha256=content_sha256)) if content_sha256 else None
-        source = fetch_file(name, gz_sha256, mirrors, home / dataset, content_check=check)
+        source = fetch_file(name, gz_sha256, mirrors, home / dataset, content_check=check,
+                            max_bytes=_max_download_bytes(name, dataset, content_sha256))
     array = (read_images if is_images else read_labels)(source, sha256=content_sha256)
     _write_cache(cached, array)
     return array
+
+
+def _max_download_bytes(name, dataset, content_sha256):
+    if content_sha256 is None and dataset == "fashion-mnist":
+        return FASHION_MNIST_GZ_BYTES[name]
+    content = IDX_BYTES[name]
+    return content + 5 * (content // 65_536 + 1) + 1024
 
 
 def _read_cache(path, content_sha256, ndim):

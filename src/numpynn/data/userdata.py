@@ -16,9 +16,11 @@ import numpy as np
 
 from numpynn.data.idx import MAX_IDX_BYTES
 from numpynn.data.transforms import check_labels
-from numpynn.errors import DataError
+from numpynn.errors import DataError, UserFileError
+from numpynn.io.user_files import open_user_file, read_user_file
 
 MAX_DATA_BYTES = MAX_IDX_BYTES  # the most one array (or one CSV file) may take: the cap IDX files have
+NPZ_EXPECTED = "an .npz archive of arrays (np.savez(path, x=x, y=y))"
 _NPZ_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, NotImplementedError)
 
 
@@ -104,22 +106,25 @@ def npz_names(source: str | os.PathLike | zipfile.ZipFile) -> list[str]:
 
 @contextlib.contextmanager
 def _open_npz(name: str):
-    """The archive as a ZipFile, or one DataError for a truncated file, a .npy, or a zip without arrays."""
-    try:
-        archive = zipfile.ZipFile(name)
-    except _NPZ_ERRORS:
-        with open(name, "rb") as f:
-            single = f.read(6) == b"\x93NUMPY"
-        if single:
-            raise DataError(f"{name}: holds a single array (a .npy file), not an .npz archive; save one with "
-                            "np.savez(path, x=x, y=y).") from None
-        raise DataError(f"{name}: not a readable .npz archive (it is truncated, damaged or not a zip file); save "
-                        "one with np.savez(path, x=x, y=y).") from None
-    with archive:
+    """The archive as a ZipFile, or one sentence for a folder/FIFO/device, a truncated file, a .npy, or a zip
+    without arrays."""
+    with open_user_file(name, "Data file", NPZ_EXPECTED) as f, _zip_of(f, name) as archive:
         if not npz_names(archive):
             raise DataError(f"{name}: is a zip archive without NumPy arrays (no .npy members), not an .npz; save "
                             "one with np.savez(path, x=x, y=y).")
         yield archive
+
+
+def _zip_of(f, name: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(f)
+    except _NPZ_ERRORS:
+        f.seek(0)
+        if f.read(6) == b"\x93NUMPY":
+            raise DataError(f"{name}: holds a single array (a .npy file), not an .npz archive; save one with "
+                            "np.savez(path, x=x, y=y).") from None
+        raise DataError(f"{name}: not a readable .npz archive (it is truncated, damaged or not a zip file); save "
+                        "one with np.savez(path, x=x, y=y).") from None
 
 
 def _read_npy(archive: zipfile.ZipFile, key: str, name: str, max_bytes: int) -> np.ndarray:
@@ -156,13 +161,18 @@ def _read_npy(archive: zipfile.ZipFile, key: str, name: str, max_bytes: int) -> 
 
 
 def check_images(x: np.ndarray, name: str = "images", sample_shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """x (N, ...) as uint8 if integer pixels in 0..255, else floats kept as stored but required finite."""
+    """x (N, ...) as uint8 if integer pixels in 0..255, else floats kept as stored but required finite.
+
+    4-D images come out as (N, C, H, W); channels-last (N, H, W, C), as Pillow, Keras and TensorFlow store
+    them, are recognised and transposed, and a shape that could be either is refused.
+    """
     x = np.asarray(x)
     if x.dtype.kind not in "uif":
         raise DataError(f"{name}: pixels must be numbers, got dtype {x.dtype}; save numeric arrays.")
     if x.ndim < 2 or len(x) == 0 or x[0].size == 0:
         raise DataError(f"{name}: pixels must be a non-empty batch (N, ...) such as (N, 28, 28) or (N, 784), "
                         f"got shape {x.shape}.")
+    x = _channels_first(x, name)
     if sample_shape is not None and x.shape[1:] != tuple(sample_shape):
         raise DataError(f"{name}: each sample has shape {x.shape[1:]}, expected {tuple(sample_shape)}; reshape it.")
     if x.dtype.kind == "f":
@@ -175,14 +185,36 @@ def check_images(x: np.ndarray, name: str = "images", sample_shape: tuple[int, .
     return x.astype(np.uint8, copy=False)
 
 
+def _channels_first(x: np.ndarray, name: str) -> np.ndarray:
+    """(N, C, H, W) images from either layout; 0.2.0 read (N, 28, 28, 3) as 28 channels of 28x3 images.
+
+    An axis holds channels if it is at most 4 long (gray, gray+alpha, RGB, RGBA) or shorter than both others.
+    """
+    if x.ndim != 4:
+        return x
+    _, a, b, c = x.shape
+    if _holds_channels(a, b, c):
+        return x
+    if _holds_channels(c, a, b):
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    raise DataError(f"{name}: images of shape {x.shape} have no axis that reads as channels; save them as (N, C, H, "
+                    "W) (or channels-last (N, H, W, C)) with at most 4 channels or fewer channels than pixels a side, "
+                    "or as (N, H, W) for gray images.")
+
+
+def _holds_channels(c: int, h: int, w: int) -> bool:
+    return c <= 4 or (c < h and c < w)
+
+
 def _numbered_lines(name: str, max_bytes: int) -> list[tuple[int, str]]:
     """(line number, text) of each non-blank line, the text decoded from UTF-8 or UTF-16 (byte-order mark)."""
-    size = os.path.getsize(name)
-    if size > max_bytes:
-        raise DataError(f"{name} is {size:,} bytes, over the {max_bytes:,}-byte limit for a CSV file; save large "
-                        "data as .npz (np.savez(path, x=x, y=y)) or pass max_bytes=.")
-    with open(name, "rb") as f:
-        raw = f.read()
+    try:
+        raw = read_user_file(name, "Data file", "a CSV file of `label, pixels...` rows", max_bytes)
+    except UserFileError as exc:
+        if "-byte limit" not in str(exc):
+            raise
+        raise DataError(f"{name} is over the {max_bytes:,}-byte limit for a CSV file; save large data as .npz "
+                        "(np.savez(path, x=x, y=y)) or pass max_bytes=.") from None
     # Excel writes a byte-order mark; decoded as plain UTF-8 it would glue itself to the first label.
     encoding = "utf-16" if raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
     try:

@@ -7,12 +7,15 @@ dimension is dynamic; the metadata names the class labels, the preprocessing and
 Opset 17 and IR version 8: what onnxruntime has run since 1.14 (1.32 included) and onnx >= 1.15 checks.
 """
 
+import functools
 import json
 import os
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
+import numpynn.interop.onnx_sequence  # noqa: F401,E402  (registers the sequence and attention layers in ONNX_OPS)
 from numpynn.data.transforms import MNIST_MEAN, MNIST_STD, SCALE_METHODS, Scaler
 from numpynn.errors import NumpynnError
 from numpynn.interop.extras import require
@@ -55,8 +58,7 @@ def onnx_bytes(model, onnx, preprocess, input_shape, class_names, opset) -> byte
         i, name = unsupported[0]
         raise ExportError(f"Layer {i} ({name}) has no ONNX mapping, so this model cannot be exported; numpynn "
                           f"exports {', '.join(ONNX_OPS)}.")
-    if opset < OPSET:
-        raise ExportError(f"opset {opset} is too old for this exporter; use opset {OPSET} or newer.")
+    check_opset(opset, onnx)
     dtype = np.dtype(model.dtype)
     scaler = _scaler(preprocess, dtype)
     conv = first_conv(model)
@@ -97,6 +99,45 @@ def onnx_bytes(model, onnx, preprocess, input_shape, class_names, opset) -> byte
         "architecture": json.dumps(model.config())})
     onnx.checker.check_model(proto, full_check=True)  # shape inference included: a broken graph never leaves
     return proto.SerializeToString()
+
+
+def check_opset(opset: int, onnx: ModuleType | None = None) -> None:
+    """Refuse an opset outside OPSET..max_opset(): 0.2.0 wrote `--opset 99` files that onnxruntime cannot load."""
+    if type(opset) is int and opset == OPSET:  # loads in every onnxruntime numpynn supports: no need to ask
+        return
+    top = max_opset(onnx)
+    if type(opset) is not int or not OPSET <= opset <= top:
+        raise ExportError(f"opset {opset} is outside what this exporter can write with the installed onnx and "
+                          f"onnxruntime: pass an opset from {OPSET} to {top}.")
+
+
+@functools.cache
+def max_opset(onnx: ModuleType | None = None) -> int:
+    """The newest opset both the installed onnx defines and the installed onnxruntime (if any) loads."""
+    onnx = onnx or require("onnx", "onnx", "ONNX export")
+    top = onnx.defs.onnx_opset_version()
+    try:
+        import onnxruntime
+    except ImportError:
+        return top
+    low, high = OPSET, top  # onnxruntime has no API for it: ask it to load an empty graph, bisecting
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if _loads(onnx, onnxruntime, mid) else (low, mid - 1)
+    return low
+
+
+def _loads(onnx, onnxruntime, opset: int) -> bool:
+    helper = onnx.helper
+    value = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "probe", [value],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=IR_VERSION)
+    try:
+        onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    except Exception:  # noqa: BLE001 (onnxruntime raises its own types: any refusal means "not this opset")
+        return False
+    return True
 
 
 def _scaler(preprocess, dtype) -> Scaler | None:

@@ -1,46 +1,39 @@
-"""scikit-learn's stopping rule for its MLPs (tol, n_iter_no_change, early_stopping), as a numpynn fit() Callback."""
-
-import numpy as np
-
-from numpynn.training.fit import Callback
+"""scikit-learn's per-epoch bookkeeping and stopping rule for its MLPs (tol, n_iter_no_change, early_stopping)."""
 
 
-class StoppingRule(Callback):
-    """scikit-learn's per-epoch bookkeeping and stopping rule, run by numpynn's fit() after every epoch.
+def end_epoch(est, loss: float, validation, n_samples: int) -> tuple[bool, bool]:
+    """Record an epoch on the estimator; returns (stop now, the validation score is the best so far).
 
-    Without early_stopping: stop when the training loss has not fallen below best_loss_ - tol for more than
-    n_iter_no_change epochs. With it: the same on the validation score, and keep the best-scoring weights.
+    Without early_stopping: count epochs whose training loss did not fall below best_loss_ - tol; with it, the
+    same on the validation score. More than n_iter_no_change such epochs in a row ask the solver to stop
+    (adaptive SGD lowers its learning rate instead and the count starts over).
     """
-
-    def __init__(self, est, validation, n_samples: int):
-        self.est, self.validation, self.n_samples = est, validation, n_samples
-        self.stopped, self.best_state = False, None
-
-    def on_epoch_end(self, epoch, record, model, optimizer):
-        est = self.est
-        loss = record["train_loss"] + model.penalty_sum / self.n_samples  # scikit-learn's loss includes alpha's
-        model.penalty_sum = 0.0
-        est.n_iter_ += 1
-        est.t_ += self.n_samples
-        est.loss_curve_.append(loss)
+    est.n_iter_ += 1
+    est.t_ += n_samples
+    est.loss_ = loss
+    est.loss_curve_.append(loss)
+    if est.verbose:
+        print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
+    improved = False
+    if validation is not None:
+        score = est._score_rows(*validation)
+        est.validation_scores_.append(score)
         if est.verbose:
-            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
-        if self.validation is not None:
-            score = est._score_network(*self.validation)
-            est.validation_scores_.append(score)
-            if est.verbose:
-                print(f"Validation score: {score:f}")
-            est._no_improvement_count = 0 if score >= est.best_validation_score_ + est.tol else \
-                est._no_improvement_count + 1
-            if score > est.best_validation_score_:
-                est.best_validation_score_, self.best_state = score, est.model_.state_dict()
-        else:  # (best_loss_ is None after a warm start that turned early_stopping off)
-            best = np.inf if est.best_loss_ is None else est.best_loss_
-            est._no_improvement_count = 0 if loss <= best - est.tol else est._no_improvement_count + 1
-            est.best_loss_ = min(best, loss)
-        if est._no_improvement_count > est.n_iter_no_change:
-            what = "Validation score" if self.validation is not None else "Training loss"
-            if est.verbose:
-                print(f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} consecutive "
-                      "epochs. Stopping.")
-            self.stopped = self.stop_training = True
+            print(f"Validation score: {score:f}")
+        est._no_improvement_count = est._no_improvement_count + 1 if score < est.best_validation_score_ + est.tol \
+            else 0
+        if score > est.best_validation_score_:
+            est.best_validation_score_, improved = score, True
+    else:
+        if est.best_loss_ is None:  # a warm start that turned early_stopping off
+            est.best_loss_ = float("inf")
+        est._no_improvement_count = est._no_improvement_count + 1 if loss > est.best_loss_ - est.tol else 0
+        est.best_loss_ = min(est.best_loss_, loss)
+    est._optimizer.iteration_ends(est.t_)
+    if est._no_improvement_count > est.n_iter_no_change:
+        what = "Validation score" if validation is not None else "Training loss"
+        message = f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} consecutive epochs."
+        if est._optimizer.trigger_stopping(message, est.verbose):
+            return True, improved
+        est._no_improvement_count = 0
+    return False, improved

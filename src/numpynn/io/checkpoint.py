@@ -7,7 +7,9 @@ the scheduler's and the TrainState (metadata), so `load_model` reads both kinds.
 """
 
 import json
+import mmap
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,8 @@ import numpy as np
 from numpynn.errors import CheckpointError
 from numpynn.io.atomic import atomic_write_bytes
 from numpynn.io.container import MAX_FILE_BYTES, decode, encode
+from numpynn.io.extras import arrays_to_json, with_extra_arrays
+from numpynn.io.user_files import kind_of
 from numpynn.nn.layers import LAYERS
 from numpynn.nn.sequential import Sequential
 from numpynn.training.state import TrainState
@@ -22,13 +26,17 @@ from numpynn.training.state import TrainState
 FORMAT = "numpynn"
 FORMAT_VERSION = 1
 RESERVED = {"format", "format_version", "numpynn_version", "architecture", "dtype", "kind", "extra_tensors",
-            "checksum", "optimizer", "scheduler", "train_state"}
+            "extra_arrays", "checksum", "optimizer", "scheduler", "train_state"}
 _MAX_LAYER_ARG = 2**24  # widths of layers with no stored weights to check them against (none is this wide)
 
 
 def save_model(path: str | os.PathLike, model: Sequential, metadata: dict | None = None,
                extra_tensors: dict[str, np.ndarray] | None = None) -> Path:
-    """Write model weights (PyTorch state_dict names) and metadata atomically; values must be JSON-able."""
+    """Write model weights (PyTorch state_dict names) and metadata atomically; values must be JSON-able.
+
+    extra_tensors (a z-score's `preprocess.mean`, say) go into the metadata, not beside the weights, so the
+    file's tensors are exactly the state_dict and load into the equivalent torch.nn.Sequential as they are.
+    """
     return _save(path, model, metadata, extra_tensors or {}, {"kind": "model"})
 
 
@@ -46,8 +54,22 @@ def save_training_checkpoint(path: str | os.PathLike, model: Sequential, optimiz
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """(tensors, metadata) after checking the file's size, header, dtypes, shapes, offsets and checksum."""
+    """(tensors, metadata) after checking the file's size, header, dtypes, shapes, offsets and checksum.
+
+    The tensors are the weights, the extra arrays (`preprocess.mean`, ...) and a checkpoint's optimizer state,
+    as writable copies; metadata["extra_tensors"] names the extra arrays, wherever the file keeps them.
+    """
+    tensors, meta = _read(path)
+    return {name: np.array(value) for name, value in tensors.items()}, meta
+
+
+def _read(path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """read_checkpoint's (tensors, metadata), the file's tensors as read-only views into its memory map."""
     path = Path(path)
+    mode = path.stat().st_mode if path.exists() else None
+    if mode is not None and not stat.S_ISREG(mode):  # a folder, FIFO or device: what it is, never read (26.11)
+        raise CheckpointError(f"Model file {path} is {kind_of(mode)}, not a regular file; pass the path of a "
+                              ".safetensors file.")
     if not path.is_file():
         raise CheckpointError(f"Model file {path} does not exist; train a model first (`numpynn train`, "
                               "numpynn.save_model) or pass the path of its .safetensors file.")
@@ -55,19 +77,28 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dic
     if size > MAX_FILE_BYTES:  # refuse before reading a byte of it
         raise CheckpointError(f"Model file {path} is {size} bytes, over the {MAX_FILE_BYTES}-byte cap; "
                               "it is not a numpynn model.")
-    tensors, meta = decode(path.read_bytes(), str(path))
+    tensors, meta = _decode_file(path)
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a numpynn model file (no numpynn metadata); "
                               "save models with numpynn.save_model or `numpynn train`.")
     if meta.get("format_version") != str(FORMAT_VERSION):
         raise CheckpointError(f"{path} has format version {meta.get('format_version')!r}, but this numpynn "
                               f"reads version {FORMAT_VERSION}; upgrade numpynn or re-save the model.")
-    return tensors, meta
+    return with_extra_arrays(tensors, meta, path), meta
+
+
+def _decode_file(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """decode() over a read-only memory map of the file: its tensors are views, the weights are not copied."""
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size < 8:  # an empty file cannot be mapped; decode says it is truncated
+            return decode(f.read(), str(path))
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    return decode(data, str(path), str(path))
 
 
 def load_model(path: str | os.PathLike) -> tuple[Sequential, dict]:
     """Rebuild the saved architecture and load its weights; returns (model, metadata with JSON decoded)."""
-    tensors, meta = read_checkpoint(path)
+    tensors, meta = _read(path)
     model = _build(tensors, meta, path)
     return model, {k: _maybe_json(v) for k, v in meta.items()}
 
@@ -78,7 +109,7 @@ def load_training_checkpoint(path: str | os.PathLike, model: Sequential, optimiz
 
     Everything is validated before anything is changed: on error the objects are left as they were.
     """
-    tensors, meta = read_checkpoint(path)
+    tensors, meta = _read(path)
     if meta.get("kind") != "training":
         raise CheckpointError(f"{path} is a model file, not a training checkpoint; it cannot resume training "
                               "(pass runs/NAME/checkpoint.safetensors).")
@@ -99,7 +130,7 @@ def load_training_checkpoint(path: str | os.PathLike, model: Sequential, optimiz
         optimizer.load_state_dict(opt_state)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"{path} has a corrupt optimizer or scheduler state ({exc}).") from None
-    model.load_state_dict(saved.state_dict())
+    model.load_state_dict(saved.state_dict(keep_vars=True))
     return state, {k: _maybe_json(v) for k, v in meta.items()}
 
 
@@ -114,11 +145,16 @@ def _save(path, model, metadata, extra, internal) -> Path:
     if set(extra) & set(model_state):
         raise ValueError(f"Extra tensor names {sorted(set(extra) & set(model_state))} collide with the model's.")
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "numpynn_version": __version__,
-            "architecture": json.dumps(model.config()), "dtype": str(model.dtype),
-            "extra_tensors": json.dumps(sorted(extra)), **internal}
+            "architecture": json.dumps(model.config()), "dtype": str(model.dtype), **internal}
+    if internal["kind"] == "training":  # the optimizer's state: tensors, named "optimizer.*"
+        meta["extra_tensors"], tensors = json.dumps(sorted(extra)), {**model_state, **extra}
+    else:
+        meta["extra_tensors"], tensors = "[]", model_state
+        if extra:
+            meta["extra_arrays"] = arrays_to_json(extra)
     for key, value in (metadata or {}).items():
         meta[key] = value if isinstance(value, str) else json.dumps(value)
-    return atomic_write_bytes(path, encode({**model_state, **extra}, meta))
+    return atomic_write_bytes(path, encode(tensors, meta))
 
 
 def _build(tensors: dict, meta: dict, path) -> Sequential:
@@ -133,10 +169,10 @@ def _build(tensors: dict, meta: dict, path) -> Sequential:
                               f"{str(meta.get('architecture'))[:200]}); re-save or re-train it.")
     _check_layer_sizes(config, tensors, path)
     try:
-        model = Sequential.from_config(config, dtype=dtype)
+        model = Sequential.from_config(config, dtype=dtype, init="zeros")  # no random draws: the file's weights
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise CheckpointError(f"{path} does not describe a valid model ({exc}); re-save or re-train it.") from None
-    own = model.state_dict()
+    own = model.state_dict(keep_vars=True)
     training = {k for k in tensors if k.startswith("optimizer.")} if meta.get("kind") == "training" else set()
     names = set(tensors) - training - set(extras)
     missing, unexpected = sorted(own.keys() - names), sorted(names - own.keys())

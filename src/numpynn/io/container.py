@@ -6,8 +6,10 @@ The safetensors library writes it and parses it (JSON, dtypes, shapes, offsets t
 numpynn adds `metadata["checksum"]`: SHA-256 over a canonical form of the header and the data, so a flipped
 bit anywhere is caught rather than loaded as a slightly wrong weight. On top of the library, numpynn keeps
 its own checks (each marked below with why the library cannot make it): size caps, duplicate names,
-numpynn's metadata, the three dtypes numpynn uses, the checksum and finiteness. Every failure, the library's
-included, is a CheckpointError of one sentence, and nothing in a file can allocate more than the file's size.
+numpynn's metadata, the three dtypes numpynn uses, the checksum and finiteness. A file is read through a
+memory map and its tensors are views into it: loading holds one copy of the weights, the model's. Every
+failure, the library's included, is a CheckpointError of one sentence, and nothing in a file can allocate
+more than the file's size.
 """
 
 import hashlib
@@ -42,8 +44,12 @@ def encode(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
     return safetensors.numpy.save(arrays, {**metadata, "checksum": _checksum(index, metadata, body)})
 
 
-def decode(data: bytes, where: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """(tensors, metadata) from a file's bytes, after checking header, offsets, checksum and finiteness."""
+def decode(data, where: str, path: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """(tensors, metadata) from a file's bytes, after checking header, offsets, checksum and finiteness.
+
+    data: bytes, or a read-only mmap of the file at `path`. The tensors are read-only views into data, so a
+    model's weights are never held twice while loading (the model copies them into its own arrays).
+    """
     # Size caps before the library sees a byte: it would accept any file size and headers up to 100 MB.
     if len(data) > MAX_FILE_BYTES:
         raise CheckpointError(f"{where} is {len(data)} bytes, over the {MAX_FILE_BYTES}-byte cap; it is not a "
@@ -54,35 +60,54 @@ def decode(data: bytes, where: str) -> tuple[dict[str, np.ndarray], dict[str, st
     if n > MAX_HEADER_BYTES or 8 + n > len(data):  # also says plainly what the library calls "invalid header length"
         raise CheckpointError(f"{where} declares a {n}-byte header in a {len(data)}-byte file, so it is not a model "
                               "file: it is corrupt, truncated, or not a safetensors file at all.")
-    try:
-        views = safetensors.deserialize(bytes(data))
-    except Exception as exc:  # noqa: BLE001 (whatever the library refuses, it refuses because of the file's bytes)
-        reason = str(exc).removeprefix("Error while deserializing: ").split("\n")[0][:120]
-        raise CheckpointError(f"{where} is not a valid safetensors file ({reason}); it is corrupt, truncated, or "
-                              "not a model file.") from None
+    _library_check(data, where, path)
     index, metadata = _header(data, n, where)
     if "checksum" not in metadata:  # before the checksum: another tool's file is not a damaged numpynn file
         raise CheckpointError(f"{where} is a safetensors file without numpynn metadata, so it is not a numpynn "
                               "model (another tool wrote it); save models with numpynn.save_model or `numpynn "
                               "train`.")
-    for name, view in views:
+    for name, entry in index.items():
         # The library reads 14 dtypes; numpynn's files hold three, and a layer must never receive a fourth.
-        if view["dtype"] not in DTYPES:
-            raise CheckpointError(f"Tensor {name!r} in {where} has dtype {view['dtype']!r}; numpynn files hold only "
-                                  f"{', '.join(DTYPES)}.")
+        if entry["dtype"] not in DTYPES:
+            raise CheckpointError(f"Tensor {name!r} in {where} has dtype {entry['dtype']!r}; numpynn files hold "
+                                  f"only {', '.join(DTYPES)}.")
+    body = memoryview(data)[8 + n:]
     claimed = metadata.pop("checksum")
-    if claimed != _checksum(index, metadata, memoryview(data)[8 + n:]):
+    if claimed != _checksum(index, metadata, body):
         raise CheckpointError(f"{where} fails its checksum: it was damaged after it was written (a flipped bit, "
                               "a partial copy); re-save or re-train the model.")
+    return _views(index, body, where), metadata
+
+
+def _library_check(data, where, path):
+    """The library's checks of the header: JSON, dtypes, shapes, offsets that tile the data exactly."""
+    try:
+        if path is None:
+            safetensors.deserialize(data)  # its copies are dropped at once: only tests decode bytes in memory
+        else:
+            with safetensors.safe_open(path, framework="numpy"):  # maps the file: no copy of the data
+                pass
+    except Exception as exc:  # noqa: BLE001 (whatever the library refuses, it refuses because of the file's bytes)
+        reason = str(exc).removeprefix("Error while deserializing: ").split("\n")[0][:120]
+        raise CheckpointError(f"{where} is not a valid safetensors file ({reason}); it is corrupt, truncated, or "
+                              "not a model file.") from None
+
+
+def _views(index: dict, body: memoryview, where: str) -> dict[str, np.ndarray]:
+    """Each tensor as a read-only view into the file's bytes, refused when it holds NaN or infinity."""
     tensors = {}
-    for name, view in views:
-        dtype = DTYPES[view["dtype"]]
-        tensors[name] = np.frombuffer(view["data"], dtype=dtype).reshape(view["shape"]).astype(
-            dtype.newbyteorder("="), copy=False)  # view["data"] is the library's own writable copy
+    for name, entry in index.items():
+        dtype, (start, end) = DTYPES[entry["dtype"]], entry["data_offsets"]
+        try:  # the library checked these offsets; this guards against the file changing between its look and ours
+            tensors[name] = np.frombuffer(body[start:end], dtype=dtype).reshape(entry["shape"]).astype(
+                dtype.newbyteorder("="), copy=False)  # a view: no copy on a little-endian machine
+        except ValueError:
+            raise CheckpointError(f"Tensor {name!r} in {where} does not fit its declared place in the file; the "
+                                  "file is corrupt or changed while it was read.") from None
         if dtype.kind == "f" and not np.isfinite(tensors[name]).all():
             raise CheckpointError(f"Tensor {name!r} in {where} holds NaN or infinity; the file was saved from a "
                                   "diverged run or is corrupt.")
-    return tensors, metadata
+    return tensors
 
 
 def _header(data: bytes, n: int, where: str) -> tuple[dict, dict]:

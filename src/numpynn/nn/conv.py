@@ -11,6 +11,7 @@ is a free view that matches the channels-last columns (benchmarks/README.md has 
 
 import numpy as np
 
+from numpynn.nn import batch_split
 from numpynn.nn import functional as F
 from numpynn.nn.init import INITS
 from numpynn.nn.layers import LAYERS, Layer
@@ -27,7 +28,7 @@ class Conv2d(Layer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True, *,
                  init: str = "pytorch", rng: np.random.Generator | int | None = None, dtype=np.float32):
         super().__init__()
-        if init not in INITS:
+        if init not in INITS and init != "zeros":  # zeros: weights loaded next, as Linear's
             raise ValueError(f"Unknown init {init!r}; choose one of {', '.join(sorted(INITS))}.")
         self.in_channels, self.out_channels, self.init = int(in_channels), int(out_channels), init
         self.kernel_size, self.stride, self.padding = F.pair(kernel_size), F.pair(stride), F.pair(padding)
@@ -35,12 +36,17 @@ class Conv2d(Layer):
             raise ValueError("Conv2d needs positive channels, kernel_size and stride, and padding >= 0, e.g. "
                              "Conv2d(1, 32, 3, padding=1).")
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        weight, b = INITS[init](shape, np.random.default_rng(rng), np.dtype(dtype))
+        if init == "zeros":  # allocated channels-last at once: _channels_last would copy it
+            o, c, kh, kw = shape
+            weight, b = np.zeros((o, kh, kw, c), dtype).transpose(0, 3, 1, 2), np.zeros(o, dtype)
+        else:
+            weight, b = INITS[init](shape, np.random.default_rng(rng), np.dtype(dtype))
         self.params["weight"] = _channels_last(weight)  # shape (O, C, kh, kw), memory (O, kh, kw, C): see above
         if bias:
             self.params["bias"] = b
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}  # zeros_like keeps the memory order
         self._cols = None  # the im2col buffer, kept across steps (sized for the largest batch seen)
+        self._ones = None  # a vector of ones for the bias gradient's column sums
 
     def output_shape(self, shape: tuple) -> tuple:
         """(N, C, H, W) -> (N, out_channels, Ho, Wo), with a clear error where the input cannot fit."""
@@ -58,37 +64,72 @@ class Conv2d(Layer):
 
     def forward(self, x):            # x: (N, C, H, W)
         n, _, ho, wo = self.output_shape(x.shape)
-        self.x_shape = x.shape
+        self.x_shape, p, o = x.shape, ho * wo, self.out_channels
         k = self.kernel_size[0] * self.kernel_size[1] * self.in_channels
-        buffer = None
+        # One input channel: columns transposed, (kh*kw, N*Ho*Wo), filled one kernel offset at a time with
+        # whole image rows (4x faster than C=1 windows copied row by row); else channels-last rows (N*Ho*Wo, K).
+        self.transposed = self.in_channels == 1
+        shape = (k, n * p) if self.transposed else (n * p, k)
         if self.training:  # kept across steps; inference chunks (predict, evaluate) get a temporary one instead
-            if self._cols is None or len(self._cols) < n * ho * wo or self._cols.dtype != x.dtype:
-                self._cols = np.empty((n * ho * wo, k), dtype=x.dtype)
-            buffer = self._cols[:n * ho * wo]
-        # Columns (N*Ho*Wo, kh*kw*C) into the kept buffer, one GEMM, bias; the result is NHWC memory (see above).
-        self.cols = F.im2col(x, *self.kernel_size, self.stride, self.padding, out=buffer)
-        out = self.cols @ self._weight_rows(self.params["weight"]).T
-        if "bias" in self.params:
-            out += self.params["bias"]
-        return out.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2)
+            if self._cols is None or self._cols.size < n * p * k or self._cols.dtype != x.dtype:
+                self._cols = np.empty(n * p * k, dtype=x.dtype)
+            cols = self._cols[:n * p * k].reshape(shape)
+        else:
+            cols = np.empty(shape, dtype=x.dtype)
+        out, w = np.empty((n * p, o), dtype=x.dtype), self._weight_rows(self.params["weight"]).T
+        bias = self.params.get("bias")
+
+        def part(s):  # images s: their columns, one GEMM into their output rows, bias
+            rows = slice(s.start * p, s.stop * p)
+            if self.transposed:
+                F.im2col_t(x[s], *self.kernel_size, self.stride, self.padding, out=cols[:, rows])
+                np.matmul(cols[:, rows].T, w, out=out[rows])
+            else:
+                F.im2col(x[s], *self.kernel_size, self.stride, self.padding, out=cols[rows])
+                np.matmul(cols[rows], w, out=out[rows])
+            if bias is not None:
+                np.add(out[rows], bias, out=out[rows])
+        batch_split.split_rows(n, part, min_rows=4)
+        self.cols = cols
+        return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)  # NHWC memory (see above)
 
     def backward(self, grad_out):    # grad_out: (N, O, Ho, Wo)
         # (N*Ho*Wo, O) rows: a free view when grad_out is channels-last in memory, as ours are; else one copy.
         g = grad_out.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
-        # Weight gradient as one GEMM, written into the kept grad array through its (O, kh*kw*C) view.
+        cols_rows = self.cols.T if self.transposed else self.cols  # (N*Ho*Wo, K)
+        # Weight gradient: one GEMM per slice of output channels (each still sums over the whole batch), written
+        # into the kept grad array through its (O, kh*kw*C) view.
         rows = self.grads["weight"].transpose(0, 2, 3, 1)
         if rows.flags.c_contiguous:
-            np.matmul(g.T, self.cols, out=rows.reshape(self.out_channels, -1))
+            grad_rows, gt = rows.reshape(self.out_channels, -1), g.T
+            batch_split.split_rows(self.out_channels, lambda s: np.matmul(gt[s], cols_rows, out=grad_rows[s]),
+                                   min_rows=8)
         else:  # a grad array someone replaced with a C-order one: same values, one copy more
-            rows[...] = (g.T @ self.cols).reshape(rows.shape)
-        if "bias" in self.params:
-            g.sum(axis=0, out=self.grads["bias"])
+            rows[...] = (g.T @ cols_rows).reshape(rows.shape)
+        if "bias" in self.params:  # column sums as a GEMV, ones @ g: ~10x faster than g.sum(axis=0) for O = 6
+            if self._ones is None or len(self._ones) < len(g) or self._ones.dtype != g.dtype:
+                self._ones = np.ones(len(g), g.dtype)
+            np.matmul(self._ones[:len(g)], g, out=self.grads["bias"])
         if not self.needs_input_grad:
             return None
-        # Input gradient: a GEMM back to columns, then col2im. The GEMM writes into the columns' buffer (their
-        # last reader was the weight gradient above), and self.cols is dropped so a second backward fails loudly.
-        dcols, self.cols = np.matmul(g, self._weight_rows(self.params["weight"]), out=self.cols), None
-        return F.col2im(dcols, self.x_shape, *self.kernel_size, self.stride, self.padding)
+        return self._input_grad(g)
+
+    def _input_grad(self, g):
+        """A GEMM back to columns, then col2im, per slice of images. The GEMM writes into the columns' buffer
+        (their last reader was the weight gradient), and self.cols is dropped so a second backward fails loudly."""
+        (n, c, h, w), (ph, pw) = self.x_shape, self.padding
+        p, weight = len(g) // n, self._weight_rows(self.params["weight"])
+        dcols = np.empty((len(g), weight.shape[1]), g.dtype) if self.transposed else self.cols
+        self.cols = None
+        dx = np.empty((n, h + 2 * ph, w + 2 * pw, c), dtype=g.dtype)
+
+        def part(s):
+            rows = slice(s.start * p, s.stop * p)
+            np.matmul(g[rows], weight, out=dcols[rows])
+            F.col2im(dcols[rows], (s.stop - s.start, c, h, w), *self.kernel_size, self.stride, self.padding,
+                     out=dx[s])
+        batch_split.split_rows(n, part, min_rows=4)
+        return dx[:, ph:ph + h, pw:pw + w].transpose(0, 3, 1, 2)
 
     def config(self):
         return {"type": "Conv2d", "in_channels": self.in_channels, "out_channels": self.out_channels,

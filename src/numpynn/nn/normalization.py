@@ -2,12 +2,14 @@
 
 Both normalise each channel over every other axis with the batch mean and biased variance in training,
 update running_mean / running_var (unbiased) with `momentum` (None: a cumulative average), and use the
-running statistics in eval. Parameter and buffer names match torch's state_dict. The math is written once,
+running statistics in eval (and in training once frozen with requires_grad_(False)). Parameter and buffer
+names match torch's state_dict. The math is written once,
 on a channels-last view (C as the last axis): for BatchNorm2d that view is free behind a Conv2d's output.
 """
 
 import numpy as np
 
+from numpynn.nn import batch_split
 from numpynn.nn.layers import LAYERS, Layer
 
 
@@ -41,49 +43,84 @@ class _BatchNorm(Layer):
         # Two 2-D views of the same values: rows (M, C), one per position, for the per-channel sums, and wide
         # rows (N, reps * C) for the element-wise steps, against per-channel vectors tiled `reps` times. NumPy
         # broadcasts a (C,) vector over a 32-wide inner loop ~4x slower than over a 21,632-wide one, and sums
-        # columns as a GEMV (ones @ rows) ~9x faster than rows.sum(axis=0) (benchmarks/README.md).
+        # columns as a GEMV (ones @ rows) ~9x faster than rows.sum(axis=0) (benchmarks/README.md). Every pass
+        # runs on slices of the batch (numpynn.nn.batch_split; one slice with one thread).
         wide = v.reshape(len(v), -1)
-        self.reps = wide.shape[1] // c
+        self.reps, self._rows = wide.shape[1] // c, len(wide)
         n = wide.size // c                                             # values per channel
-        if self.training:
+        centred = np.empty_like(wide)
+        # Frozen (weight and bias both fixed), the layer is a fixed function: running statistics, never updated.
+        self.batch_stats = self.training and not (self.affine and not self.requires_grad)
+        if self.batch_stats:
             if n < 2:
                 raise ValueError(f"{type(self).__name__} needs more than one value per channel in training; use a "
                                  "batch size of at least 2 (and avoid a last batch of 1).")
-            mean = self._sum(wide) / n
-            centred = wide - self._tile(mean)
-            var = self._sum(centred * centred) / n
+            mean = self._split_sum(lambda s: self._sum(wide[s])) / n
+            tiled = self._tile(mean)
+
+            def centre(s):  # centred rows and their squares' per-channel sums
+                np.subtract(wide[s], tiled, out=centred[s])
+                return self._sum(centred[s] * centred[s])
+            var = self._split_sum(centre) / n
             self._update_running(mean, var * (n / (n - 1)))  # torch keeps the unbiased variance
         else:
-            centred, var = wide - self._tile(self.buffers["running_mean"]), self.buffers["running_var"]
+            tiled, var = self._tile(self.buffers["running_mean"]), self.buffers["running_var"]
+            self._split(lambda s: np.subtract(wide[s], tiled, out=centred[s]))
         self.inv_std = 1 / np.sqrt(var + v.dtype.type(self.eps))
-        centred *= self._tile(self.inv_std)
         self.xhat = centred                                            # (N, reps * C), channels-last
+        scale = self._tile(self.inv_std)
         if not self.affine:
+            self._split(lambda s: np.multiply(centred[s], scale, out=centred[s]))
             return self._back(self.xhat.reshape(self.shape))
-        out = self.xhat * self._tile(self.params["weight"])
-        out += self._tile(self.params["bias"])
+        out, weight, bias = np.empty_like(wide), self._tile(self.params["weight"]), self._tile(self.params["bias"])
+
+        def affine(s):
+            np.multiply(centred[s], scale, out=centred[s])
+            np.multiply(centred[s], weight, out=out[s])
+            np.add(out[s], bias, out=out[s])
+        self._split(affine)
         return self._back(out.reshape(self.shape))
 
     def backward(self, grad_out):
         g = self._channels_last(grad_out).reshape(self.xhat.shape)    # a view when grad_out is channels-last
         n = g.size // self.num_features
-        gx = g * self.xhat
-        sum_g, sum_gx = self._sum(g), self._sum(gx)
+        gx = np.empty_like(g)
+
+        def sums(s):  # per-channel sums of g and g * xhat
+            np.multiply(g[s], self.xhat[s], out=gx[s])
+            return np.concatenate([self._sum(g[s]), self._sum(gx[s])])
+        sum_g, sum_gx = np.split(self._split_sum(sums), 2)
         if self.affine:
             self.grads["weight"][...] = sum_gx
             self.grads["bias"][...] = sum_g
         if not self.needs_input_grad:
             return None
         scale = self.inv_std * (self.params["weight"] if self.affine else 1)  # d out / d x through xhat alone
-        if not self.training:  # running statistics are constants: only the scaling remains
-            return self._back((g * self._tile(scale)).reshape(self.shape))
+        dx, tiled = np.empty_like(g), self._tile(scale)
+        if not self.batch_stats:  # running statistics are constants: only the scaling remains
+            self._split(lambda s: np.multiply(g[s], tiled, out=dx[s]))
+            return self._back(dx.reshape(self.shape))
         # Batch statistics depend on every value of the channel; with the weight w folded in:
         # dx = w * inv_std * (g - mean(g) - xhat * mean(g * xhat)), one pass per term.
-        dx = g * self._tile(scale)
-        np.multiply(self.xhat, self._tile(scale * sum_gx / n), out=gx)
-        dx -= gx
-        dx -= self._tile(scale * sum_g / n)
+        t_gx, t_g = self._tile(scale * sum_gx / n), self._tile(scale * sum_g / n)
+
+        def grad(s):
+            np.multiply(g[s], tiled, out=dx[s])
+            np.multiply(self.xhat[s], t_gx, out=gx[s])
+            np.subtract(dx[s], gx[s], out=dx[s])  # not -=, which copies the slice onto itself again
+            np.subtract(dx[s], t_g, out=dx[s])
+        self._split(grad)
         return self._back(dx.reshape(self.shape))
+
+    def _split(self, fn):  # [fn(rows) for each slice of the batch], on the batch-splitting threads
+        return batch_split.split_rows(self._rows, fn)
+
+    def _split_sum(self, fn):  # the sum of fn's per-slice results: per-channel sums, equal to float32 rounding
+        parts = self._split(fn)
+        total = parts[0]
+        for part in parts[1:]:
+            total = total + part
+        return total
 
     def _sum(self, wide):  # per-channel sums of (N, reps * C) values as one GEMV
         rows = wide.reshape(-1, self.num_features)

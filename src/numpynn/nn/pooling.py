@@ -7,6 +7,7 @@ pixels; backward adds each slice's share back into the same slice. Outputs keep 
 
 import numpy as np
 
+from numpynn.nn import batch_split
 from numpynn.nn import functional as F
 from numpynn.nn.layers import LAYERS, Layer
 
@@ -56,42 +57,57 @@ class MaxPool2d(_Pool2d):
     """
 
     def forward(self, x):
-        _, _, ho, wo = self.output_shape(x.shape)
+        n, _, ho, wo = self.output_shape(x.shape)
         self.x_shape, (ph, pw) = x.shape, self.padding
         self.xp = x if not ph and not pw else np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)),
                                                      constant_values=-np.inf)
-        if not self.training:  # nothing to route a gradient back through: the maxima alone
-            return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
         # The running maximum over the kh*kw offsets, and which offset holds it (uint8, in x's memory order:
         # mixing memory orders in one ufunc costs ~3x). Only a strictly larger value moves it: the first wins.
         # argmax = max(argmax, k * better) is that update without a masked store (~100x faster than copyto's
-        # where=), because every earlier offset is below k.
-        slices = [self.xp[index] for _, _, index in self._slices(ho, wo)]
-        out = slices[0].copy(order="K")
-        index_type = np.uint8 if len(slices) <= 256 else np.uint16
-        self.argmax = np.zeros_like(out, dtype=index_type)
-        better = np.empty_like(self.argmax, dtype=bool)
-        for k, window in enumerate(slices[1:], start=1):
-            np.greater(window, out, out=better)
-            np.maximum(out, window, out=out)
-            np.maximum(self.argmax, better.view(np.uint8) * index_type(k), out=self.argmax)
+        # where=), because every earlier offset is below k. In eval mode only the maxima.
+        index = [ix for _, _, ix in self._slices(ho, wo)]
+        out = np.empty_like(self.xp[index[0]])                # empty_like keeps the slice's memory order
+        index_type = np.uint8 if len(index) <= 256 else np.uint16
+        self.argmax = np.zeros_like(out, dtype=index_type) if self.training else None
+
+        def part(s):  # images s
+            xs, o = self.xp[s], out[s]
+            np.copyto(o, xs[index[0]])
+            if self.argmax is None:
+                for ix in index[1:]:
+                    np.maximum(o, xs[ix], out=o)
+                return
+            a = self.argmax[s]
+            better = np.empty_like(a, dtype=bool)
+            for k, ix in enumerate(index[1:], start=1):
+                np.greater(xs[ix], o, out=better)
+                np.maximum(o, xs[ix], out=o)
+                np.maximum(a, better.view(np.uint8) * index_type(k), out=a)
+        batch_split.split_rows(n, part)
         self.out = out
         return out
 
     def backward(self, grad_out):
         if not self.needs_input_grad:
             return None
-        grad = np.zeros_like(self.xp, dtype=grad_out.dtype)  # in the input's memory order (channels-last)
+        grad = np.empty_like(self.xp, dtype=grad_out.dtype)  # in the input's memory order (channels-last)
         g = np.empty_like(self.argmax, dtype=grad_out.dtype)
-        g[...] = grad_out                                     # one copy into that order, if it differs
         overlap = any(s < k for s, k in zip(self.stride, self.kernel_size))
-        hit = np.empty_like(self.argmax, dtype=bool)
-        for k, (_, _, index) in enumerate(self._slices(*self.argmax.shape[2:])):
-            np.equal(self.argmax, k, out=hit)
-            if overlap:                                       # windows share pixels: their shares add up
-                np.add(grad[index], g * hit, out=grad[index])  # not +=, which copies the slice onto itself again
-            else:
-                np.multiply(g, hit, out=grad[index])
+        offsets = [ix for _, _, ix in self._slices(*self.argmax.shape[2:])]
+
+        def part(s):  # images s
+            gs, a, dst = g[s], self.argmax[s], grad[s]
+            gs[...] = grad_out[s]                             # one copy into that order, if it differs
+            if overlap or dst[offsets[0]].size * len(offsets) != dst.size:
+                dst.fill(0)                                   # pixels no window covers, or shares that add up
+            hit = np.empty_like(a, dtype=bool)
+            for k, ix in enumerate(offsets):
+                np.equal(a, k, out=hit)
+                if overlap:                                   # windows share pixels: their shares add up
+                    np.add(dst[ix], gs * hit, out=dst[ix])    # not +=, which copies the slice onto itself again
+                else:
+                    np.multiply(gs, hit, out=dst[ix])
+        batch_split.split_rows(len(g), part)
         return self._unpad(grad)
 
 

@@ -1,11 +1,13 @@
 """Sequential: a stack of layers with forward, backward, PyTorch-named parameters and state_dict."""
 
+import inspect
 from collections.abc import Iterator
 
 import numpy as np
 
+from numpynn import threads
 from numpynn.nn import functional as F
-from numpynn.nn.layers import ACTIVATIONS, LAYERS, Flatten, Layer, Linear
+from numpynn.nn.layers import LAYERS, Layer
 from numpynn.validation import check_batch_size, check_features
 
 
@@ -34,32 +36,78 @@ class Sequential:
     def backward(self, grad_out: np.ndarray, input_grad: bool = False) -> np.ndarray | None:
         """Backpropagate d loss / d output through every layer, filling each layer's grads.
 
-        Returns d loss / d input only when input_grad=True (it costs one more matmul).
+        Returns d loss / d input only when input_grad=True (it costs one more matmul). Without it, backward
+        stops at the first layer with a parameter to train: below it every layer is frozen (fine-tuning).
         """
-        self.layers[0].needs_input_grad = input_grad
-        for layer in reversed(self.layers):
-            grad_out = layer.backward(grad_out)
-        self.layers[0].needs_input_grad = False
+        stop = 0 if input_grad else self._first_trainable()
+        if stop == len(self.layers):
+            return None
+        first = self.layers[stop]
+        keep, first.needs_input_grad = first.needs_input_grad, input_grad
+        try:
+            for layer in reversed(self.layers[stop:]):
+                grad_out = layer.backward(grad_out)
+        finally:
+            first.needs_input_grad = keep if stop else False
         return grad_out
+
+    def _first_trainable(self) -> int:
+        for i, layer in enumerate(self.layers):
+            if layer.params and (not layer.frozen or layer.requires_grad):
+                return i
+        return len(self.layers)
 
     # --- parameters --------------------------------------------------------------------------------
 
-    def parameter_slots(self) -> Iterator[tuple[str, dict, dict, str]]:
-        """(name, params dict, grads dict, key) per parameter: what optimizers update in place."""
+    def parameter_slots(self) -> Iterator[tuple[str, dict, dict, str, set]]:
+        """(name, params dict, grads dict, key, the layer's frozen keys) per parameter: what optimizers update in
+        place, skipping a key while it is in the frozen set (a live set, so freezing later takes effect)."""
         for i, layer in enumerate(self.layers):
             for key in layer.params:
-                yield f"{i}.{key}", layer.params, layer.grads, key
+                yield f"{i}.{key}", layer.params, layer.grads, key, layer.frozen
 
     def named_parameters(self) -> Iterator[tuple[str, np.ndarray]]:
-        for name, params, _, key in self.parameter_slots():
+        for name, params, _, key, _ in self.parameter_slots():
             yield name, params[key]
+
+    def requires_grad_(self, requires_grad: bool = True, names: list[str] | None = None) -> "Sequential":
+        """Train (True) or freeze (False) every parameter, or those named ("0.weight"), as torch's requires_grad_.
+
+        A frozen parameter gets no update from any optimizer (no step, no weight decay, its momentum kept as it
+        is). A BatchNorm layer whose weight and bias are both frozen also keeps its running statistics and
+        normalises with them in training, as in eval: frozen, the layer is a fixed function (torch would go on
+        updating them unless the layer is also put in eval mode).
+        """
+        own = dict(self.named_parameters())
+        unknown = [name for name in names or () if name not in own]
+        if unknown:
+            raise ValueError(f"The model has no parameter {unknown[0]!r}; its parameters are {', '.join(own)}.")
+        for i, layer in enumerate(self.layers):
+            keys = [name.partition(".")[2] for name in names if name.startswith(f"{i}.")] if names else []
+            if names is None or keys:
+                layer.requires_grad_(requires_grad, *keys)
+        return self
+
+    def freeze(self, n: int) -> "Sequential":
+        """Freeze the first n weight layers (Linear, Conv2d) and every layer before the next one (BatchNorm)."""
+        weighted = [i for i, layer in enumerate(self.layers) if layer.params and "running_mean" not in layer.buffers]
+        if not 0 <= n < len(weighted):
+            raise ValueError(f"Cannot freeze {n} layers of a model with {len(weighted)} weight layers; freeze "
+                             f"0 to {len(weighted) - 1} so at least one layer is left to train.")
+        for layer in self.layers[:weighted[n]]:
+            layer.requires_grad_(False)
+        return self
+
+    def num_trainable_parameters(self) -> int:
+        """Weights an optimizer will change: num_parameters() less the frozen ones."""
+        return sum(p[k].size for _, p, _, k, frozen in self.parameter_slots() if k not in frozen)
 
     def parameters(self) -> list[np.ndarray]:
         return [p for _, p in self.named_parameters()]
 
     def grads(self) -> dict[str, np.ndarray]:
         """Gradients from the last backward, under the parameters' names."""
-        return {name: grads[key] for name, _, grads, key in self.parameter_slots()}
+        return {name: grads[key] for name, _, grads, key, _ in self.parameter_slots()}
 
     def num_parameters(self) -> int:
         return sum(p.size for p in self.parameters())
@@ -83,20 +131,18 @@ class Sequential:
     def eval(self) -> "Sequential":
         return self.train(False)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and buffer, named and shaped as torch.nn.Sequential's state_dict."""
+    def state_dict(self, keep_vars: bool = False) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, named and shaped as torch.nn.Sequential's state_dict
+        (keep_vars=True: the model's own arrays, as torch's keep_vars gives its tensors undetached)."""
         state = {}
         for i, layer in enumerate(self.layers):
             for key, value in {**layer.params, **layer.buffers}.items():
-                state[f"{i}.{key}"] = value.copy()
+                state[f"{i}.{key}"] = value if keep_vars else value.copy()
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Copy arrays in place after checking that names, shapes and finiteness all fit this model."""
-        own = {}
-        for i, layer in enumerate(self.layers):
-            for key, value in {**layer.params, **layer.buffers}.items():
-                own[f"{i}.{key}"] = value
+        own = self.state_dict(keep_vars=True)
         missing, unexpected = sorted(own.keys() - state.keys()), sorted(state.keys() - own.keys())
         if missing or unexpected:
             raise ValueError(f"State dict does not fit this model (missing {missing}, unexpected {unexpected}); "
@@ -110,9 +156,9 @@ class Sequential:
             if value.dtype.kind not in "fiu":
                 raise ValueError(f"State dict entry {name!r} is {value.dtype}, not numbers; the file is corrupt.")
             # Checked after the cast to the model's dtype (loading never changes it): 1e300 is finite in
-            # float64 but inf in a float32 model.
+            # float64 but inf in a float32 model. No copy where the dtypes agree: a large model is held once.
             with np.errstate(over="ignore", invalid="ignore"):
-                cast[name] = value.astype(target.dtype)
+                cast[name] = value.astype(target.dtype, copy=False)
             if not np.all(np.isfinite(cast[name])) or (value.dtype.kind == "f" and not np.all(np.isfinite(value))):
                 raise ValueError(f"State dict entry {name!r} is not finite numbers in the model's {target.dtype} "
                                  "(NaN, infinity, or too large for it); the file is corrupt.")
@@ -124,16 +170,21 @@ class Sequential:
         return [layer.config() for layer in self.layers]
 
     @classmethod
-    def from_config(cls, config: list[dict], dtype=np.float32) -> "Sequential":
-        """Rebuild a model from `config()` (weights are then loaded with load_state_dict)."""
+    def from_config(cls, config: list[dict], dtype=np.float32, init: str = "pytorch") -> "Sequential":
+        """Rebuild a model from `config()`; init="zeros" when its weights are loaded next (load_state_dict)."""
         layers = []
         for spec in config:
             spec = dict(spec)
             name = spec.pop("type", None)
             if name not in LAYERS:
                 raise ValueError(f"Unknown layer type {name!r}; known: {', '.join(sorted(LAYERS))}.")
-            if name in ("Linear", "BatchNorm1d", "Conv2d", "BatchNorm2d"):  # the layers that own float arrays
+            if "dtype" in inspect.signature(LAYERS[name]).parameters:  # the layers that own float arrays
                 spec["dtype"] = dtype
+            if name in ("Linear", "Conv2d"):
+                spec["init"] = init
+            if name in ("Dropout", "TransformerEncoderLayer"):  # a Generator seeded with the layer's index, never OS
+                # entropy (set layer.rng)
+                spec.setdefault("rng", len(layers))
             layers.append(LAYERS[name](**spec))
         return cls(*layers)
 
@@ -160,7 +211,8 @@ class Sequential:
         self.eval()
         try:
             # Overflow shows up as inf/NaN logits, refused below in one sentence instead of a RuntimeWarning.
-            with np.errstate(over="ignore", invalid="ignore"):
+            # threads.limit(): the thread policy (default 1, NUMPYNN_THREADS), unless a caller's limit is open.
+            with threads.limit(), np.errstate(over="ignore", invalid="ignore"):
                 logits = np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
         finally:
             self.train(was_training)
@@ -182,68 +234,3 @@ class Sequential:
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
 
-
-def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
-        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
-        batch_norm: bool = False) -> Sequential:
-    """Linear / activation stack, e.g. mlp([784, 256, 10]) -> Linear(784,256), ReLU, Linear(256,10).
-
-    Each hidden block is Linear [-> BatchNorm1d] -> activation [-> Dropout(dropout)]; the output layer is a bare Linear.
-    """
-    from numpynn.nn.normalization import BatchNorm1d  # these modules import layers, as this module does
-    from numpynn.nn.regularization import Dropout
-    if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
-        raise ValueError(f"mlp needs at least two positive layer sizes, got {sizes}; e.g. [784, 256, 10].")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"Unknown activation {activation!r}; choose one of {', '.join(sorted(ACTIVATIONS))}.")
-    rng = np.random.default_rng(seed)
-    layers: list[Layer] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
-        if i < len(sizes) - 2:
-            if batch_norm:
-                layers.append(BatchNorm1d(fan_out, dtype=dtype))
-            layers.append(ACTIVATIONS[activation]())
-            if dropout:
-                layers.append(Dropout(dropout, rng=rng.spawn(1)[0]))  # own stream; spawning leaves init's untouched
-    return Sequential(*layers)
-
-
-def cnn(input_shape: tuple[int, int, int], channels: list[int], hidden: list[int], num_classes: int, *,
-        kernel_size: int = 3, pool: int = 2, activation: str = "relu", init: str = "he",
-        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
-        batch_norm: bool = False) -> Sequential:
-    """Conv blocks, Flatten, then an MLP head: cnn((1, 28, 28), [32, 64], [128], 10) for MNIST.
-
-    Each conv block is Conv2d(k x k, no padding) [-> BatchNorm2d] -> activation [-> MaxPool2d(pool)]; the
-    conv has no bias under BatchNorm2d, which would subtract it again. The head is mlp()'s hidden blocks.
-    """
-    from numpynn.nn.conv import Conv2d
-    from numpynn.nn.normalization import BatchNorm2d
-    from numpynn.nn.pooling import MaxPool2d
-    if len(input_shape) != 3 or not channels or any(int(c) < 1 for c in channels):
-        raise ValueError(f"cnn needs an input shape (C, H, W) and positive channel counts, got {input_shape} and "
-                         f"{channels}; e.g. cnn((1, 28, 28), [32, 64], [128], 10).")
-    rng = np.random.default_rng(seed)
-    layers: list[Layer] = []
-    shape = (1, *map(int, input_shape))
-    for c in channels:
-        block = [Conv2d(shape[1], c, kernel_size, bias=not batch_norm, init=init, rng=rng, dtype=dtype)]
-        if batch_norm:
-            block.append(BatchNorm2d(c, dtype=dtype))
-        block.append(ACTIVATIONS[activation]())
-        if pool > 1:
-            block.append(MaxPool2d(pool))
-        for layer in block:
-            try:
-                shape = layer.output_shape(shape) if hasattr(layer, "output_shape") else shape
-            except ValueError:
-                raise ValueError(f"{len(channels)} conv blocks of kernel {kernel_size} and pool {pool} shrink "
-                                 f"{input_shape[1]}x{input_shape[2]} images to nothing; use fewer --conv blocks, "
-                                 "a smaller --kernel-size or --pool.") from None
-        layers += block
-    layers.append(Flatten())
-    head = mlp([int(np.prod(shape[1:])), *hidden, num_classes], activation=activation, init=init, seed=rng,
-               dtype=dtype, dropout=dropout, batch_norm=batch_norm)
-    head.layers[0].needs_input_grad = True  # mlp's Sequential turned it off; here the conv blocks need it
-    return Sequential(*layers, *head.layers)

@@ -42,6 +42,7 @@ def _find_blas():
                 axpy_fn.argtypes = [ctypes.c_int64, scalar, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
                                     ctypes.c_int64]
                 scal_fn.argtypes = [ctypes.c_int64, scalar, ctypes.c_void_p, ctypes.c_int64]
+                axpy_fn._lib_path = path  # where set_threads finds the thread calls of the same library
                 found["axpy", np.dtype(dtype)], found["scal", np.dtype(dtype)] = axpy_fn, scal_fn
             if found:
                 return found
@@ -49,6 +50,22 @@ def _find_blas():
 
 
 _BLAS = _find_blas()
+
+
+def _find_thread_calls():
+    """(get, set) of the OpenBLAS thread count of NumPy's bundled library, or None (threadpoolctl then does it)."""
+    if os.environ.get("NUMPYNN_NO_BLAS") or not _BLAS:
+        return None
+    lib = ctypes.CDLL(_BLAS["axpy", np.dtype(np.float32)]._lib_path)
+    get = getattr(lib, "scipy_openblas_get_num_threads64_", None)
+    put = getattr(lib, "scipy_openblas_set_num_threads64_", None)
+    if get is None or put is None:
+        return None
+    get.restype, get.argtypes, put.restype, put.argtypes = ctypes.c_int, [], None, [ctypes.c_int]
+    return get, put
+
+
+_THREAD_CALLS = _find_thread_calls()
 # Below this size the ctypes call costs more than it saves (OpenBLAS itself stays on one thread below 10,000).
 MIN_SIZE = 4096
 
@@ -89,6 +106,22 @@ def scal(alpha: float, x: np.ndarray) -> None:
         _BLAS["scal", x.dtype](x.size, alpha, x.ctypes.data, 1)
     else:
         x *= x.dtype.type(alpha)
+
+
+def get_threads() -> int | None:
+    """OpenBLAS's current thread count for NumPy's bundled library (a C call), or None where there is none."""
+    return None if _THREAD_CALLS is None else int(_THREAD_CALLS[0]())
+
+
+def set_threads(threads: int) -> int | None:
+    """Set NumPy's bundled OpenBLAS to `threads` threads (one C call, ~1 us); returns the previous count, or None
+    where NumPy uses another BLAS (then nothing changed: use blas_threads, which goes through threadpoolctl)."""
+    if _THREAD_CALLS is None:
+        return None
+    before = int(_THREAD_CALLS[0]())
+    if before != threads:
+        _THREAD_CALLS[1](int(threads))
+    return before
 
 
 def blas_threads(threads: int | None):

@@ -35,13 +35,15 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set every gradient to zero (backward overwrites them anyway; kept for PyTorch habits)."""
-        for _, _, grads, key in self.slots:
+        for _, _, grads, key, _ in self.slots:
             grads[key].fill(0)
 
     def step(self) -> None:
+        """One update of every parameter that is not frozen (a frozen one, and its state, stay as they are)."""
         self.step_count += 1
-        for name, params, grads, key in self.slots:
-            self.update(name, params[key], grads[key])
+        for name, params, grads, key, frozen in self.slots:
+            if key not in frozen:
+                self.update(name, params[key], grads[key])
 
     def update(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
         raise NotImplementedError
@@ -65,7 +67,7 @@ class Optimizer:
         flat = dict(flat)
         self.step_count = int(flat.pop("step_count", 0))
         self.lr = float(flat.pop("lr", self.lr))
-        params = {name: params[key] for name, params, _, key in self.slots}
+        params = {name: params[key] for name, params, _, key, _ in self.slots}
         self.state = {}
         for full, value in flat.items():
             name, _, buf = full.rpartition(".")

@@ -35,8 +35,9 @@ class LRScheduler:
         return {"last_epoch": self.last_epoch, "base_lr": self.base_lr}
 
     def load_state_dict(self, state: dict) -> None:
-        epoch, base_lr = int(state["last_epoch"]), float(state["base_lr"])
-        if epoch < 0 or not base_lr > 0:
+        epoch, base_lr = state["last_epoch"], float(state["base_lr"])
+        # A count from a file is bounded before any formula sees it (int(inf) or gamma ** 10**400 would raise).
+        if type(epoch) is not int or not 0 <= epoch < 2**53 or not 0 < base_lr < float("inf"):
             raise ValueError(f"Scheduler state has last_epoch={epoch}, base_lr={base_lr}; the checkpoint is corrupt.")
         self.last_epoch, self.base_lr = epoch, base_lr
         self.optimizer.lr = self.lr_at(epoch)

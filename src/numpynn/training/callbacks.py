@@ -58,34 +58,72 @@ class EarlyStopping(Callback):
 
 
 class ChanceLevelWarning(Callback):
-    """Warns (once) when an epoch's training accuracy is about that of always answering the commonest class.
+    """Warns (once each) when training learns nothing, saying why: a too-high learning rate or vanishing gradients.
 
-    A learning rate far too high (SGD lr 3 on MNIST) can collapse a net to a constant answer without any
-    loss turning non-finite: no error, just a useless model. y: the training labels (class indices).
-    `warn(message)` defaults to warnings.warn; "about" is within a tenth of the way from chance to perfect.
-    Epochs before `min_steps` optimizer steps are not judged: a few steps have not had the time to learn.
+    Two signs, judged after each epoch:
+    - the training loss blew up: an epoch's mean loss above `blowup` times the first step's (SGD lr 50 on MNIST
+      climbs to 60,000 and settles at 15 without a non-finite value, so the divergence guard never fires);
+    - the training accuracy is about that of always answering the commonest class (within `margin` of the way
+      from chance to perfect), once `min_steps` steps had time to learn. Then the weights' gradient norms
+      (sampled every `every` steps) tell the cause: a layer whose gradient is `vanishing` times smaller than
+      the largest one's is starved (vanishing gradients: a lower lr would make it worse); otherwise, with the
+      loss never below where it started, the steps overshoot (lr too high) or the inputs are unscaled.
+    y: the training labels (class indices or one-hot). `warn(message)` defaults to warnings.warn.
     """
 
-    def __init__(self, y: np.ndarray, warn=None, margin: float = 0.1, min_steps: int = 100):
+    def __init__(self, y: np.ndarray, warn=None, margin: float = 0.1, min_steps: int = 100, blowup: float = 10.0,
+                 vanishing: float = 1e-3, every: int = 10):
         y = np.asarray(y)
         counts = np.bincount((y.argmax(axis=1) if y.ndim == 2 else y).astype(np.int64).ravel())
         self.chance = float(counts.max() / counts.sum()) if counts.size else 0.0
         self.limit = self.chance + margin * (1 - self.chance)
         self.warn = warn or (lambda message: warnings.warn(message, RuntimeWarning, stacklevel=2))
         self.warned, self.min_steps, self.steps = False, int(min_steps), 0
+        self.blowup, self.vanishing, self.every = float(blowup), float(vanishing), max(1, int(every))
+        self.first_loss, self.blew_up, self.model, self.norms = None, False, None, {}
+
+    def on_train_begin(self, model, optimizer):
+        self.model = model
 
     def on_batch_end(self, step, loss):
         self.steps = step
+        if self.first_loss is None and math.isfinite(loss):
+            self.first_loss = float(loss)
+        if self.model is not None and step % self.every == 0:  # a weight matrix's gradient, summed over samples
+            for name, grad in self.model.grads().items():
+                if name.endswith("weight") and grad.ndim >= 2:
+                    total, n = self.norms.get(name, (0.0, 0))
+                    self.norms[name] = (total + float(np.linalg.norm(grad)), n + 1)
 
     def on_epoch_end(self, epoch, record, model, optimizer):
+        loss = record.get("train_loss")
+        if not self.blew_up and self.first_loss and loss is not None and loss > self.blowup * self.first_loss:
+            self.blew_up = True
+            self.warn(f"the training loss rose to {loss:,.4g} in epoch {epoch}, from {self.first_loss:.4g} at the "
+                      f"first step: the steps overshoot. A learning rate of {optimizer.lr:g} is too high (try "
+                      f"{optimizer.lr / 10:g}).")
         acc = record.get("train_acc")
         if self.warned or acc is None or acc > self.limit or self.steps < self.min_steps:
             return
         self.warned = True
         self.warn(f"training accuracy after epoch {epoch} is {acc:.4f}, about what always answering the most "
-                  f"common class gets ({self.chance:.4f}): so far the network has learned nothing. A learning "
-                  f"rate of "
-                  f"{optimizer.lr:g} may be too high (try {optimizer.lr / 10:g}), or the inputs unscaled.")
+                  f"common class gets ({self.chance:.4f}): so far the network has learned nothing. "
+                  + self._cause(optimizer.lr))
+
+    def _cause(self, lr: float) -> str:
+        norms = {name: total / n for name, (total, n) in self.norms.items() if n}
+        if len(norms) > 1 and not self.blew_up:
+            weakest = min(norms, key=norms.get)
+            largest = max(norms.values())
+            if largest > 0 and norms[weakest] < self.vanishing * largest:
+                times = math.log10(largest / max(norms[weakest], 1e-300))
+                return (f"The gradient reaching {weakest} is about 10^{times:.0f} times smaller than the largest "
+                        "layer's: vanishing gradients, which a lower learning rate "
+                        "would not cure; try ReLU (--activation relu), He initialisation (--init he), fewer "
+                        "layers or --batch-norm.")
+        if self.blew_up:
+            return f"The loss blew up first: a learning rate of {lr:g} is too high (try {lr / 10:g})."
+        return f"A learning rate of {lr:g} may be too high (try {lr / 10:g}), or the inputs unscaled."
 
 
 class GradientTracker(Callback):

@@ -68,9 +68,12 @@ class TrainState:
             raise ValueError("training state `shuffle` must be true or false")
         if not isinstance(raw["records"], list) or not all(_is_record(r) for r in raw["records"]):
             raise ValueError("training state records must be a list of flat {name: number} objects")
-        # One record per finished epoch, in order: resume rewrites metrics.csv from them, epoch by epoch.
-        if [r.get("epoch") for r in raw["records"]] != list(range(1, raw["epoch"] + 1)):
-            raise ValueError(f"training state has {len(raw['records'])} epoch records for {raw['epoch']} finished "
+        # One record per finished epoch, in order: resume rewrites metrics.csv from them, epoch by epoch. The
+        # count is checked against the records the file holds before anything is built from it: a re-signed
+        # file claiming 10**9 epochs must not make a list of 10**9 numbers (issue 26.1).
+        records = raw["records"]
+        if len(records) != raw["epoch"] or any(r.get("epoch") != i for i, r in enumerate(records, start=1)):
+            raise ValueError(f"training state has {len(records)} epoch records for {raw['epoch']} finished "
                              "epochs; each finished epoch needs its record, numbered 1, 2, ...")
         if not isinstance(raw["callback_states"], dict) or not all(
                 k.isdigit() and isinstance(v, dict) for k, v in raw["callback_states"].items()):

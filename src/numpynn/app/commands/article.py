@@ -13,6 +13,7 @@ import runpy
 import sys
 from pathlib import Path
 
+from numpynn import threads
 from numpynn.datasets import fetch_mnist_784
 from numpynn.io.atomic import atomic_write_bytes
 
@@ -67,7 +68,8 @@ def figures_to_png(script: str, folder: str | None):
         for num in plt.get_fignums():
             saved.append(target / f"{stem}.{len(saved) + 1}.png")
             png = io.BytesIO()
-            plt.figure(num).savefig(png, format="png")
+            # Tight: the series' scripts size their figures without a layout, so titles would be cut at the edge.
+            plt.figure(num).savefig(png, format="png", bbox_inches="tight")
             atomic_write_bytes(saved[-1], png.getvalue())  # an interrupted run never leaves half a PNG
             print(f"Saved figure {len(saved)} to {saved[-1]}", flush=True)
         if interactive:
@@ -94,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="seed the global np.random the series' code draws from")
     parser.add_argument("--save-figures", metavar="DIR",
                         help="save each figure shown as DIR/SCRIPT.N.png (default without a display: ./figures)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="BLAS threads for the script's NumPy (default: $NUMPYNN_THREADS, else 1)")
     parser.add_argument("script", metavar="SCRIPT.py", help="the script to run")
     parser.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments passed on to the script")
     return parser
@@ -114,7 +118,12 @@ def main(argv=None) -> int:
     if args.seed is not None:
         import numpy as np
         np.random.seed(args.seed)  # the series' scripts draw from the global state; a seed makes a run repeatable
-    with offline_openml(), figures_to_png(args.script, args.save_figures):
+    try:
+        n_threads = threads.resolve(args.threads)  # the one thread policy: the script's NumPy on N BLAS threads
+    except ValueError as e:
+        print(f"numpynn: error: {e}", file=sys.stderr)
+        return 2
+    with threads.limit(n_threads), offline_openml(), figures_to_png(args.script, args.save_figures):
         runpy.run_path(args.script, run_name="__main__")
     return 0
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from numpynn import threads
 from numpynn.app.runs.data import load_data, load_test_data
 from numpynn.app.runs.folder import MODEL_HELP, check_width, open_model
 from numpynn.errors import DataError
@@ -21,6 +22,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help=help, description=help, epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    threads.add_option(p)
     p.add_argument("--dataset", metavar="NAME|PATH", help="evaluate on this dataset instead of the training one")
     p.add_argument("--png", metavar="PATH", help="where to write the confusion matrix figure "
                    "(default: evaluation_confusion_matrix.png beside the model)")

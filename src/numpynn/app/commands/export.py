@@ -22,13 +22,16 @@ def add_parser(sub) -> None:
     p.add_argument("model", metavar="RUN|MODEL", help=MODEL_HELP)
     p.add_argument("-o", "--output", metavar="PATH",
                    help="the .onnx file to write (default: model.onnx beside the model file)")
-    p.add_argument("--opset", type=int, default=17, help="ONNX opset version (default: 17)")
+    p.add_argument("--opset", type=int, default=17,
+                   help="ONNX opset version, from 17 to the newest the installed onnx and onnxruntime support "
+                        "(default: 17)")
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
     """Export the model with its preprocessing, input shape and class names; print what was written."""
-    from numpynn.interop.onnx_export import INPUT, LOGITS, PROBABILITIES, export_onnx
+    from numpynn.interop.onnx_export import INPUT, LOGITS, PROBABILITIES, check_opset, export_onnx
+    check_opset(args.opset)  # before loading anything: 0.2.0 wrote --opset 99 files onnxruntime refuses
     trained = open_model(args.model)
     shape = list(trained.metadata["preprocessing"].get("input_shape") or [trained.in_features])
     if trained.input_shape is not None and shape[0] == 1:  # a one-channel CNN takes (batch, H, W) as an MLP run

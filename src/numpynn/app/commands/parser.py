@@ -6,12 +6,14 @@ becomes one sentence and exit 2 here, at one place; a runtime failure exit 1.
 
 import argparse
 import difflib
+import errno
 import os
 import sys
 
-from numpynn import __version__
+from numpynn import __version__, threads
 from numpynn.app.commands import check, evaluate, export, info, plot, predict, serve, sweep, train
 from numpynn.errors import NumpynnError, TrainingDiverged
+from numpynn.io.atomic import path_problem
 
 COMMANDS = [train, evaluate, predict, plot, info, export, serve, sweep, check]
 
@@ -68,18 +70,35 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return args.handler(args)
+        # The one thread policy (numpynn.threads): --threads where the command has it, else NUMPYNN_THREADS, else 1.
+        with threads.limit(getattr(args, "threads", None)):
+            return args.handler(args)
     except TrainingDiverged as exc:
         return _fail(str(exc), 1)
-    except (NumpynnError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+    except (NumpynnError, ValueError) as exc:
         return _fail(str(exc), 2)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:  # a path the user gave
+        return _fail(os_error_sentence(exc), 2)
     except BrokenPipeError:  # `numpynn info ... | head`: the reader left, which is not our error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as exc:  # disk full, permission denied: the environment failed, not the input
-        return _fail(f"{exc.strerror or exc} ({exc.filename or 'no file'}); files written so far are kept.", 1)
+        return _fail(f"{os_error_sentence(exc).rstrip('.')}; files written so far are kept.", 1)
     except KeyboardInterrupt:
         return _fail("interrupted; files written so far are kept.", 130)
+
+
+def os_error_sentence(exc: OSError) -> str:
+    """An OSError as one sentence naming its file: never "[Errno 21] ...: 'x'" or "(no file)" (issue 26.12)."""
+    if exc.strerror is None:  # raised with a sentence of our own: FileNotFoundError("Dataset x does not exist; ...")
+        return str(exc)
+    name = exc.filename
+    if name is not None and exc.errno in (errno.EISDIR, errno.ENOTDIR):
+        # Our atomic writes word these already; the OS's own ("Not a directory") get the same words.
+        problem = exc.strerror if exc.strerror != os.strerror(exc.errno) else path_problem(name)
+        if problem:
+            return f"{os.fspath(name)} {problem}."
+    return f"{exc.strerror} ({os.fspath(name)})." if name is not None else f"{exc.strerror}."
 
 
 def _fail(message: str, code: int) -> int:

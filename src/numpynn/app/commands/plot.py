@@ -23,7 +23,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser("plot", help=help, description=help, epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", metavar="RUN", nargs="+", help="run folders (or their metrics.csv files)")
-    p.add_argument("-o", "--output", metavar="PATH", help="PNG to write (default: comparison.png beside the runs)")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="PNG to write, replaced if it exists (default: comparison.png beside the runs, or "
+                        "comparison-2.png, ... if that exists)")
     p.set_defaults(handler=run)
 
 
@@ -38,9 +40,18 @@ def run(args) -> int:
         runs[folder] = (read_metrics(metrics), _read_config(folder / "config.json"))
     labels = _legend_labels({folder: config for folder, (_, config) in runs.items()})
     figure = plots.compare_figure({labels[folder]: rows for folder, (rows, _) in runs.items()})
-    output = Path(args.output) if args.output else next(iter(runs)).parent / "comparison.png"
-    print(f"Wrote {plots.save_figure(figure, output)}")
+    output = Path(args.output) if args.output else free_name(next(iter(runs)).parent / "comparison.png")
+    replaced = output.exists()
+    print(f"{'Replaced' if replaced else 'Wrote'} {plots.save_figure(figure, output)}")
     return 0
+
+
+def free_name(path: Path) -> Path:
+    """path, or path-2, path-3, ... if it exists: a default name never overwrites an earlier comparison."""
+    k = 1
+    while path.with_stem(f"{path.stem}-{k}" if k > 1 else path.stem).exists():
+        k += 1
+    return path.with_stem(f"{path.stem}-{k}") if k > 1 else path
 
 
 def _read_config(path: Path) -> dict:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from numpynn import threads
 from numpynn.app.runs.folder import MODEL_HELP, check_width, open_model
 from numpynn.data.images import FIELD, is_image, prepare_digit, save_png
 from numpynn.errors import CheckpointError, DataError, NumpynnError
@@ -23,6 +24,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("predict", help=help, description=help, epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    threads.add_option(p)
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files, one digit each")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     p.add_argument("--save-preprocessed", metavar="DIR", nargs="?", const=".",

@@ -4,6 +4,7 @@ import argparse
 import errno
 import socket
 
+from numpynn import threads
 from numpynn.app.runs.folder import MODEL_HELP, check_width, open_model
 from numpynn.data.images import FIELD
 
@@ -23,6 +24,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("serve", help=help, description=help, epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="RUN|MODEL", help=MODEL_HELP)
+    threads.add_option(p)
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this computer only); 0.0.0.0 exposes the "
                         "page, the model's answers and saving drawings into the run folder to every machine "
@@ -61,11 +63,9 @@ def run(args) -> int:
 
 def _bind(host: str, port: int) -> socket.socket:
     """Bind before starting, so the URL printed names the real port and a busy port is one clear error."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    family, address = _resolve(host, port)
     try:
-        sock = socket.create_server((host, port), family=family, backlog=128)
-    except socket.gaierror:
-        raise ValueError(f"--host {host} is not an address of this machine; use 127.0.0.1 or 0.0.0.0.") from None
+        sock = socket.create_server(address, family=family, backlog=128)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise ValueError(f"Port {port} is already in use; pass another --port, or --port 0 for a free one.") \
@@ -78,3 +78,20 @@ def _bind(host: str, port: int) -> socket.socket:
     # for the client's delayed ACK of the headers, ~40 ms a request (accepted sockets inherit the option).
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+def _resolve(host: str, port: int) -> tuple[int, tuple[str, int]]:
+    """(family, (address, port)) that `host` names; a name that does not resolve is the user's mistake.
+
+    Resolved here because create_server re-raises a failed lookup as a plain OSError ("Name or service not
+    known (while attempting to bind ...)"), which read as a runtime failure with exit 1 (issue 26.10).
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError, ValueError):  # UnicodeError: a label over 63 characters; ValueError: NUL
+        infos = []
+    if not infos:
+        raise ValueError(f"--host {host} does not resolve to an address of this machine; use 127.0.0.1 (this "
+                         "computer only) or 0.0.0.0 (every network interface).")
+    family, _, _, _, address = infos[0]
+    return family, (address[0], address[1])

@@ -8,7 +8,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 
 from numpynn.app.runs.config_file import read_config_file
-from numpynn.app.runs.train_config import TrainConfig, resolve_config
+from numpynn.app.runs.train_config import PRESETS, TrainConfig, resolve_config
 from numpynn.app.runs.training import resume_train, train
 
 TRAIN_EXAMPLES = """examples:
@@ -24,6 +24,8 @@ TRAIN_EXAMPLES = """examples:
   numpynn train --config recipes/mnist-cnn.toml  a CNN to 99.4 %
   numpynn train --dataset my_digits.npz --val-split 0.2 --no-plots
   numpynn train --resume runs/quick              continue a run stopped by Ctrl-C
+  numpynn train --init-from runs/quick --dataset runs/quick/drawings.npz --mix-mnist 2000 --epochs 3 --lr 0.01
+                                                 fine-tune on the digits saved from `numpynn serve`
 """
 
 
@@ -81,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     if args.resume is not None:
         return resume_train(Path(args.resume), given, args.config)
-    if args.config is not None:
-        return train(resolve_config(given, read_config_file(args.config), source=args.config))
-    return train(resolve_config(given))
+    file_values = read_config_file(args.config) if args.config is not None else {}
+    config = resolve_config(given, file_values, source=args.config or "the config file")
+    # What the user set, however (flags, the config file, a preset): what --init-from checks against its model.
+    explicit = frozenset(given) | frozenset(file_values) | frozenset(PRESETS.get(config.preset, {}))
+    return train(config, explicit=explicit)

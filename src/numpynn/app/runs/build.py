@@ -13,7 +13,7 @@ from numpynn.app.runs.train_config import TrainConfig
 from numpynn.data.augment import RandomShift
 from numpynn.datasets import one_hot
 from numpynn.nn.losses import LOSSES
-from numpynn.nn.sequential import cnn, mlp
+from numpynn.nn.models import cnn, mlp, rnn_classifier, vit
 from numpynn.optim.optimizers import OPTIMIZERS
 from numpynn.optim.schedules import build_scheduler
 from numpynn.training.callbacks import ChanceLevelWarning, EarlyStopping, GradientTracker
@@ -31,7 +31,9 @@ OPTIMIZER_BUFFERS = {"sgd": 1, "adam": 2, "adamw": 2, "rmsprop": 3}
 def build_model(config: TrainConfig, in_features: int, num_classes: int, rng: np.random.Generator,
                 input_shape: tuple[int, int, int] | None = None):
     """The MLP in_features -> hidden... -> num_classes that `config` describes, or with --conv its CNN on
-    images of input_shape (C, H, W)."""
+    images of input_shape (C, H, W), or the --kind lstm/gru/rnn/vit network on those images."""
+    if config.kind != "mlp":
+        return build_sequence_model(config, input_shape, num_classes, rng)
     if config.conv:
         return build_cnn(config, input_shape, num_classes, rng)
     sizes = [in_features, *config.hidden, num_classes]
@@ -42,7 +44,7 @@ def build_model(config: TrainConfig, in_features: int, num_classes: int, rng: np
 
 
 def build_cnn(config: TrainConfig, input_shape, num_classes: int, rng: np.random.Generator):
-    """config.conv's conv blocks on (C, H, W) images, then Flatten and the --hidden layers (nn.sequential.cnn)."""
+    """config.conv's conv blocks on (C, H, W) images, then Flatten and the --hidden layers (nn.models.cnn)."""
     c, h, w = input_shape
     parameters, activations, size = 0, 0, (h, w)
     for c_out in config.conv:  # the sizes cnn() will allocate, estimated before any of it is
@@ -58,6 +60,23 @@ def build_cnn(config: TrainConfig, input_shape, num_classes: int, rng: np.random
     return cnn(input_shape, list(config.conv), list(config.hidden), num_classes, kernel_size=config.kernel_size,
                pool=config.pool, activation=config.activation, init=config.init, seed=rng,
                dtype=np.dtype(config.dtype), dropout=config.dropout, batch_norm=config.batch_norm)
+
+
+def build_sequence_model(config: TrainConfig, input_shape, num_classes: int, rng: np.random.Generator):
+    """--kind lstm/gru/rnn: each (1, H, W) image as H steps of W pixels; --kind vit: a Vision Transformer."""
+    c, h, w = input_shape
+    dtype = np.dtype(config.dtype)
+    if config.kind == "vit":
+        if h % config.patch_size or w % config.patch_size:
+            raise ValueError(f"--patch-size {config.patch_size} does not divide the {h}x{w} images; choose one that "
+                             "does (e.g. 4 or 7 for 28x28).")
+        return vit(input_shape, config.patch_size, config.embed_dim, config.depth, config.heads, config.mlp_dim,
+                   num_classes, dropout=config.dropout, seed=rng, dtype=dtype)
+    if c != 1:
+        raise ValueError(f"--kind {config.kind} reads an image row by row and needs one channel, got {c}; use "
+                         "--kind vit or --conv for images with several channels.")
+    return rnn_classifier(h, w, config.hidden[0], num_classes, kind=config.kind, num_layers=config.num_layers,
+                          dropout=config.dropout, seed=rng, dtype=dtype)
 
 
 def check_fits_in_memory(config: TrainConfig, parameters: int, activations: int, memory: int | None = None) -> None:

@@ -14,6 +14,7 @@ import typing
 from pathlib import Path
 
 from numpynn.app.runs.train_config import TrainConfig, resolve_config
+from numpynn.io.user_files import parse_nested, read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,8 +25,9 @@ MAX_BYTES = 1024 * 1024  # a run file is a few hundred bytes; anything near this
 
 # Each TrainConfig field in exactly one section (tests/test_configfile.py checks that a new field gets one).
 SECTIONS = {
-    "data": ("dataset", "subset", "val_split", "scale"),
-    "model": ("hidden", "conv", "kernel_size", "pool", "activation", "init", "loss", "dtype"),
+    "data": ("dataset", "subset", "val_split", "scale", "mix_mnist"),
+    "model": ("kind", "hidden", "conv", "kernel_size", "pool", "num_layers", "patch_size", "embed_dim", "depth",
+              "heads", "mlp_dim", "activation", "init", "loss", "dtype", "init_from", "freeze"),
     "optim": ("optimizer", "lr", "momentum", "nesterov", "weight_decay", "lr_schedule", "warmup_epochs", "epochs",
               "batch_size", "seed"),
     "regularisation": ("dropout", "batch_norm", "augment_shift", "early_stopping", "track_gradients"),
@@ -50,16 +52,18 @@ def bundled_recipe(name) -> Path | None:
 
 
 def read_toml(path, what: str, missing_hint: str) -> tuple[Path, dict]:
-    """(path, table) of a TOML run or sweep file, or of a bundled recipe named by `path`; size and text checked."""
+    """(path, table) of a TOML run or sweep file, or of a bundled recipe named by `path`.
+
+    The library's user-file reader says what a folder, FIFO or device is, caps the size, accepts a UTF-8
+    byte-order mark (Notepad writes one), and refuses nesting deeper than any numpynn file has (issue 26).
+    """
     path = bundled_recipe(path) or Path(path)
-    if not path.is_file():
-        raise ValueError(f"{what} {path} does not exist; {missing_hint}.")
-    if path.stat().st_size > MAX_BYTES:
-        raise ValueError(f"{what} {path} is over {MAX_BYTES // 1024} KiB; a {what.lower()} is a short TOML file.")
     try:
-        return path, tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ValueError(f"{what} {path} is not UTF-8 text; save it as a UTF-8 .toml file.") from None
+        text = read_user_text(path, what, "a TOML file", MAX_BYTES, hint=missing_hint)
+    except FileNotFoundError as exc:  # a ValueError, as read_config_file has always raised for a missing file
+        raise ValueError(str(exc)) from None
+    try:
+        return path, parse_nested(tomllib.loads, text, f"{what} {path}")
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{what} {path} is not valid TOML ({exc}); fix that line.") from None
 

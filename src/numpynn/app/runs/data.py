@@ -10,6 +10,7 @@ from numpynn import datasets
 from numpynn.app.runs.train_config import TrainConfig
 from numpynn.data.userdata import npz_names
 from numpynn.errors import DataError
+from numpynn.io.user_files import check_user_file
 
 DIGITS = [str(i) for i in range(10)]
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
@@ -50,6 +51,7 @@ class Data:
 
 
 SPLIT_NAMES = {"test": "Test", "val": "Validation"}
+DRAWINGS_FILE = "drawings.npz"  # what `numpynn serve` saves: digits 0-9 (serve/drawings.py writes this name)
 
 
 def load_data(config: TrainConfig) -> Data:
@@ -77,10 +79,16 @@ def load_data(config: TrainConfig) -> Data:
         (x_train, y_train), (x_test, y_test) = datasets.train_val_split(x_train, y_train, config.val_split,
                                                                          config.seed)
         test_name, split = f"a held-out {config.val_split:.0%} of the training rows", "val"
+    if config.mix_mnist:
+        (x_train, y_train), (x_test, y_test), test_name, mixed = _mix_mnist(config, (x_train, y_train),
+                                                                              (x_test, y_test), test_name)
+        notes.append(mixed)
     elif x_test is None:
         raise DataError(f"{name} holds no test rows (x_test, y_test); pass --val-split 0.2 to hold some out.")
     y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
-    class_names = CLASS_NAMES.get(name) or _classes_of(name, y_train, y_test)
+    # A drawings file (the page's) always means the digits 0-9, however few of them were drawn.
+    digits = config.mix_mnist or Path(name).name == DRAWINGS_FILE
+    class_names = DIGITS if digits else CLASS_NAMES.get(name) or _classes_of(name, y_train, y_test)
     if config.batch_size > len(x_train):
         notes.append(f"--batch-size {config.batch_size:,} is more than the {len(x_train):,} training rows; each "
                      "epoch is one step over all of them.")
@@ -90,6 +98,25 @@ def load_data(config: TrainConfig) -> Data:
                f"evaluating on {len(x_test):,}: {test_name}.")
     return Data(x_train, y_train, x_test, y_test, test_name, class_names, image_shape, channels, split,
                 summary, notes)
+
+
+def _mix_mnist(config: TrainConfig, train, test, test_name):
+    """Your training rows, repeated to weigh as much as config.mix_mnist seeded MNIST training rows, plus those
+    rows; the test rows stay yours, or are MNIST's test set when you have none. Returns a note on the mix too."""
+    (x, y), (x_test, y_test) = train, test
+    if x[0].size != 784 or not np.isin(y, np.arange(10)).all():
+        raise DataError(f"--mix-mnist adds MNIST's 28x28 digits 0-9, but {config.dataset} holds rows of "
+                        f"{x[0].size} values or labels outside 0..9; drop --mix-mnist for this dataset.")
+    (mx, my), (mx_test, my_test) = datasets.load_mnist()
+    pick = np.random.default_rng(config.seed).permutation(len(mx))[:config.mix_mnist]
+    repeat = max(1, round(len(pick) / len(x)))
+    x = np.concatenate([np.repeat(datasets.flatten(x), repeat, axis=0), datasets.flatten(mx[pick])])
+    y = np.concatenate([np.repeat(y, repeat), my[pick]])
+    if x_test is None:
+        x_test, y_test, test_name = mx_test, my_test, "the mnist test set (does it still read MNIST?)"
+    note = (f"training on your {len(train[1]):,} rows, each {repeat} times, and {len(pick):,} MNIST rows "
+            "(--mix-mnist).")
+    return (x, y), (datasets.flatten(x_test), y_test), test_name, note
 
 
 def _classes_of(name: str, y_train: np.ndarray, y_test: np.ndarray) -> list[str]:
@@ -125,8 +152,9 @@ def load_test_data(name: str) -> Data:
 
 
 def _load_user_data(path: Path):
-    if not path.is_file():
-        raise FileNotFoundError(f"Dataset {path} does not exist; use mnist, fashion-mnist or a .npz/.csv path.")
+    # A folder, FIFO or device is named for what it is (0.2.0 said "does not exist"), and never read.
+    check_user_file(path, "Dataset", "mnist, fashion-mnist or the path of a .npz or .csv file",
+                    hint="use mnist, fashion-mnist or a .npz/.csv path")
     if path.suffix == ".csv":
         return datasets.load_csv(path, num_features=None), None
     if path.suffix != ".npz":

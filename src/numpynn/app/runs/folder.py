@@ -19,6 +19,7 @@ from numpynn.datasets import Scaler
 from numpynn.errors import CheckpointError, DataError
 from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_model, read_checkpoint
+from numpynn.io.user_files import check_user_file, read_user_file
 from numpynn.nn.sequential import Sequential
 from numpynn.training.fit import Callback
 from numpynn.validation import expected_features, first_conv
@@ -84,11 +85,15 @@ def write_metrics(path: Path, rows: list[dict]) -> Path:
     return atomic_write_text(path, out.getvalue())
 
 
+METRICS_BYTES = 64 * 1024**2  # a metrics.csv is ~100 bytes an epoch: this is far past any real run
+
+
 def read_metrics(path: Path) -> list[dict]:
     """Rows of a metrics.csv as {column: float or None}, refusing a file that is not one."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; pass a run folder written by `numpynn train`.")
-    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+    # A folder, FIFO or device in its place is named for what it is, and never read without end (issue 26.11).
+    data = read_user_file(path, "Metrics file", "a run's metrics.csv", METRICS_BYTES,
+                          hint="pass a run folder written by `numpynn train`")
+    with io.StringIO(data.decode("utf-8", errors="replace"), newline="") as f:
         reader = csv.DictReader(f)
         if not reader.fieldnames or "epoch" not in reader.fieldnames:
             raise DataError(f"{path} is not a numpynn metrics.csv (it has no epoch column).")
@@ -136,14 +141,37 @@ class TrainedModel:
         """(N, D) scaled rows -> what the model takes: the rows themselves, or (N, C, H, W) images for a CNN."""
         return rows if self.input_shape is None else rows.reshape(len(rows), *self.input_shape)
 
+    @property
+    def network(self) -> str:
+        """The network in one phrase: 'MLP 784-256-10', 'CNN 1x28x28, conv 32,64, then 128-10', 'LSTM 784 inputs as
+        steps of 28, hidden 128, then 10' or 'ViT 1x28x28, 4 encoder layers of 64, then 10'."""
+        layers = self.model.config()
+        sizes = "-".join(str(layer["out_features"]) for layer in layers if layer["type"] == "Linear")
+        types = [layer["type"] for layer in layers]
+        for layer in layers:
+            if layer["type"] in ("RNN", "LSTM", "GRU"):
+                return f"{layer['type']} {self.in_features} inputs as steps of {layer['input_size']}, hidden " \
+                       f"{layer['hidden_size']}, then {sizes}"
+        if "TransformerEncoderLayer" in types:
+            width = next(layer["d_model"] for layer in layers if layer["type"] == "TransformerEncoderLayer")
+            return f"ViT {'x'.join(map(str, self.input_shape))}, {types.count('TransformerEncoderLayer')} encoder " \
+                   f"layers of {width}, then {sizes}"
+        if self.input_shape is None:
+            return f"MLP {self.in_features}-{sizes}"
+        convs = ",".join(str(layer["out_channels"]) for layer in layers if layer["type"] == "Conv2d")
+        return f"CNN {'x'.join(map(str, self.input_shape))}, conv {convs}, then {sizes}"
+
 
 def open_model(path: str | Path) -> TrainedModel:
     """Load and validate a model.safetensors (or a run folder holding one) with everything inference needs."""
     path = Path(path)
     if path.is_dir():
         path = path / "model.safetensors"
-    if not path.is_file():
-        raise FileNotFoundError(f"Model {path} does not exist; pass a model.safetensors or a run folder.")
+    if path.name == "model.safetensors" and not path.exists() and (path.parent / "checkpoint.safetensors").is_file():
+        from numpynn.app.runs.interrupted import open_checkpoint  # a stopped run: its last checkpoint, said so
+        return open_checkpoint(path.parent)
+    where = "a model.safetensors or a run folder"  # a FIFO or device in its place is said to be one (issue 26.11)
+    check_user_file(path, "Model", where, hint=f"pass {where}")
     model, meta = load_model(path)
     prep = meta.get("preprocessing")
     if not isinstance(prep, dict) or prep.get("method") not in SCALES:

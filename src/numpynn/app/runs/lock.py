@@ -39,6 +39,11 @@ class RunLock:
             holder = _read(self.path)
             raise RunFolderBusy(f"Run folder {self.run} is in use by {holder or 'another process'}; wait for "
                                 "it to finish or stop it (Ctrl-C), or choose another --name.") from None
+        except OSError as exc:  # a full disk while writing the holder's record (released again): name the file,
+            # which os.write cannot; 0.2.0 said "No space left on device (no file)" on --resume (issue 26.13)
+            if exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(self.path)) from exc
         self._lock = lock
         return self
 

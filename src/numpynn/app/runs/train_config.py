@@ -16,6 +16,9 @@ from numpynn.optim.optimizers import OPTIMIZERS
 SCALES = ("255", "zscore", "global", "none")
 DTYPES = ("float32", "float64")
 LR_SCHEDULES = ("constant", "step", "cosine")
+# mlp: Linear layers (with --conv: a CNN); lstm/gru/rnn read each image row by row; vit: a Vision Transformer.
+KINDS = ("mlp", "lstm", "gru", "rnn", "vit")
+SEQUENCE_KINDS = ("lstm", "gru", "rnn", "vit")
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -61,6 +64,10 @@ class TrainConfig:
         parse=float, metavar="F"))
     scale: str = field(default="255", metadata=option(
         "input preprocessing: 255 (x/255), zscore (per-feature, the article's), global, none", choices=SCALES))
+    mix_mnist: int = field(default=0, metadata=option(
+        "add N MNIST training rows (seeded) to your digits so a fine-tuned model does not forget MNIST; your rows "
+        "are repeated to weigh as much, and without test rows of your own the MNIST test set evaluates",
+        parse=int, metavar="N"))
     # --- model
     hidden: tuple[int, ...] = field(default=(256,), metadata=option(
         "hidden layer sizes, comma-separated for depth (e.g. 512,256); '' for none", parse=parse_hidden,
@@ -72,10 +79,30 @@ class TrainConfig:
     kernel_size: int = field(default=3, metadata=option("conv kernel size K (with --conv)", parse=int, metavar="K"))
     pool: int = field(default=2, metadata=option(
         "max-pool window and stride P after each conv (with --conv; 1: no pooling)", parse=int, metavar="P"))
+    kind: str = field(default="mlp", metadata=option(
+        "network: mlp (with --conv, a CNN); lstm, gru or rnn read each image as a sequence of its rows (hidden size "
+        "--hidden, --num-layers layers) into a Linear; vit is a Vision Transformer (--patch-size, --embed-dim, "
+        "--depth, --heads, --mlp-dim)", choices=KINDS))
+    num_layers: int = field(default=1, metadata=option("stacked recurrent layers (lstm, gru, rnn)", parse=int,
+                                                        metavar="N"))
+    patch_size: int = field(default=7, metadata=option("vit: square patch size in pixels (must divide the image)",
+                                                        parse=int, metavar="P"))
+    embed_dim: int = field(default=64, metadata=option("vit: width of each token", parse=int, metavar="D"))
+    depth: int = field(default=4, metadata=option("vit: encoder layers (pre-norm)", parse=int, metavar="N"))
+    heads: int = field(default=4, metadata=option("vit: attention heads (dividing --embed-dim)", parse=int,
+                                                  metavar="H"))
+    mlp_dim: int = field(default=128, metadata=option("vit: feed-forward width in each encoder layer", parse=int,
+                                                      metavar="N"))
     activation: str = field(default="relu", metadata=option("hidden activation", choices=lambda: sorted(ACTIVATIONS)))
     init: str = field(default="he", metadata=option("weight initialisation", choices=lambda: sorted(INITS)))
     loss: str = field(default="cross_entropy", metadata=option("loss function", choices=lambda: sorted(LOSSES)))
     dtype: str = field(default="float32", metadata=option("floating-point precision", choices=DTYPES))
+    init_from: str | None = field(default=None, metadata=option(
+        "start from this trained model's weights (a run folder or model.safetensors): its architecture, classes "
+        "and input scaling come with it, the optimizer starts fresh", metavar="RUN|MODEL"))
+    freeze: int = field(default=0, metadata=option(
+        "with --init-from: keep the first N weight layers (Linear, Conv2d, with their BatchNorm) fixed",
+        parse=int, metavar="N"))
     # --- optimisation
     optimizer: str = field(default="sgd", metadata=option("optimizer", choices=lambda: sorted(OPTIMIZERS)))
     lr: float | None = field(default=None, metadata=option(
@@ -107,9 +134,9 @@ class TrainConfig:
     # --- output
     out: str = field(default="runs", metadata=option("folder that holds run folders", metavar="DIR"))
     name: str | None = field(default=None, metadata=option("run folder name (default: a timestamp)"))
-    threads: int = field(default=1, metadata=option(
-        "BLAS threads for the matrix products; 1 never slows down beside other busy processes, where 2 can be "
-        "several times slower (benchmarks/threads_busy.py); more pays only for big models on an idle machine",
+    threads: int | None = field(default=None, metadata=option(
+        "threads for BLAS and the batch-splitting layers (default: $NUMPYNN_THREADS, else 1); 1 never slows down "
+        "beside other busy processes, where 2 can be several times slower (benchmarks/results/threads_entry.md)",
         parse=int, metavar="N"))
     quiet: bool = field(default=False, metadata=option("print only the final accuracy and the paths written"))
     plots: bool = field(default=True, metadata=option("skip the PNG figures", flag="--no-plots"))
@@ -135,7 +162,7 @@ class TrainConfig:
             (self.momentum >= 0, f"--momentum must be >= 0, got {self.momentum}; try 0.9."),
             (self.weight_decay is None or self.weight_decay >= 0,
              f"--weight-decay must be >= 0, got {self.weight_decay}."),
-            (self.threads >= 1, f"--threads must be at least 1, got {self.threads}."),
+            (self.threads is None or self.threads >= 1, f"--threads must be at least 1, got {self.threads}."),
             (self.warmup_epochs >= 0, f"--warmup-epochs must be >= 0, got {self.warmup_epochs}."),
             (self.warmup_epochs == 0 or self.warmup_epochs < self.epochs,
              f"--warmup-epochs ({self.warmup_epochs}) must be less than --epochs ({self.epochs})."),
@@ -154,6 +181,22 @@ class TrainConfig:
             (all(c >= 1 for c in self.conv), f"--conv channel counts must be positive, got {list(self.conv)}."),
             (self.kernel_size >= 1, f"--kernel-size must be at least 1, got {self.kernel_size}; try 3."),
             (self.pool >= 1, f"--pool must be at least 1 (1: no pooling), got {self.pool}; try 2."),
+            (not self.conv or self.kind == "mlp",
+             f"--conv builds a CNN; it does not combine with --kind {self.kind} (drop --conv, or use --kind mlp)."),
+            (self.kind not in SEQUENCE_KINDS[:3] or len(self.hidden) == 1,
+             f"--kind {self.kind} takes one --hidden size (the recurrent state's width), got {list(self.hidden)}; "
+             "e.g. --hidden 128."),
+            (min(self.num_layers, self.patch_size, self.embed_dim, self.depth, self.heads, self.mlp_dim) >= 1,
+             "--num-layers, --patch-size, --embed-dim, --depth, --heads and --mlp-dim must be at least 1."),
+            (self.embed_dim % self.heads == 0,
+             f"--heads ({self.heads}) must divide --embed-dim ({self.embed_dim}); e.g. --embed-dim 64 --heads 4."),
+            (self.freeze >= 0, f"--freeze must be >= 0 layers, got {self.freeze}; try 1."),
+            (self.freeze == 0 or self.init_from is not None,
+             "--freeze keeps layers of a trained model fixed; add --init-from RUN (a run folder or model file)."),
+            (self.mix_mnist >= 0, f"--mix-mnist must be >= 0 rows, got {self.mix_mnist}; try 2000."),
+            (self.mix_mnist == 0 or self.dataset not in ("mnist", "fashion-mnist"),
+             "--mix-mnist adds MNIST rows to your own digits; pass --dataset with your file (e.g. "
+             "runs/NAME/drawings.npz)."),
             (not self.conv or self.scale != "zscore",
              "--scale zscore standardises every pixel on its own, which suits an MLP but not a convolution (one "
              "kernel slides over all pixels); use --scale global or 255 with --conv."),
@@ -161,7 +204,7 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
-        for name, allowed in (("scale", SCALES), ("dtype", DTYPES), ("activation", ACTIVATIONS),
+        for name, allowed in (("kind", KINDS), ("scale", SCALES), ("dtype", DTYPES), ("activation", ACTIVATIONS),
                               ("init", INITS), ("loss", LOSSES), ("optimizer", OPTIMIZERS),
                               ("lr_schedule", LR_SCHEDULES)):
             value = getattr(self, name)

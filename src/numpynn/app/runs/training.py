@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from numpynn import threads
 from numpynn.app.runs.build import (
     build_extras,
     build_loss,
@@ -18,6 +19,7 @@ from numpynn.app.runs.build import (
     targets_for,
 )
 from numpynn.app.runs.data import Data, load_data
+from numpynn.app.runs.finetune import check_data_fits, freeze, inherit, open_source, source_name
 from numpynn.app.runs.folder import MetricsCSV, claim_run_dir
 from numpynn.app.runs.lock import RunLock
 from numpynn.app.runs.train_config import TrainConfig
@@ -25,16 +27,18 @@ from numpynn.datasets import Scaler
 from numpynn.errors import TrainingDiverged, TrainingInterrupted
 from numpynn.io.atomic import atomic_write_text
 from numpynn.io.checkpoint import load_training_checkpoint, save_model, save_training_checkpoint
+from numpynn.io.user_files import parse_nested, read_user_text
 from numpynn.metrics import confusion_matrix
 from numpynn.nn.functional import softmax
-from numpynn.optim.blas import blas_threads
 from numpynn.training.callbacks import EarlyStopping
 from numpynn.training.divergence import LARGE_INPUT_RMS
 from numpynn.training.fit import fit
 from numpynn.training.signals import StopRequest
+from numpynn.training.state import layer_generators
 
 # What --resume may be given beside it: how the run looks while running, not what it computes.
 RESUME_MAY_CHANGE = {"quiet", "plots", "threads"}
+CONFIG_BYTES = 1024 * 1024  # a config.json is under 1 KB; a bigger one is not a run's
 
 
 def resume_train(run: Path, given: dict, config_file: str | None) -> int:
@@ -64,9 +68,10 @@ def _resume_locked(run: Path, given: dict, lock: RunLock) -> int:
     if not has_checkpoint and (run / "metrics.csv").exists():
         raise ValueError(f"{run} has a metrics.csv but no checkpoint.safetensors to resume from; it was damaged, "
                          "start a new run.")
-    try:
-        values = json.loads((run / "config.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    path = run / "config.json"
+    try:  # a folder or FIFO in its place, a BOM, or 100,000 nested brackets: each one sentence (issue 26)
+        values = parse_nested(json.loads, read_user_text(path, "Run config", "a JSON file", CONFIG_BYTES), str(path))
+    except (OSError, json.JSONDecodeError):
         raise ValueError(f"{run / 'config.json'} is missing or unreadable; this run cannot be resumed (pass a run "
                          "folder that `numpynn train` wrote).") from None
     if not isinstance(values, dict):
@@ -78,28 +83,28 @@ def _resume_locked(run: Path, given: dict, lock: RunLock) -> int:
 
 
 def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resume: bool = False, *,
-          callbacks=(), outcome: dict | None = None) -> int:
+          callbacks=(), outcome: dict | None = None, explicit: frozenset[str] = frozenset()) -> int:
     """Run `config` and write its run folder; each file is complete the moment it appears.
 
     `callbacks` join fit's own (numpynn sweep's pruning); `outcome`, a dict, receives run and accuracy.
+    With config.init_from the model, its classes and scaling come from that model (`explicit`: the settings the
+    user gave, refused where they contradict it; see finetune.py).
 
     Every epoch ends with RUN/checkpoint.safetensors; Ctrl-C or SIGTERM adds one at the current step and
     exits 130/143. `claimed`: a run folder whose lock the caller holds; with `resume` the run continues from
     its checkpoint, bit-identically. Otherwise a new folder is claimed (and locked) once the input is known good.
     """
     say = (lambda *a: None) if config.quiet else print
+    source = open_source(config) if config.init_from is not None else None
+    if source is not None and not resume:  # a resumed run's config.json already holds what it took over
+        config = inherit(config, source, set(explicit))
     data = load_data(config)
     say(data.summary)  # the first line: what was read (rows, features, classes) and what is held out
     for note in data.notes:
         print(f"numpynn: note: {note}", file=sys.stderr)
-    # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
-    preprocess = Scaler.fit(config.scale, data.x_train, config.dtype)
-    num_classes = len(data.class_names)
     # Separate streams for initialisation and shuffling, both fixed by the one --seed.
     init_rng, shuffle_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(2))
-    # A CNN takes (N, C, H, W) images: free views of the flat rows, which the scaling and shifts handle alike.
-    input_shape = data.input_shape() if config.conv else None
-    model = build_model(config, data.x_train.shape[1], num_classes, init_rng, input_shape)
+    model, preprocess, input_shape = _model_and_scaling(config, data, init_rng, source, say)
     x_train, x_test = (x if input_shape is None else x.reshape(len(x), *input_shape)
                        for x in (data.x_train, data.x_test))
     optimizer = build_optimizer(config, model)
@@ -108,13 +113,35 @@ def train(config: TrainConfig, claimed: tuple[Path, RunLock] | None = None, resu
     # Only now, with the input known good, does the run get a folder; its lock is held until the run ends.
     run, lock = claimed if claimed is not None else claim_run_dir(config)
     try:
-        with blas_threads(config.threads):
+        with threads.limit(config.threads):  # the one thread policy (numpynn.threads)
             return _train_in(run, config, data, (x_train, x_test, input_shape), preprocess, model, optimizer,
                              scheduler, transform, extra_callbacks, shuffle_rng, resume, say,
                              callbacks=callbacks, outcome=outcome)
     finally:
         if claimed is None:
             lock.release()
+
+
+def _model_and_scaling(config: TrainConfig, data: Data, init_rng, source, say) -> tuple:
+    """(model, input scaling, (C, H, W) for a CNN or None): built from config, or the --init-from model's own."""
+    if source is not None:
+        check_data_fits(source, data, config)
+        freeze(source, config)
+        for i in layer_generators(source.model):  # a loaded Dropout draws from OS entropy: the run's --seed instead
+            source.model.layers[int(i)].rng = init_rng.spawn(1)[0]
+        frozen = "" if not config.freeze else ", its first weight layer frozen" if config.freeze == 1 else \
+            f", its first {config.freeze} weight layers frozen"
+        say(f"Fine-tuning the model of {source_name(source.path)}: its weights, classes and input scaling, a "
+            f"fresh {config.optimizer} optimizer{frozen}.")
+        return source.model, source.preprocess, source.input_shape
+    # The rows stay raw (uint8 for MNIST); fit scales each batch as it gathers it (see fit's preprocess).
+    preprocess = Scaler.fit(config.scale, data.x_train, config.dtype)
+    # A CNN takes (N, C, H, W) images: free views of the flat rows, which the scaling and shifts handle alike.
+    input_shape = data.input_shape() if config.conv or config.kind != "mlp" else None
+    model = build_model(config, data.x_train.shape[1], len(data.class_names), init_rng, input_shape)
+    if config.kind in ("lstm", "gru", "rnn"):  # the model unflattens rows into steps itself: it takes (N, H * W)
+        input_shape = None
+    return model, preprocess, input_shape
 
 
 def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler, transform, extra_callbacks,
@@ -138,10 +165,7 @@ def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler
     def save_checkpoint(train_state):
         save_training_checkpoint(checkpoint, model, optimizer, train_state, scheduler,
                                  metadata={"config": config.to_dict()})
-    sizes = "-".join(map(str, [*config.hidden, num_classes]))
-    net = f"MLP {data.x_train.shape[1]}-{sizes}" if input_shape is None else \
-        f"CNN {'x'.join(map(str, input_shape))} conv {','.join(map(str, config.conv))} then {sizes}"
-    say(f"{net}, {model.num_parameters():,} parameters")
+    say(f"{describe(config, data, input_shape, num_classes)}, {model.num_parameters():,} parameters")
     say("Starting training...")
     # Signals become a stop at the next step; overflow warnings are left to the divergence guard's sentence.
     with StopRequest() as stop, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -183,18 +207,30 @@ def _train_in(run, config, data, inputs, preprocess, model, optimizer, scheduler
     written.append(save_model(run / "model.safetensors", model, metadata=metadata,
                               extra_tensors=preprocess.tensors()))
     if config.plots:
-        written += write_training_plots(run, metrics_csv.rows, data, y_pred, softmax(logits, axis=1))
-        if input_shape is not None:
-            written += write_cnn_plots(run, model, preprocess(x_test[:1]))
-        if config.track_gradients:
-            from numpynn.app import figures as plots
-            figure = plots.gradients_figure(metrics_csv.rows, run=run.name)
-            written.append(plots.save_figure(figure, run / "gradients.png"))
+        written += write_figures(run, config, data, model, metrics_csv.rows, (y_pred, logits),
+                                 preprocess(x_test[:6]), input_shape)
     if outcome is not None:
         outcome.update(run=run, accuracy=accuracy)
     print(f"Final {data.split_name} Accuracy: {accuracy:.4f}")
     print("Wrote:\n" + "\n".join(f"  {p}" for p in written))
     return 0
+
+
+def write_figures(run: Path, config, data: Data, model, rows: list[dict], predictions, sample, input_shape):
+    """Every figure of a run: curves, confusion, mistakes; a CNN's filters and feature maps, a ViT's attention or a
+    recurrent network's steps (sample: a few scaled test inputs); the gradients with --track-gradients."""
+    y_pred, logits = predictions
+    written = write_training_plots(run, rows, data, y_pred, softmax(logits, axis=1))
+    kind = sequence_kind(model)  # from the model, not config.kind: a fine-tuned run's model is its source's
+    if kind is not None:
+        written += write_sequence_plots(run, kind, model, sample, data.y_test[:len(sample)])
+    elif input_shape is not None:
+        written += write_cnn_plots(run, model, sample[:1])
+    if config.track_gradients:
+        from numpynn.app import figures as plots
+        figure = plots.gradients_figure(rows, run=run.name)
+        written.append(plots.save_figure(figure, run / "gradients.png"))
+    return written
 
 
 def write_training_plots(run: Path, rows: list[dict], data: Data, y_pred, probs) -> list[Path]:
@@ -215,3 +251,36 @@ def write_cnn_plots(run: Path, model, image) -> list[Path]:
     from numpynn.app import figures as plots
     return [plots.save_figure(plots.filters_figure(model), run / "filters.png"),
             plots.save_figure(plots.feature_maps_figure(model, image), run / "feature_maps.png")]
+
+
+def describe(config, data: Data, input_shape, num_classes: int) -> str:
+    """The network in one line: `MLP 784-256-10`, `CNN 1x28x28 conv 16,32 then 128-10`, `LSTM 28 steps x 28 ...`."""
+    sizes = "-".join(map(str, [*config.hidden, num_classes]))
+    if config.kind == "vit":
+        return (f"ViT {'x'.join(map(str, input_shape))}, {config.patch_size}x{config.patch_size} patches, "
+                f"{config.depth} encoder layers of width {config.embed_dim}, {config.heads} heads")
+    if config.kind != "mlp":
+        h, w = data.image_shape
+        return (f"{config.kind.upper()} {h} steps x {w} inputs, hidden {config.hidden[0]} x {config.num_layers} "
+                f"then {num_classes}")
+    if input_shape is None:
+        return f"MLP {data.x_train.shape[1]}-{sizes}"
+    return f"CNN {'x'.join(map(str, input_shape))} conv {','.join(map(str, config.conv))} then {sizes}"
+
+
+def sequence_kind(model) -> str | None:
+    """'vit' for a model with attention, 'rnn' for a recurrent one, None otherwise."""
+    names = {type(layer).__name__ for layer in model.layers}
+    if names & {"TransformerEncoderLayer", "MultiheadAttention"}:
+        return "vit"
+    return "rnn" if names & {"RNN", "LSTM", "GRU"} else None
+
+
+def write_sequence_plots(run: Path, kind: str, model, images, labels) -> list[Path]:
+    """attention.png for a ViT (the class token's attention over the patches), steps.png for a recurrent network
+    (the prediction as the rows come in), for a few test images (scaled as the model takes them)."""
+    from numpynn.app import sequence_figures
+    from numpynn.app.figures import save_figure
+    if kind == "vit":
+        return [save_figure(sequence_figures.attention_figure(model, images, labels), run / "attention.png")]
+    return [save_figure(sequence_figures.steps_figure(model, images, labels), run / "steps.png")]

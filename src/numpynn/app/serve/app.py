@@ -23,12 +23,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from numpynn.app.runs.folder import TrainedModel
-from numpynn.app.serve.drawings import FILE_NAME, Drawings, DrawingsUnavailable
+from numpynn.app.serve.drawings import FILE_NAME, Drawings, DrawingsUnavailable, finetune_command
 from numpynn.data.images import prepare_digit
 from numpynn.errors import DataError
 
 STATIC = Path(__file__).with_name("static")
 MAX_BODY = 5 * 1024**2       # bytes; a phone photo as JPEG fits, and the cap holds while the body streams in
+DRAIN = 4 * MAX_BODY          # bytes read and dropped past the cap, so the client gets to read the 413 sentence
 MAX_PIXELS = 25_000_000      # a 24-megapixel photo fits; decoding bigger ones could exhaust a small server's memory
 DECODERS = 2                 # images decoded at once (each can take a few hundred MB); more requests wait their turn
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
@@ -60,7 +61,8 @@ class DigitService:
     def predict(self, image: bytes) -> dict:
         """The label, per-class probabilities and the 28x28 the model saw, for one image's bytes."""
         pixels = prepare_digit(image, max_pixels=MAX_PIXELS)
-        x = self.trained.preprocess(pixels.reshape(1, -1))
+        # As predict does: scaled rows, then the model's own input shape ((1, C, H, W) images for a CNN).
+        x = self.trained.as_input(self.trained.preprocess(pixels.reshape(1, -1)))
         with self.model_lock:
             probs = self.trained.model.predict_proba(x)[0]
         names = self.trained.class_names
@@ -75,16 +77,33 @@ class DigitService:
         pixels = prepare_digit(image, max_pixels=MAX_PIXELS)
         count = self.drawings.append(pixels, label)
         return {"saved": count, "label": label, "class_name": self.trained.class_names[label],
-                "path": str(self.drawings.path)}
+                "path": self.shown(self.drawings.path)}
+
+    def settings(self) -> dict | None:
+        """The run's config without the host's paths: no output folder, and a data file by its name."""
+        config = self.trained.metadata.get("config")
+        if not isinstance(config, dict):
+            return None
+        dataset = config.get("dataset")
+        named = {"dataset": Path(dataset).name} if isinstance(dataset, str) and ("/" in dataset or "\\" in dataset) \
+            else {}
+        return {**{k: v for k, v in config.items() if k != "out"}, **named}
+
+    def shown(self, path: Path) -> str:
+        """A file as the API names it: relative to the run folder (the host's own paths are none of a client's
+        business); a file outside it by its name alone."""
+        path, run = Path(path).resolve(), Path(self.trained.path).resolve().parent
+        return str(path.relative_to(run)) if path.is_relative_to(run) else path.name
 
     def describe(self) -> dict:
         trained, meta = self.trained, self.trained.metadata
         prep = meta.get("preprocessing", {})
-        return {"model": str(trained.path), "summary": repr(trained.model), "architecture": trained.model.config(),
+        return {"model": self.shown(trained.path), "run": Path(trained.path).resolve().parent.name,
+                "network": trained.network, "summary": repr(trained.model), "architecture": trained.model.config(),
                 "parameters": trained.model.num_parameters(), "dtype": str(trained.model.dtype),
                 "input_shape": prep.get("input_shape"), "preprocessing": prep.get("method"),
-                "classes": trained.class_names, "metrics": meta.get("metrics"), "config": meta.get("config"),
-                "drawings": {"path": str(self.drawings.path), **self.drawings.summary()}}
+                "classes": trained.class_names, "metrics": meta.get("metrics"), "config": self.settings(),
+                "drawings": {"path": self.shown(self.drawings.path), **self.drawings.summary()}}
 
 
 def png_data_url(pixels: np.ndarray) -> str:
@@ -102,24 +121,33 @@ async def read_image(request: Request) -> bytes:
         raise HTTPException(415, "The body must be an image sent with Content-Type image/png or image/jpeg "
                                  f"(this request had {kind or 'none'}).")
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-        raise too_large()
+    if length is not None and (not is_number(length) or int(length) > DRAIN):
+        raise too_large()  # too big to read through: answered at once, and the connection closed under it
     chunks, size = [], 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
-            if size > MAX_BODY:  # checked as it arrives: a body without Content-Length cannot fill memory either
-                raise too_large()
-            chunks.append(chunk)
+            if size > DRAIN:
+                break
+            if size <= MAX_BODY:  # over the cap, the rest is read and dropped: memory stays within MAX_BODY
+                chunks.append(chunk)
     except ClientDisconnect:
         raise HTTPException(400, "The client went away before sending the whole image.") from None
+    if size > MAX_BODY:
+        raise too_large()
     if size == 0:
         raise HTTPException(400, "The request body is empty; send a PNG or JPEG image of one digit.")
     return b"".join(chunks)
 
 
+def is_number(text: str) -> bool:
+    """Whether text is a plain decimal number: '²' and other Unicode digits pass str.isdigit but not int()."""
+    return text.isascii() and text.isdigit()
+
+
 def too_large() -> HTTPException:
-    # Connection: close makes uvicorn drop the connection rather than read (and discard) the rest of the body.
+    # A body of up to DRAIN bytes has been read to its end before this answer, so the client, still sending,
+    # is not reset before it reads the 413 (issue 21.2); Connection: close ends the connection after it.
     return HTTPException(413, f"The image is over the {MAX_BODY // 1024**2} MB cap; send a smaller picture.",
                          headers={"Connection": "close"})
 
@@ -145,10 +173,12 @@ async def save_drawing(request: Request) -> JSONResponse:
     service = request.app.state.service
     text = request.query_params.get("label", "")
     names = service.trained.class_names
-    if not text.isdigit() or int(text) >= len(names):
+    if not is_number(text) or int(text) >= len(names):
         raise HTTPException(400, f"Pass the digit's label as ?label=N with N in 0..{len(names) - 1}, not {text!r}.")
     image = await read_image(request)
-    return JSONResponse(await run_prepared(service, service.save, image, int(text)))
+    answer = await run_prepared(service, service.save, image, int(text))
+    answer["finetune"] = finetune_command(Path(service.trained.path).parent)  # the page shows this one command
+    return JSONResponse(answer)
 
 
 async def model_info(request: Request) -> JSONResponse:

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import io
 import os
+import shlex
 import threading
 from pathlib import Path
 
@@ -33,6 +34,16 @@ class DrawingsUnavailable(DataError):
     def __init__(self, message: str, status: int):
         super().__init__(message)
         self.status = status
+
+
+FINETUNE_MNIST_ROWS = 2000  # MNIST rows beside your digits, so the fine-tuned model does not forget MNIST
+
+
+def finetune_command(run: str | Path) -> str:
+    """The one command that fine-tunes the model of run folder `run` on its drawings (README: Fine-tuning)."""
+    run = Path(run)
+    return (f"numpynn train --init-from {shlex.quote(str(run))} --dataset {shlex.quote(str(run / FILE_NAME))} "
+            f"--mix-mnist {FINETUNE_MNIST_ROWS} --epochs 5 --lr 0.01 --name {shlex.quote(run.name + '-mine')}")
 
 
 class Drawings:

@@ -182,7 +182,8 @@ async function save(label, name) {
   if (!lastImage) return;
   try {
     const answer = await post(`/api/drawings?label=${label}`, lastImage);
-    savedNote.textContent = `Saved as ${name}: ${answer.saved} digit${answer.saved === 1 ? "" : "s"} in ${answer.path}.`;
+    savedNote.textContent = `Saved as ${name}: ${answer.saved} digit${answer.saved === 1 ? "" : "s"} in ${answer.path}.` +
+      ` To teach the model your handwriting, run: ${answer.finetune}`;
   } catch (error) {
     showError(error.message);
   }
@@ -194,18 +195,13 @@ async function loadModel() {
     const response = await fetch("/api/model");
     const model = await response.json();
     if (Array.isArray(model.classes)) classNames = model.classes;
-    const sizes = model.architecture.filter((layer) => layer.type === "Linear")
-      .map((layer, i) => (i === 0 ? [layer.in_features, layer.out_features] : [layer.out_features])).flat();
     // metrics.csv names held-out rows for what they are: test_acc for a test set, val_acc for --val-split rows.
     const metrics = model.metrics || {};
     const heldOut = typeof metrics.test_acc === "number" ? ["test_acc", "test set"] : ["val_acc", "validation rows"];
     const accuracy = metrics[heldOut[0]];
-    // The run folder's name (the full path is in the tooltip): "runs/NAME/model.safetensors" reads as NAME.
-    const parts = model.model.split(/[\\/]/);
-    const name = parts.length > 1 && parts[parts.length - 1] === "model.safetensors" ? parts[parts.length - 2]
-      : parts[parts.length - 1];
-    info.title = model.model;
-    info.textContent = `Model ${name} · ${sizes.length ? sizes.join("–") + " network · " : ""}`
+    // The run folder's name and what the network is ("MLP 784-256-10", "CNN 1x28x28, conv 32,64, then 128-10").
+    info.title = `${model.run}/${model.model}`;
+    info.textContent = `Model ${model.run} · ${model.network} · `
       + `${model.parameters.toLocaleString("en")} parameters`
       + (typeof accuracy === "number" ? ` · ${(100 * accuracy).toFixed(1)}% on its ${heldOut[1]}` : "");
   } catch (_) {
