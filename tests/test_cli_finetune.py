@@ -114,7 +114,9 @@ def test_the_serve_page_gives_the_one_command_and_it_runs(runs, tmp_path, monkey
     with TestClient(create_app(open_model(run), loopback_only=False)) as client:
         answer = client.post("/api/drawings?label=1", content=buffer.getvalue(),
                              headers={"Content-Type": "image/png"}).json()
-    assert answer["finetune"] == finetune_command(run)
+    assert (answer["finetune"], answer["finetune_where"]) == finetune_command(run)
+    assert str(tmp_path) not in answer["finetune"]  # no host path: typed in the folder that holds the run
+    assert answer["finetune_where"] == "in the folder that holds served"
     monkeypatch.chdir(tmp_path)
     argv = shlex.split(answer["finetune"])[1:] + ["--epochs", "1", "--mix-mnist", "200", "--quiet", "--no-plots"]
     assert cli.main(argv) == 0

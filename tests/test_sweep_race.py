@@ -39,8 +39,9 @@ def journal_race(tmp_path: Path, lock: bool):
     folder = tmp_path / "race"
     folder.mkdir()
     (tmp_path / "sweep.toml").write_text(SWEEP)
+    env = {**race_env(folder, lock), "NUMPYNN_RACE_WORKERS_ONLY": "1"}
     done = subprocess.run([sys.executable, "-m", "numpynn", "sweep", "--config", "sweep.toml", "--trials", "1",
-                           "--jobs", "2", "--out", "sw"], cwd=tmp_path, env=race_env(folder, lock),
+                           "--jobs", "2", "--out", "sw"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=600)
     storage = optuna.storages.JournalStorage(_journal_backend(optuna, str(tmp_path / "sw" / "study.journal")))
     return done, optuna.load_study(study_name="sw", storage=storage).get_trials(), folder

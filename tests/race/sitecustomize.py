@@ -5,7 +5,7 @@ It holds every worker inside the claim, between counting the trials and asking O
 expected workers have reached the claim and a grace period has passed. Under the claim lock only one worker is
 ever inside, so the others wait at the lock and exactly --trials trials are asked for; with the lock made a
 no-op (NUMPYNN_RACE_NO_LOCK=1) every worker counts the same trials and asks, and the study gets too many. The
-files left in the race folder prove which happened: at-lock-PID (a worker reached the claim), asked-PID
+files left in the race folder prove which happened: at-lock-PID (a worker waited for the study's lock), asked-PID
 (it asked Optuna for a trial; its text: how many workers were at the claim when it did).
 """
 
@@ -13,24 +13,29 @@ import os
 
 if os.environ.get("NUMPYNN_RACE_DIR"):
     import contextlib
+    import sys
     import time
     from pathlib import Path
 
     import optuna
 
     from numpynn.app.sweep import study as study_module
-    from numpynn.app.sweep import worker as worker_module
 
     FOLDER, PID = Path(os.environ["NUMPYNN_RACE_DIR"]), os.getpid()
     EXPECTED = int(os.environ.get("NUMPYNN_RACE_WORKERS", "2"))
-    real_claim, real_ask = worker_module.Worker._claim, optuna.study.Study.ask
+    # With --jobs, the command's own process takes the lock once before it starts its workers: only workers count.
+    COUNTS = not os.environ.get("NUMPYNN_RACE_WORKERS_ONLY") or "--worker" in sys.argv
+    NO_LOCK = bool(os.environ.get("NUMPYNN_RACE_NO_LOCK"))
+    real_lock, real_ask = study_module.Study.lock, optuna.study.Study.ask
 
     def count(pattern):
         return len(list(FOLDER.glob(pattern)))
 
-    def claim(self):
-        (FOLDER / f"at-lock-{PID}").touch()
-        return real_claim(self)
+    def lock(self):
+        """Every wait for the study's lock is seen (a second machine may wait in its start-up, not its claim)."""
+        if COUNTS:
+            (FOLDER / f"at-lock-{PID}").touch()
+        return contextlib.nullcontext() if NO_LOCK else real_lock(self)
 
     def ask(self, *args, **kwargs):
         deadline = time.monotonic() + 180
@@ -42,6 +47,4 @@ if os.environ.get("NUMPYNN_RACE_DIR"):
             time.sleep(0.05)
         return real_ask(self, *args, **kwargs)
 
-    worker_module.Worker._claim, optuna.study.Study.ask = claim, ask
-    if os.environ.get("NUMPYNN_RACE_NO_LOCK"):
-        study_module.Study.lock = lambda self: contextlib.nullcontext()
+    study_module.Study.lock, optuna.study.Study.ask = lock, ask

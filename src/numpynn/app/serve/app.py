@@ -177,7 +177,8 @@ async def save_drawing(request: Request) -> JSONResponse:
         raise HTTPException(400, f"Pass the digit's label as ?label=N with N in 0..{len(names) - 1}, not {text!r}.")
     image = await read_image(request)
     answer = await run_prepared(service, service.save, image, int(text))
-    answer["finetune"] = finetune_command(Path(service.trained.path).parent)  # the page shows this one command
+    # The page shows this one command, and where to type it
+    answer["finetune"], answer["finetune_where"] = finetune_command(Path(service.trained.path).parent)
     return JSONResponse(answer)
 
 

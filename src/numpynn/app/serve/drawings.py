@@ -39,11 +39,20 @@ class DrawingsUnavailable(DataError):
 FINETUNE_MNIST_ROWS = 2000  # MNIST rows beside your digits, so the fine-tuned model does not forget MNIST
 
 
-def finetune_command(run: str | Path) -> str:
-    """The one command that fine-tunes the model of run folder `run` on its drawings (README: Fine-tuning)."""
+def finetune_command(run: str | Path) -> tuple[str, str]:
+    """The one command that fine-tunes the model of run folder `run` on its drawings, and where to type it.
+
+    The command names the run relative to where `numpynn serve` started when it lies below that folder, else
+    by its own name (typed in the folder holding it): a server never hands out its host's absolute paths.
+    """
     run = Path(run)
-    return (f"numpynn train --init-from {shlex.quote(str(run))} --dataset {shlex.quote(str(run / FILE_NAME))} "
-            f"--mix-mnist {FINETUNE_MNIST_ROWS} --epochs 5 --lr 0.01 --name {shlex.quote(run.name + '-mine')}")
+    try:
+        shown, where = run.resolve().relative_to(Path.cwd().resolve()), "where you started numpynn serve"
+    except ValueError:
+        shown, where = Path(run.name), f"in the folder that holds {run.name}"
+    command = (f"numpynn train --init-from {shlex.quote(str(shown))} --dataset {shlex.quote(str(shown / FILE_NAME))} "
+               f"--mix-mnist {FINETUNE_MNIST_ROWS} --epochs 5 --lr 0.01 --name {shlex.quote(run.name + '-mine')}")
+    return command, where
 
 
 class Drawings:

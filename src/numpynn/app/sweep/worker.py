@@ -49,7 +49,8 @@ class Worker:
         self.study, self.out, self.target, self.on_trial = study, out, target, on_trial
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.workers_dir = out / "workers"
-        self.heartbeat_wait = study.spec.heartbeat if study.rdb is not None else 1
+        # How often an idle worker looks again while others finish: a database is asked at most every 5 s.
+        self.heartbeat_wait = min(study.spec.heartbeat, 5) if study.rdb is not None else 1
 
     def run(self) -> int:
         """Run trials until the study has `target` finished ones; returns how many this worker finished."""

@@ -183,7 +183,7 @@ async function save(label, name) {
   try {
     const answer = await post(`/api/drawings?label=${label}`, lastImage);
     savedNote.textContent = `Saved as ${name}: ${answer.saved} digit${answer.saved === 1 ? "" : "s"} in ${answer.path}.` +
-      ` To teach the model your handwriting, run: ${answer.finetune}`;
+      ` To teach the model your handwriting, run (${answer.finetune_where}): ${answer.finetune}`;
   } catch (error) {
     showError(error.message);
   }
