@@ -1,6 +1,6 @@
 """numpynn: neural networks in NumPy, in PyTorch's vocabulary."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from numpynn.errors import (
     CheckpointError,
