@@ -52,7 +52,8 @@ class MultiheadAttention(Layer):
         """The output's shape for an input of shape `shape`."""
         return tuple(shape)
 
-    def forward(self, x, attn_mask=None, key_padding_mask=None, is_causal: bool = False):
+    def forward(self, x: np.ndarray, attn_mask: np.ndarray | None = None, key_padding_mask: np.ndarray | None = None,
+                is_causal: bool = False) -> np.ndarray:
         """x: (L, N, E) or (N, L, E); attn_mask (L, L) or (N * heads, L, L); key_padding_mask (N, L)."""
         if x.ndim != 3 or x.shape[2] != self.embed_dim:
             raise ValueError(f"MultiheadAttention({self.embed_dim}, ...) expects input "

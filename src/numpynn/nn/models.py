@@ -66,7 +66,7 @@ def vit(image_shape: tuple[int, int, int], patch_size: int, embed_dim: int, dept
 
 
 def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
-        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
+        seed: int | np.random.Generator | None = 0, dtype: DTypeLike = np.float32, dropout: float = 0.0,
         batch_norm: bool = False) -> Sequential:
     """Linear / activation stack, e.g. mlp([784, 256, 10]) -> Linear(784,256), ReLU, Linear(256,10).
 
@@ -93,7 +93,7 @@ def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
 
 def cnn(input_shape: tuple[int, int, int], channels: list[int], hidden: list[int], num_classes: int, *,
         kernel_size: int = 3, pool: int = 2, activation: str = "relu", init: str = "he",
-        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
+        seed: int | np.random.Generator | None = 0, dtype: DTypeLike = np.float32, dropout: float = 0.0,
         batch_norm: bool = False) -> Sequential:
     """Conv blocks, Flatten, then an MLP head: cnn((1, 28, 28), [32, 64], [128], 10) for MNIST.
 

@@ -53,6 +53,7 @@ class RNNBase(Layer):
 
     @property
     def num_directions(self) -> int:
+        """2 when bidirectional, else 1: the output's last axis is num_directions * hidden_size."""
         return 2 if self.bidirectional else 1
 
     def _suffixes(self, layer: int) -> list[str]:

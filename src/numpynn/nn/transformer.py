@@ -63,7 +63,8 @@ class TransformerEncoderLayer(Layer):
         """The output's shape for an input of shape `shape`."""
         return tuple(shape)
 
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
+    def forward(self, src: np.ndarray, src_mask: np.ndarray | None = None,
+                src_key_padding_mask: np.ndarray | None = None, is_causal: bool = False) -> np.ndarray:
         """src: (L, N, d_model) or (N, L, d_model); masks as MultiheadAttention's."""
         if src.ndim != 3 or src.shape[2] != self.d_model:
             raise ValueError(f"TransformerEncoderLayer({self.d_model}, ...) expects input with last axis "
