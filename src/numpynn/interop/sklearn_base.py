@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
@@ -82,7 +83,7 @@ class NumpynnMLP(ModelFiles, BaseEstimator):
 
     # --- training ---------------------------------------------------------------------------------------
 
-    def fit(self, X, y, sample_weight=None) -> "NumpynnMLP":
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "NumpynnMLP":
         """Train on X (N, n_features), dense or sparse, and y (from the current weights when warm_start)."""
         return self._fit(X, y, sample_weight, incremental=False)
 

@@ -1,6 +1,7 @@
 """numpynn.sklearn.MLPRegressor: scikit-learn's MLPRegressor interface over a numpynn network."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
@@ -39,11 +40,11 @@ class MLPRegressor(RegressorMixin, NumpynnMLP):
         self.loss = loss
 
     @available_if(NumpynnMLP._check_solver)
-    def partial_fit(self, X, y, sample_weight=None) -> "MLPRegressor":
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "MLPRegressor":
         """One epoch over (X, y) from the current weights."""
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predictions (N,), or (N, n_outputs) when fitted on 2-D targets."""
         z = self._network_output(X)  # first: it raises NotFittedError before fit
         out = self._loss_fn.activation(z)
