@@ -49,7 +49,7 @@ class MultiheadAttention(Layer):
         self.attn_weights = None
 
     def output_shape(self, shape: tuple) -> tuple:
-        """The output's shape for an input of shape `shape`."""
+        """(L, N, E), or (N, L, E) with batch_first -> the same shape."""
         return tuple(shape)
 
     def forward(self, x: np.ndarray, attn_mask: np.ndarray | None = None, key_padding_mask: np.ndarray | None = None,
@@ -99,7 +99,7 @@ class MultiheadAttention(Layer):
         return total
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        """grad_out: the shape of forward's output."""
+        """grad_out: shaped like forward's output -> fills grads; returns d loss / d x, shaped like x."""
         g = grad_out if self.batch_first else grad_out.transpose(1, 0, 2)
         n, length, e = g.shape
         heads, hd = self.num_heads, e // self.num_heads

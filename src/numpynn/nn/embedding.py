@@ -26,11 +26,11 @@ class Embedding(Layer):
         self.grads["weight"] = np.zeros_like(weight)
 
     def output_shape(self, shape: tuple) -> tuple:
-        """The output's shape for an input of shape `shape`."""
+        """(N, ...) ids -> (N, ..., embedding_dim)."""
         return (*shape, self.embedding_dim)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, ...) ids; a float copy from Sequential's cast is accepted if whole."""
+        """x: (N, ...) ids -> (N, ..., embedding_dim); a float copy from Sequential's cast is accepted if whole."""
         ids = x.astype(np.int64) if x.dtype.kind == "f" else x
         if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings or (x.dtype.kind == "f"
                                                                                and not np.array_equal(ids, x))):
@@ -40,7 +40,7 @@ class Embedding(Layer):
         return self.params["weight"][ids]
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        """grad_out: (N, ..., embedding_dim)."""
+        """grad_out: (N, ..., embedding_dim) -> fills grads["weight"]; returns None (ids have no gradient)."""
         gw = self.grads["weight"]
         gw.fill(0)
         np.add.at(gw, self.ids.reshape(-1), grad_out.reshape(-1, self.embedding_dim))  # repeated ids add up

@@ -26,11 +26,11 @@ class LayerNorm(Layer):
             self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def output_shape(self, shape: tuple) -> tuple:
-        """The output's shape for an input of shape `shape`."""
+        """(..., *normalized_shape) -> the same shape."""
         return tuple(shape)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (..., *normalized_shape)."""
+        """x: (..., *normalized_shape) -> the same shape, each sample normalised over the last axes."""
         k = len(self.normalized_shape)
         if x.shape[x.ndim - k:] != self.normalized_shape:
             raise ValueError(f"LayerNorm({list(self.normalized_shape)}) got input of shape {x.shape}; its last "

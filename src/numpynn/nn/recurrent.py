@@ -60,13 +60,13 @@ class RNNBase(Layer):
         return [f"_l{layer}", f"_l{layer}_reverse"][:self.num_directions]
 
     def output_shape(self, shape: tuple) -> tuple:
-        """The output's shape for an input of shape `shape`."""
+        """(T, N, input_size) -> (T, N, num_directions * hidden_size); (N, T, ...) likewise with batch_first."""
         return (*shape[:2], self.hidden_size * self.num_directions)
 
     # --- forward ---------------------------------------------------------------------------------------
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (T, N, input_size), or (N, T, input_size) with batch_first."""
+        """x: (T, N, input_size) -> each step's hidden state (T, N, num_directions * hidden_size); keeps h_n."""
         if x.ndim != 3 or x.shape[2] != self.input_size:
             order = "(N, T, input_size)" if self.batch_first else "(T, N, input_size)"
             raise ValueError(f"{type(self).__name__}({self.input_size}, ...) expects input {order} with "
@@ -107,7 +107,7 @@ class RNNBase(Layer):
     # --- backward (through time) -------------------------------------------------------------------------
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        """grad_out: the shape of forward's output."""
+        """grad_out: shaped like forward's output -> fills grads; returns d loss / d x, shaped like x."""
         g = grad_out.transpose(1, 0, 2) if self.batch_first else grad_out
         h = self.hidden_size
         for layer in reversed(range(self.num_layers)):

@@ -23,7 +23,7 @@ class Unflatten(Layer):
         return math.prod(self.unflattened_size)
 
     def output_shape(self, shape: tuple) -> tuple:
-        """The output's shape for an input of shape `shape`."""
+        """Axis `dim` split into unflattened_size, e.g. (N, 784) -> (N, 28, 28) for dim=1, (28, 28)."""
         d = self.dim % len(shape)
         if shape[d] != self.in_features:
             raise ValueError(f"Unflatten({self.dim}, {list(self.unflattened_size)}) needs {self.in_features} values "
@@ -54,11 +54,11 @@ class SequencePool(Layer):
         self.mode, self.batch_first = mode, bool(batch_first)
 
     def output_shape(self, shape: tuple) -> tuple:
-        """The output's shape for an input of shape `shape`."""
+        """(N, T, D), or (T, N, D) without batch_first -> (N, D)."""
         return (shape[0] if self.batch_first else shape[1], *shape[2:])
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, T, D) or (T, N, D)."""
+        """x: (N, T, D), or (T, N, D) without batch_first -> (N, D)."""
         self.shape = x.shape
         steps = x if not self.batch_first else x.transpose(1, 0, 2)   # (T, N, D) view
         if self.mode == "mean":
@@ -66,7 +66,7 @@ class SequencePool(Layer):
         return steps[-1 if self.mode == "last" else 0].copy()
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        """grad_out: (N, D)."""
+        """grad_out: (N, D) -> d loss / d x, shaped like forward's x."""
         g = np.zeros(self.shape, grad_out.dtype)
         steps = g if not self.batch_first else g.transpose(1, 0, 2)
         if self.mode == "mean":

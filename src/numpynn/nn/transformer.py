@@ -60,7 +60,7 @@ class TransformerEncoderLayer(Layer):
         return self
 
     def output_shape(self, shape: tuple) -> tuple:
-        """The output's shape for an input of shape `shape`."""
+        """(L, N, d_model), or (N, L, d_model) with batch_first -> the same shape."""
         return tuple(shape)
 
     def forward(self, src: np.ndarray, src_mask: np.ndarray | None = None,

@@ -27,7 +27,7 @@ class PatchEmbedding(Layer):
             self.grads[f"proj.{key}"] = self.proj.grads[key]
 
     def output_shape(self, shape: tuple) -> tuple:
-        """The output's shape for an input of shape `shape`."""
+        """(N, C, H, W) -> (N, (H / p) * (W / p), embed_dim)."""
         n, d, h, w = self.proj.output_shape(shape)
         return n, h * w, d
 
@@ -36,7 +36,7 @@ class PatchEmbedding(Layer):
         return self
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, C, H, W)."""
+        """x: (N, C, H, W) -> (N, P, D) patch tokens, P = (H / p) * (W / p), row by row."""
         self.proj.needs_input_grad = self.needs_input_grad
         out = self.proj.forward(x)                    # (N, D, h, w), channels-last in memory
         self.grid = out.shape
@@ -44,7 +44,7 @@ class PatchEmbedding(Layer):
         return out.transpose(0, 2, 3, 1).reshape(n, -1, d)   # a free view of that memory
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        """grad_out: (N, P, D)."""
+        """grad_out: (N, P, D) -> fills proj's grads; returns d loss / d x (N, C, H, W)."""
         n, _, d = grad_out.shape
         h, w = self.grid[2:]
         return self.proj.backward(grad_out.reshape(n, h, w, d).transpose(0, 3, 1, 2))
@@ -64,11 +64,11 @@ class ClassToken(Layer):
         self.grads["class_token"] = np.zeros_like(self.params["class_token"])
 
     def output_shape(self, shape: tuple) -> tuple:
-        """The output's shape for an input of shape `shape`."""
+        """(N, P, D) -> (N, 1 + P, D)."""
         return shape[0], shape[1] + 1, *shape[2:]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, P, D)."""
+        """x: (N, P, D) -> (N, 1 + P, D), the class token first."""
         out = np.empty((x.shape[0], x.shape[1] + 1, x.shape[2]), x.dtype)
         out[:, 0] = self.params["class_token"][0]
         out[:, 1:] = x
@@ -95,7 +95,7 @@ class PositionEmbedding(Layer):
         self.grads["pos_embedding"] = np.zeros_like(self.params["pos_embedding"])
 
     def output_shape(self, shape: tuple) -> tuple:
-        """The output's shape for an input of shape `shape`."""
+        """(N, num_positions, embed_dim) -> the same shape; a ValueError for any other."""
         if len(shape) != 3 or tuple(shape[1:]) != (self.num_positions, self.embed_dim):
             raise ValueError(f"PositionEmbedding({self.num_positions}, {self.embed_dim}) expects input (N, "
                              f"{self.num_positions}, {self.embed_dim}), got {tuple(shape)}; images of another "
@@ -103,7 +103,7 @@ class PositionEmbedding(Layer):
         return tuple(shape)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """x: (N, L, D)."""
+        """x: (N, L, D) -> x plus the position embeddings, the same shape."""
         self.output_shape(x.shape)
         return x + self.params["pos_embedding"]
 
