@@ -28,6 +28,6 @@ class TrainingDiverged(NumpynnError, ArithmeticError):
 class TrainingInterrupted(NumpynnError):
     """fit() stopped at a safe point because a stop was requested (Ctrl-C, SIGTERM); `.state` can resume it."""
 
-    def __init__(self, message: str, state=None, history=None):
+    def __init__(self, message: str, state: object | None = None, history: object | None = None):
         super().__init__(message)
         self.state, self.history = state, history

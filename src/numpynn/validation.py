@@ -39,7 +39,7 @@ def _takes_sequences(layer) -> bool:
     return any(hasattr(layer, name) for name in ("num_embeddings", "input_size", "embed_dim", "d_model"))
 
 
-def first_conv(model):
+def first_conv(model: "Sequential | Layer") -> "Layer | None":
     """The model's first Conv2d (a layer with in_channels) when it comes before any Linear, else None."""
     for layer in getattr(model, "layers", [model]):
         if hasattr(layer, "in_features"):

@@ -19,7 +19,9 @@ class CappedDownloader:
     def __init__(self, max_bytes: int | None):
         self.max_bytes = max_bytes
 
-    def __call__(self, url: str, output_file, pooch_instance=None, check_only: bool = False) -> None:
+    def __call__(self, url: str, output_file: str | Path, pooch_instance: pooch.Pooch | None = None,
+                 check_only: bool = False) -> None:
+        """Stream url into output_file (pooch's downloader protocol); a ValueError once past max_bytes."""
         import requests  # pooch's own dependency
 
         with requests.get(url, stream=True, timeout=DOWNLOAD_TIMEOUT_S) as response:

@@ -21,6 +21,7 @@ from numpynn.errors import NumpynnError
 from numpynn.interop.extras import require
 from numpynn.interop.onnx_layers import ONNX_OPS, GraphBuilder
 from numpynn.io.atomic import atomic_write_bytes
+from numpynn.nn.sequential import Sequential
 from numpynn.validation import expected_features, first_conv
 
 OPSET = 17
@@ -32,7 +33,7 @@ class ExportError(NumpynnError, ValueError):
     """A model cannot be written as ONNX (an unsupported layer, an input shape that does not fit)."""
 
 
-def export_onnx(model, path: str | os.PathLike, *, preprocess: Scaler | str | None = None,
+def export_onnx(model: Sequential, path: str | os.PathLike, *, preprocess: Scaler | str | None = None,
                 input_shape: tuple[int, ...] | None = None, class_names: list[str] | None = None,
                 opset: int = OPSET) -> Path:
     """Write `model` as an ONNX file at `path` (atomically) and return the path.
@@ -50,7 +51,8 @@ def export_onnx(model, path: str | os.PathLike, *, preprocess: Scaler | str | No
     return atomic_write_bytes(path, data)
 
 
-def onnx_bytes(model, onnx, preprocess, input_shape, class_names, opset) -> bytes:
+def onnx_bytes(model: Sequential, onnx: ModuleType, preprocess: Scaler | str | None,
+               input_shape: tuple[int, ...] | None, class_names: list[str] | None, opset: int) -> bytes:
     """The serialised ONNX model (see export_onnx)."""
     unsupported = [(i, type(layer).__name__) for i, layer in enumerate(model.layers)
                    if type(layer).__name__ not in ONNX_OPS]

@@ -8,10 +8,14 @@ LayerNormalization. Every node works on batch-first (N, L, D) sequences except t
 """
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from numpynn.interop.onnx_layers import ONNX_OPS, GraphBuilder
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.nn.layers import Layer
 
 # torch's gate blocks, in the order ONNX wants them
 _GATE_ORDER = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2], "RNN": [0]}
@@ -33,7 +37,7 @@ def _reorder(w: np.ndarray, mode: str) -> np.ndarray:
     return np.concatenate([blocks[i] for i in _GATE_ORDER[mode]], axis=0)
 
 
-def recurrent(g: GraphBuilder, layer, x: str) -> str:
+def recurrent(g: GraphBuilder, layer: "Layer", x: str) -> str:
     """RNN/LSTM/GRU: (N, T, D) or (T, N, D) -> the same layout with D = directions * hidden_size."""
     mode, h, dirs = layer.mode, layer.hidden_size, layer.num_directions
     seq = g.node("Transpose", [x], "time_major", perm=[1, 0, 2]) if layer.batch_first else x
@@ -62,7 +66,7 @@ def _linear3d(g: GraphBuilder, x: str, weight: np.ndarray, bias: np.ndarray | No
     return y if bias is None else g.node("Add", [y, g.constant(bias, hint + "_bias")], hint + "_b")
 
 
-def self_attention(g: GraphBuilder, layer, x: str) -> str:
+def self_attention(g: GraphBuilder, layer: "Layer", x: str) -> str:
     """Batch-first (N, L, E) self-attention without masks, as MultiheadAttention's forward(x) computes it."""
     e, heads = layer.embed_dim, layer.num_heads
     hd = e // heads
@@ -82,7 +86,8 @@ def self_attention(g: GraphBuilder, layer, x: str) -> str:
     return out if layer.batch_first else g.node("Transpose", [out], "seq_major", perm=[1, 0, 2])
 
 
-def layer_norm(g: GraphBuilder, layer, x: str) -> str:
+def layer_norm(g: GraphBuilder, layer: "Layer", x: str) -> str:
+    """LayerNorm as one LayerNormalization over the last axes: x (..., *normalized_shape), same shape out."""
     shape = layer.normalized_shape
     weight = layer.params.get("weight", np.ones(shape))
     bias = layer.params.get("bias", np.zeros(shape))
@@ -90,7 +95,7 @@ def layer_norm(g: GraphBuilder, layer, x: str) -> str:
                   "layer_norm", axis=-len(shape), epsilon=layer.eps)
 
 
-def encoder_layer(g: GraphBuilder, layer, x: str) -> str:
+def encoder_layer(g: GraphBuilder, layer: "Layer", x: str) -> str:
     """TransformerEncoderLayer in eval form (dropout off), post- or pre-norm."""
     if not layer.batch_first:
         x = g.node("Transpose", [x], "batch_major", perm=[1, 0, 2])
@@ -113,27 +118,30 @@ def encoder_layer(g: GraphBuilder, layer, x: str) -> str:
     return x if layer.batch_first else g.node("Transpose", [x], "seq_major", perm=[1, 0, 2])
 
 
-def patch_embedding(g: GraphBuilder, layer, x: str) -> str:
+def patch_embedding(g: GraphBuilder, layer: "Layer", x: str) -> str:
+    """PatchEmbedding: x (N, C, H, W) through its Conv2d, then (N, P, D) tokens, row by row."""
     maps = ONNX_OPS["Conv2d"](g, layer.proj, x)                               # (N, D, h, w)
     tokens = g.node("Reshape", [maps, _ints(g, [0, layer.embed_dim, -1], "tokens_shape")], "tokens")
     return g.node("Transpose", [tokens], "patches", perm=[0, 2, 1])           # (N, P, D)
 
 
-def class_token(g: GraphBuilder, layer, x: str) -> str:
+def class_token(g: GraphBuilder, layer: "Layer", x: str) -> str:
+    """ClassToken: the learned token (1, 1, D), expanded over the batch, before x (N, P, D) -> (N, 1 + P, D)."""
     n = g.node("Slice", [g.node("Shape", [x], "shape"), _ints(g, [0], "start"), _ints(g, [1], "end")], "batch")
     target = g.node("Concat", [n, _ints(g, [1, layer.embed_dim], "token_shape")], "expand_shape", axis=0)
     token = g.node("Expand", [g.constant(layer.params["class_token"], "class_token"), target], "class_tokens")
     return g.node("Concat", [token, x], "with_class_token", axis=1)
 
 
-def sequence_pool(g: GraphBuilder, layer, x: str) -> str:
+def sequence_pool(g: GraphBuilder, layer: "Layer", x: str) -> str:
+    """SequencePool: (N, T, D) or (T, N, D) -> (N, D), the mean, last or first step."""
     axis = 1 if layer.batch_first else 0
     if layer.mode == "mean":
         return g.node("ReduceMean", [x], "mean_steps", axes=[axis], keepdims=0)
     return g.node("Gather", [x, _ints(g, -1 if layer.mode == "last" else 0, "step")], "step", axis=axis)
 
 
-def embedding(g: GraphBuilder, layer, x: str) -> str:
+def embedding(g: GraphBuilder, layer: "Layer", x: str) -> str:
     """Token ids arrive as floats (the graph's input type): cast to int64, then one row of the table each."""
     ids = g.node("Cast", [x], "ids", to=g.onnx.TensorProto.INT64)
     return g.node("Gather", [g.constant(layer.params["weight"], "embedding"), ids], "embedded", axis=0)

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse
+from numpy.typing import ArrayLike, DTypeLike
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
@@ -37,11 +38,16 @@ NON_FINITE = ("Solver produced non-finite parameter weights. The input data may 
 class NumpynnMLP(ModelFiles, BaseEstimator):
     """Parameters as scikit-learn's MLPClassifier / MLPRegressor, plus numpynn's conv, dropout and dtype."""
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
-                 shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000, conv=None, dropout=0.0, dtype=None):
+    def __init__(self, hidden_layer_sizes: int | tuple[int, ...] = (100,), activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
+                 learning_rate: str = "constant", learning_rate_init: float = 0.001, power_t: float = 0.5,
+                 max_iter: int = 200, shuffle: bool = True,
+                 random_state: int | np.random.RandomState | np.random.Generator | None = None, tol: float = 1e-4,
+                 verbose: bool = False, warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10,
+                 max_fun: int = 15000, conv: int | tuple[int, ...] | None = None, dropout: float = 0.0,
+                 dtype: DTypeLike | None = None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -82,7 +88,7 @@ class NumpynnMLP(ModelFiles, BaseEstimator):
 
     # --- training ---------------------------------------------------------------------------------------
 
-    def fit(self, X, y, sample_weight=None) -> "NumpynnMLP":
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "NumpynnMLP":
         """Train on X (N, n_features), dense or sparse, and y (from the current weights when warm_start)."""
         return self._fit(X, y, sample_weight, incremental=False)
 

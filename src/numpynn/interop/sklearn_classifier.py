@@ -1,6 +1,7 @@
 """numpynn.sklearn.MLPClassifier: scikit-learn's MLPClassifier interface over a numpynn network."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils.metaestimators import available_if
@@ -28,22 +29,23 @@ class MLPClassifier(ClassifierMixin, NumpynnMLP):
     """
 
     @available_if(NumpynnMLP._check_solver)
-    def partial_fit(self, X, y, sample_weight=None, classes=None) -> "MLPClassifier":
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+                    classes: ArrayLike | None = None) -> "MLPClassifier":
         """One epoch over (X, y) from the current weights; the first call needs every label in `classes`."""
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit, e.g. classes=np.unique(y).")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities (N, n_classes), columns in the order of classes_ (multilabel: one per label)."""
         z = self._network_output(X)  # first: it raises NotFittedError before fit
         return self._loss_fn.activation(z)
 
-    def predict_log_proba(self, X) -> np.ndarray:
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """log of predict_proba (N, n_classes)."""
         return np.log(self.predict_proba(X))
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The most probable class of each row (N,), or the label indicators (N, n_labels) when multilabel."""
         proba = self.predict_proba(X)
         if self._multilabel:

@@ -7,8 +7,10 @@ scikit-learn's load_digits: 64 = 8x8), so the estimators still take scikit-learn
 
 import math
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.interop.sklearn_network import build_mlp
 from numpynn.nn.conv import Conv2d
@@ -26,7 +28,7 @@ def image_side(n_features: int) -> int:
     return side
 
 
-def conv_channels(conv) -> tuple[int, ...]:
+def conv_channels(conv: int | Iterable[int]) -> tuple[int, ...]:
     """conv as a tuple of positive channel counts, or a ValueError."""
     channels = (conv,) if isinstance(conv, numbers.Integral) else conv
     if isinstance(channels, str) or not hasattr(channels, "__iter__") or not channels or not all(
@@ -35,8 +37,8 @@ def conv_channels(conv) -> tuple[int, ...]:
     return tuple(int(c) for c in channels)
 
 
-def build_cnn(n_features: int, conv, hidden: tuple[int, ...], n_outputs: int, activation: str | None,
-              rng: np.random.Generator, dtype, dropout: float) -> Sequential:
+def build_cnn(n_features: int, conv: int | Iterable[int], hidden: tuple[int, ...], n_outputs: int,
+              activation: str | None, rng: np.random.Generator, dtype: DTypeLike, dropout: float) -> Sequential:
     """[Conv2d 3x3 -> activation -> MaxPool2d(2)] per entry of conv, Flatten, then build_mlp's hidden layers."""
     side, channels_in, layers = image_side(n_features), 1, []
     for channels in conv_channels(conv):

@@ -2,6 +2,8 @@
 
 import math
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -38,7 +40,7 @@ def _python_params(params: dict) -> dict:
 class ModelFiles:
     """save(path) and cls.load(path) for a fitted estimator (the network plus JSON metadata)."""
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> Path:
         """Write the fitted estimator as a numpynn model file (safetensors + JSON metadata), atomically."""
         check_is_fitted(self)
         fitted = {"n_features_in_": int(self.n_features_in_), "n_iter_": int(self.n_iter_), "t_": int(self.t_),
@@ -55,7 +57,7 @@ class ModelFiles:
         return save_model(path, self.model_, metadata=meta)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike) -> "ModelFiles":
         """A fitted estimator from a file written by save(); partial_fit then starts a fresh optimizer."""
         model, meta = load_model(path)
         info = meta.get("sklearn")

@@ -7,16 +7,23 @@ forward and backward over all rows (in chunks, so sparse X is densified a chunk 
 L2 term on the weights.
 """
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.optimize
+from numpy.typing import ArrayLike
 from sklearn.utils.optimize import _check_optimize_result
 
 from numpynn.interop.sklearn_network import PENALISED, dense_rows
+from numpynn.nn.sequential import Sequential
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.interop.sklearn_base import NumpynnMLP
 
 CHUNK = 4096  # rows per forward/backward: bounds memory, and the densified rows of sparse X
 
 
-def flat_slots(model) -> list[tuple[object, str, bool]]:
+def flat_slots(model: Sequential) -> list[tuple[object, str, bool]]:
     """(layer, parameter key, penalised) in scikit-learn's order: all weights first, then all biases."""
     slots = [(layer, key, type(layer).__name__ in PENALISED and key == "weight")
              for layer in model.layers for key in layer.params]
@@ -28,14 +35,14 @@ def _oriented(layer, array: np.ndarray) -> np.ndarray:
     return array.T if type(layer).__name__ == "Linear" and array.ndim == 2 else array
 
 
-def pack(model, grads: bool = False) -> np.ndarray:
+def pack(model: Sequential, grads: bool = False) -> np.ndarray:
     """The parameters (or, with grads=True, their gradients) as one float64 vector."""
     source = "grads" if grads else "params"
     return np.concatenate([_oriented(layer, getattr(layer, source)[key]).ravel() for layer, key, _ in
                            flat_slots(model)]).astype(np.float64)
 
 
-def unpack(model, theta: np.ndarray) -> None:
+def unpack(model: Sequential, theta: np.ndarray) -> None:
     """Write the vector theta back into the network's parameters, in place."""
     start = 0
     for layer, key, _ in flat_slots(model):
@@ -44,13 +51,14 @@ def unpack(model, theta: np.ndarray) -> None:
         start += view.size
 
 
-def penalised_mask(model) -> np.ndarray:
+def penalised_mask(model: Sequential) -> np.ndarray:
     """True at the positions of theta that alpha's L2 term covers (weights, never biases)."""
     return np.concatenate([np.full(layer.params[key].size, penalised) for layer, key, penalised in
                            flat_slots(model)])
 
 
-def loss_grad(theta, est, X, Y, sample_weight) -> tuple[float, np.ndarray]:
+def loss_grad(theta: np.ndarray, est: "NumpynnMLP", X: ArrayLike, Y: np.ndarray,
+              sample_weight: np.ndarray | None) -> tuple[float, np.ndarray]:
     """scikit-learn's objective at theta, mean loss + alpha / 2 ||W||^2 / total, and its gradient (float64)."""
     model, loss_fn = est.model_, est._loss_fn
     unpack(model, theta)
@@ -72,7 +80,7 @@ def loss_grad(theta, est, X, Y, sample_weight) -> tuple[float, np.ndarray]:
     return loss, grad
 
 
-def fit_lbfgs(est, X, Y, sample_weight) -> None:
+def fit_lbfgs(est: "NumpynnMLP", X: ArrayLike, Y: np.ndarray, sample_weight: np.ndarray | None) -> None:
     """Minimise the objective with L-BFGS-B from the current weights; sets n_iter_, loss_ and loss_curve_."""
     model = est.model_
     model.train()

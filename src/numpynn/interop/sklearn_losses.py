@@ -26,7 +26,7 @@ class OutputLoss(Loss):
         """The loss of each row (N,)."""
         raise NotImplementedError
 
-    def forward(self, pred, target, sample_weight=None):
+    def forward(self, pred: np.ndarray, target: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
         """Weighted mean of row_losses: pred z (N, K), target (N, K), sample_weight (N,) or None."""
         n = len(pred)
         weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
@@ -36,8 +36,8 @@ class OutputLoss(Loss):
         self.pred, self.target, self.scale = pred, target, scale.astype(pred.dtype)[:, None]
         return float(np.dot(rows.astype(np.float64), weight)) / total
 
-    def backward(self):
-        # Canonical link: d loss / d z = activation(z) - y, each row scaled by its weight share.
+    def backward(self) -> np.ndarray:
+        """d loss / d z (N, K) for the last forward: activation(z) - y, each row scaled by its weight share."""
         grad = self.activation(self.pred)
         grad -= self.target
         grad *= self.scale
@@ -47,20 +47,20 @@ class OutputLoss(Loss):
 class SoftmaxCrossEntropy(OutputLoss):
     """Softmax over the outputs and cross-entropy on one-hot targets (scikit-learn's log_loss)."""
 
-    def activation(self, z):
+    def activation(self, z: np.ndarray) -> np.ndarray:
         return F.softmax(z, axis=1)
 
-    def row_losses(self, z, y):
+    def row_losses(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         return -np.add.reduce(y * F.log_softmax(z, axis=1), axis=1)
 
 
 class BinaryCrossEntropy(OutputLoss):
     """An independent sigmoid per output and binary cross-entropy, summed over outputs (multilabel)."""
 
-    def activation(self, z):
+    def activation(self, z: np.ndarray) -> np.ndarray:
         return F.sigmoid(z)
 
-    def row_losses(self, z, y):
+    def row_losses(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         # max(z, 0) - z y + log(1 + exp(-|z|)): stable for any finite z
         return np.add.reduce(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), axis=1)
 
@@ -70,10 +70,10 @@ class HalfSquaredError(OutputLoss):
 
     per_output_mean = True
 
-    def activation(self, z):
+    def activation(self, z: np.ndarray) -> np.ndarray:
         return z.copy()
 
-    def row_losses(self, z, y):
+    def row_losses(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         diff = z - y
         return 0.5 * np.add.reduce(diff * diff, axis=1) / z.shape[1]
 
@@ -81,10 +81,10 @@ class HalfSquaredError(OutputLoss):
 class HalfPoissonDeviance(OutputLoss):
     """Exponential output (the log link) and y log(y / exp(z)) - y + exp(z), summed over outputs (poisson)."""
 
-    def activation(self, z):
+    def activation(self, z: np.ndarray) -> np.ndarray:
         return np.exp(z)
 
-    def row_losses(self, z, y):
+    def row_losses(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.add.reduce(xlogy(y, y) - y * z - y + np.exp(z), axis=1)
 
 

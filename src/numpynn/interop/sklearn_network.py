@@ -3,11 +3,13 @@
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from numpynn import threads as thread_policy
 from numpynn.nn.layers import ACTIVATIONS, Linear
 from numpynn.nn.models import mlp
 from numpynn.nn.sequential import Sequential
+from numpynn.optim.optimizers import Optimizer
 
 # scikit-learn's activation names -> numpynn's (None: no activation layer at all).
 SKLEARN_ACTIVATIONS = {"identity": None, "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
@@ -25,7 +27,7 @@ def activation_name(name: str) -> str | None:
                      f"{', '.join(sorted(set(SKLEARN_ACTIVATIONS) | set(ACTIVATIONS)))}.")
 
 
-def generator(random_state) -> np.random.Generator:
+def generator(random_state: int | np.random.Generator | np.random.RandomState | None) -> np.random.Generator:
     """A Generator from scikit-learn's random_state: an int seed, a Generator, a RandomState (one seed is drawn
     from it) or None (fresh entropy from the OS, never the global np.random).
 
@@ -58,7 +60,7 @@ def legacy_mt19937_key(seed: int) -> np.ndarray:
 
 
 def build_mlp(n_features: int, hidden: tuple[int, ...], n_outputs: int, activation: str | None,
-              rng: np.random.Generator, dtype, dropout: float) -> Sequential:
+              rng: np.random.Generator, dtype: DTypeLike, dropout: float) -> Sequential:
     """n_features -> hidden... -> n_outputs, initialised as scikit-learn initialises its MLP (see sklearn_init)."""
     sizes = [n_features, *hidden, n_outputs]
     layers_rng = rng.spawn(1)[0]  # builds the layers (and Dropout's stream); rng itself is left for the weights
@@ -99,7 +101,7 @@ def weight_decay(model: Sequential, alpha: float, total: float) -> float:
     return 0.5 * alpha * penalty / total
 
 
-def writeable_copies(model: Sequential, optimizer) -> None:
+def writeable_copies(model: Sequential, optimizer: Optimizer) -> None:
     """Replace read-only arrays (joblib's memory-mapped unpickling makes them) by private copies, in place.
 
     Training writes into the parameters, gradients and optimizer state, and layers reuse their forward
@@ -117,7 +119,7 @@ def writeable_copies(model: Sequential, optimizer) -> None:
             fix(mapping)
 
 
-def dense_rows(X, idx, dtype) -> np.ndarray:
+def dense_rows(X: ArrayLike, idx: np.ndarray | slice, dtype: DTypeLike) -> np.ndarray:
     """Rows idx (an index array or a slice) of X, dense or scipy.sparse CSR, as a dense array of dtype."""
     rows = X[idx]
     if hasattr(rows, "toarray"):  # sparse: only this batch is densified
@@ -126,7 +128,7 @@ def dense_rows(X, idx, dtype) -> np.ndarray:
 
 
 @thread_policy.policy  # numpynn's thread policy (numpynn.threads): 1 thread, or NUMPYNN_THREADS
-def raw_output(model: Sequential, X, checked: bool = True, chunk: int = 4096) -> np.ndarray:
+def raw_output(model: Sequential, X: ArrayLike, checked: bool = True, chunk: int = 4096) -> np.ndarray:
     """The network's raw output z (N, n_outputs) for validated rows X (dense or sparse), in eval mode.
 
     checked: refuse NaN or infinite outputs as numpynn's predict_logits does; unchecked, they come back as

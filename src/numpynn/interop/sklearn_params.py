@@ -1,11 +1,16 @@
 """Validation of the scikit-learn estimators' parameters: one sentence per wrong value, raised at fit."""
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.interop.sklearn_conv import conv_channels
 from numpynn.interop.sklearn_network import activation_name
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.interop.sklearn_base import NumpynnMLP
 
 SOLVERS = ("adam", "sgd", "lbfgs")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
@@ -20,7 +25,7 @@ def _is_int(value, low: int) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
 
 
-def dtype_name(dtype) -> str | None:
+def dtype_name(dtype: DTypeLike | str | None) -> str | None:
     """'float32' for "float32", np.float32 or np.dtype("float32"); None for None; repr for the unknown."""
     if dtype is None:
         return None
@@ -66,7 +71,7 @@ def _check_numbers(est) -> None:
         _bad(est, "validation_fraction", "a number strictly between 0 and 1")
 
 
-def check_params(est) -> None:
+def check_params(est: "NumpynnMLP") -> None:
     """Raise a ValueError naming the first invalid parameter (scikit-learn never validates in __init__)."""
     _check_choices(est)
     sizes = est.hidden_layer_sizes
@@ -79,7 +84,7 @@ def check_params(est) -> None:
         _bad(est, "loss", "'squared_error' or 'poisson'")
 
 
-def hidden_sizes(est) -> tuple[int, ...]:
+def hidden_sizes(est: "NumpynnMLP") -> tuple[int, ...]:
     """hidden_layer_sizes as a tuple of ints (scikit-learn also takes a single int)."""
     sizes = est.hidden_layer_sizes
     return (int(sizes),) if isinstance(sizes, numbers.Integral) else tuple(int(s) for s in sizes)

@@ -1,6 +1,7 @@
 """numpynn.sklearn.MLPRegressor: scikit-learn's MLPRegressor interface over a numpynn network."""
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
@@ -23,12 +24,16 @@ class MLPRegressor(RegressorMixin, NumpynnMLP):
     MLPRegressor.load(path) use numpynn's model files.
     """
 
-    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
-                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
-                 momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, conv=None, dropout=0.0,
-                 dtype=None):
+    def __init__(self, loss: str = "squared_error", hidden_layer_sizes: int | tuple[int, ...] = (100,),
+                 activation: str = "relu", *, solver: str = "adam", alpha: float = 0.0001,
+                 batch_size: int | str = "auto", learning_rate: str = "constant", learning_rate_init: float = 0.001,
+                 power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+                 random_state: int | np.random.RandomState | np.random.Generator | None = None, tol: float = 1e-4,
+                 verbose: bool = False, warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10,
+                 max_fun: int = 15000, conv: int | tuple[int, ...] | None = None, dropout: float = 0.0,
+                 dtype: DTypeLike | None = None):
         super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
@@ -39,11 +44,11 @@ class MLPRegressor(RegressorMixin, NumpynnMLP):
         self.loss = loss
 
     @available_if(NumpynnMLP._check_solver)
-    def partial_fit(self, X, y, sample_weight=None) -> "MLPRegressor":
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> "MLPRegressor":
         """One epoch over (X, y) from the current weights."""
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predictions (N,), or (N, n_outputs) when fitted on 2-D targets."""
         z = self._network_output(X)  # first: it raises NotFittedError before fit
         out = self._loss_fn.activation(z)

@@ -8,14 +8,20 @@ fit's ValueError when the weights are not finite).
 """
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from numpynn.interop.sklearn_network import dense_rows, weight_decay
 from numpynn.interop.sklearn_stopping import end_epoch
+from numpynn.nn.sequential import Sequential
 from numpynn.optim.optimizers import SGD, Adam
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.interop.sklearn_base import NumpynnMLP
 
 
 class StochasticSolver:
@@ -25,7 +31,7 @@ class StochasticSolver:
     adaptive: when the stopping rule fires, divide it by 5 instead of stopping, until it is below 1e-6.
     """
 
-    def __init__(self, est, network):
+    def __init__(self, est: "NumpynnMLP", network: Sequential):
         self.schedule = est.learning_rate if est.solver == "sgd" else "constant"
         self.learning_rate_init, self.power_t = float(est.learning_rate_init), float(est.power_t)
         if est.solver == "sgd":
@@ -38,6 +44,7 @@ class StochasticSolver:
 
     @property
     def learning_rate(self) -> float:
+        """The optimizer's current learning rate."""
         return self.optimizer.lr
 
     def iteration_ends(self, time_step: int) -> None:
@@ -57,7 +64,7 @@ class StochasticSolver:
         return False
 
 
-def split_validation(est, X, Y, sample_weight):
+def split_validation(est: "NumpynnMLP", X: ArrayLike, Y: np.ndarray, sample_weight: np.ndarray | None) -> tuple:
     """early_stopping's held-out rows: (X, Y, weights) to train on and the same three to score."""
     arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
     parts = train_test_split(*arrays, test_size=est.validation_fraction, stratify=est._stratify_labels(Y),
@@ -71,7 +78,7 @@ def split_validation(est, X, Y, sample_weight):
     return train, held
 
 
-def train_step(est, xb, yb, wb) -> float:
+def train_step(est: "NumpynnMLP", xb: np.ndarray, yb: np.ndarray, wb: np.ndarray | None) -> float:
     """One mini-batch: forward, weighted loss, backward, alpha's L2 term, optimizer step; returns the loss."""
     model, loss_fn = est.model_, est._loss_fn
     total = len(xb) if wb is None else float(wb.sum())
@@ -84,7 +91,8 @@ def train_step(est, xb, yb, wb) -> float:
     return loss
 
 
-def fit_stochastic(est, X, Y, sample_weight, incremental: bool) -> None:
+def fit_stochastic(est: "NumpynnMLP", X: ArrayLike, Y: np.ndarray, sample_weight: np.ndarray | None,
+                   incremental: bool) -> None:
     """scikit-learn's _fit_stochastic: up to max_iter epochs (one for partial_fit) of mini-batch steps."""
     if not incremental or not hasattr(est, "_optimizer"):  # partial_fit keeps its optimizer's moments
         est._optimizer = StochasticSolver(est, est.model_)

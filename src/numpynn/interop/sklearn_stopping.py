@@ -1,7 +1,12 @@
 """scikit-learn's per-epoch bookkeeping and stopping rule for its MLPs (tol, n_iter_no_change, early_stopping)."""
 
+from typing import TYPE_CHECKING
 
-def end_epoch(est, loss: float, validation, n_samples: int) -> tuple[bool, bool]:
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.interop.sklearn_base import NumpynnMLP
+
+
+def end_epoch(est: "NumpynnMLP", loss: float, validation: tuple | None, n_samples: int) -> tuple[bool, bool]:
     """Record an epoch on the estimator; returns (stop now, the validation score is the best so far).
 
     Without early_stopping: count epochs whose training loss did not fall below best_loss_ - tol; with it, the

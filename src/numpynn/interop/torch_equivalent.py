@@ -9,8 +9,15 @@ and GRU return (output, h_n), so `OutputOnly*` keep `output`; self-attention pas
 extra: this module imports it when called.
 """
 
+from typing import TYPE_CHECKING
 
-def to_torch(model):
+if TYPE_CHECKING:  # for the hints only
+    import torch
+
+    from numpynn.nn.sequential import Sequential
+
+
+def to_torch(model: "Sequential") -> "torch.nn.Sequential":
     """A torch.nn.Sequential mirroring `model` layer by layer, in eval mode, weights copied in its dtype."""
     import torch
 

@@ -14,6 +14,7 @@ more than the file's size.
 
 import hashlib
 import json
+import mmap
 import struct
 
 import numpy as np
@@ -44,7 +45,8 @@ def encode(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
     return safetensors.numpy.save(arrays, {**metadata, "checksum": _checksum(index, metadata, body)})
 
 
-def decode(data, where: str, path: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def decode(data: bytes | mmap.mmap, where: str,
+           path: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """(tensors, metadata) from a file's bytes, after checking header, offsets, checksum and finiteness.
 
     data: bytes, or a read-only mmap of the file at `path`. The tensors are read-only views into data, so a

@@ -6,6 +6,7 @@ since 0.3 the tensors of a model file are exactly its state_dict and the extras 
 """
 
 import json
+import os
 
 import numpy as np
 
@@ -31,7 +32,7 @@ def arrays_to_json(arrays: dict[str, np.ndarray]) -> str:
     return json.dumps(out)
 
 
-def with_extra_arrays(tensors: dict, meta: dict, path) -> dict:
+def with_extra_arrays(tensors: dict, meta: dict, path: str | os.PathLike | None) -> dict:
     """tensors plus the extra arrays kept in the metadata (numpynn >= 0.3; 0.2.0 kept them beside the weights),
     all named in meta["extra_tensors"]; "extra_arrays" leaves the metadata."""
     if "extra_arrays" not in meta:

@@ -13,6 +13,7 @@ as torch returns them with need_weights=True.
 import math
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn.layers import LAYERS, Layer, Linear
 
@@ -26,7 +27,7 @@ class MultiheadAttention(Layer):
     """Self-attention over x: (L, N, embed_dim), or (N, L, embed_dim) with batch_first -> the same shape."""
 
     def __init__(self, embed_dim: int, num_heads: int, bias: bool = True, batch_first: bool = False, *,
-                 rng: np.random.Generator | int | None = None, dtype=np.float32):
+                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float32):
         super().__init__()
         if int(embed_dim) < 1 or int(num_heads) < 1 or int(embed_dim) % int(num_heads):
             raise ValueError(f"MultiheadAttention needs embed_dim divisible by num_heads, got embed_dim={embed_dim}, "
@@ -48,9 +49,11 @@ class MultiheadAttention(Layer):
         self.attn_weights = None
 
     def output_shape(self, shape: tuple) -> tuple:
+        """(L, N, E), or (N, L, E) with batch_first -> the same shape."""
         return tuple(shape)
 
-    def forward(self, x, attn_mask=None, key_padding_mask=None, is_causal: bool = False):
+    def forward(self, x: np.ndarray, attn_mask: np.ndarray | None = None, key_padding_mask: np.ndarray | None = None,
+                is_causal: bool = False) -> np.ndarray:
         """x: (L, N, E) or (N, L, E); attn_mask (L, L) or (N * heads, L, L); key_padding_mask (N, L)."""
         if x.ndim != 3 or x.shape[2] != self.embed_dim:
             raise ValueError(f"MultiheadAttention({self.embed_dim}, ...) expects input "
@@ -95,7 +98,8 @@ class MultiheadAttention(Layer):
             total = add if total is None else total + add
         return total
 
-    def backward(self, grad_out):    # grad_out: the shape of forward's output
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """grad_out: shaped like forward's output -> fills grads; returns d loss / d x, shaped like x."""
         g = grad_out if self.batch_first else grad_out.transpose(1, 0, 2)
         n, length, e = g.shape
         heads, hd = self.num_heads, e // self.num_heads
@@ -124,7 +128,7 @@ class MultiheadAttention(Layer):
         d_attn *= self.attn
         return d_attn
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "MultiheadAttention", "embed_dim": self.embed_dim, "num_heads": self.num_heads,
                 "bias": self.bias, "batch_first": self.batch_first}
 

@@ -1,6 +1,7 @@
 """Embedding (torch.nn.Embedding): a lookup table of learned vectors, one row per token id."""
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn.layers import LAYERS, Layer
 
@@ -9,7 +10,7 @@ class Embedding(Layer):
     """ids: (N, ...) integers in [0, num_embeddings) -> (N, ..., embedding_dim); weight ~ N(0, 1) as in torch."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, *,
-                 rng: np.random.Generator | int | None = None, dtype=np.float32):
+                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float32):
         super().__init__()
         if int(num_embeddings) < 1 or int(embedding_dim) < 1:
             raise ValueError(f"Embedding needs num_embeddings and embedding_dim >= 1, got {num_embeddings}, "
@@ -25,9 +26,11 @@ class Embedding(Layer):
         self.grads["weight"] = np.zeros_like(weight)
 
     def output_shape(self, shape: tuple) -> tuple:
+        """(N, ...) ids -> (N, ..., embedding_dim)."""
         return (*shape, self.embedding_dim)
 
-    def forward(self, x):            # x: (N, ...) ids; a float copy from Sequential's cast is accepted if whole
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, ...) ids -> (N, ..., embedding_dim); a float copy from Sequential's cast is accepted if whole."""
         ids = x.astype(np.int64) if x.dtype.kind == "f" else x
         if ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings or (x.dtype.kind == "f"
                                                                                and not np.array_equal(ids, x))):
@@ -36,7 +39,8 @@ class Embedding(Layer):
         self.ids = ids
         return self.params["weight"][ids]
 
-    def backward(self, grad_out):    # grad_out: (N, ..., embedding_dim)
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """grad_out: (N, ..., embedding_dim) -> fills grads["weight"]; returns None (ids have no gradient)."""
         gw = self.grads["weight"]
         gw.fill(0)
         np.add.at(gw, self.ids.reshape(-1), grad_out.reshape(-1, self.embedding_dim))  # repeated ids add up
@@ -44,7 +48,7 @@ class Embedding(Layer):
             gw[self.padding_idx] = 0
         return None  # ids are not differentiable
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "Embedding", "num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
                 "padding_idx": self.padding_idx}
 

@@ -148,7 +148,8 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: IntPair = (1, 1), padding: I
     return out
 
 
-def im2col_t(x: np.ndarray, kh: int, kw: int, stride=(1, 1), padding=(0, 0), out=None) -> np.ndarray:
+def im2col_t(x: np.ndarray, kh: int, kw: int, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0),
+             out: np.ndarray | None = None) -> np.ndarray:
     """x: (N, C, H, W) -> transposed columns (kh*kw*C, N*Ho*Wo): im2col(x).T, one kernel offset at a time.
 
     For one input channel each offset is a strided slice of whole images copied into one contiguous row,

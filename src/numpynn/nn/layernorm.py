@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn.layers import LAYERS, Layer
 
@@ -11,7 +12,7 @@ class LayerNorm(Layer):
     """x: (..., *normalized_shape) -> same shape; (x - mean) / sqrt(var + eps) * weight + bias over the last axes."""
 
     def __init__(self, normalized_shape: int | list[int] | tuple[int, ...], eps: float = 1e-5,
-                 elementwise_affine: bool = True, *, dtype=np.float32):
+                 elementwise_affine: bool = True, *, dtype: DTypeLike = np.float32):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         if not shape or any(int(d) < 1 for d in shape) or not eps > 0:
@@ -25,9 +26,11 @@ class LayerNorm(Layer):
             self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def output_shape(self, shape: tuple) -> tuple:
+        """(..., *normalized_shape) -> the same shape."""
         return tuple(shape)
 
-    def forward(self, x):            # x: (..., *normalized_shape)
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x: (..., *normalized_shape) -> the same shape, each sample normalised over the last axes."""
         k = len(self.normalized_shape)
         if x.shape[x.ndim - k:] != self.normalized_shape:
             raise ValueError(f"LayerNorm({list(self.normalized_shape)}) got input of shape {x.shape}; its last "
@@ -45,7 +48,7 @@ class LayerNorm(Layer):
         out += self.params["bias"].reshape(-1)
         return out.reshape(x.shape)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         g = grad_out.reshape(self.xhat.shape)
         if self.elementwise_affine:
             self.grads["weight"].reshape(-1)[...] = np.einsum("ij,ij->j", g, self.xhat)
@@ -62,7 +65,7 @@ class LayerNorm(Layer):
         dx *= self.inv_std
         return dx.reshape(self.shape)
 
-    def config(self):
+    def config(self) -> dict:
         shape = self.normalized_shape  # an int for one axis, as usually written (and as model files store it)
         return {"type": "LayerNorm", "normalized_shape": shape[0] if len(shape) == 1 else list(shape), "eps": self.eps,
                 "elementwise_affine": self.elementwise_affine}

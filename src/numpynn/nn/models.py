@@ -9,6 +9,7 @@
 """
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn.gru import GRU
 from numpynn.nn.layernorm import LayerNorm
@@ -26,7 +27,7 @@ RECURRENT = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 def rnn_classifier(steps: int, features: int, hidden_size: int, num_classes: int, *, kind: str = "lstm",
                    num_layers: int = 1, bidirectional: bool = False, pool: str = "last", dropout: float = 0.0,
-                   seed: int | np.random.Generator | None = 0, dtype=np.float32) -> Sequential:
+                   seed: int | np.random.Generator | None = 0, dtype: DTypeLike = np.float32) -> Sequential:
     """x: (N, steps * features) -> (N, num_classes): each row read as `steps` steps of `features` values."""
     if kind not in RECURRENT:
         raise ValueError(f"Unknown recurrent kind {kind!r}; choose one of {', '.join(RECURRENT)}.")
@@ -44,7 +45,7 @@ def rnn_classifier(steps: int, features: int, hidden_size: int, num_classes: int
 
 def vit(image_shape: tuple[int, int, int], patch_size: int, embed_dim: int, depth: int, num_heads: int,
         mlp_dim: int, num_classes: int, *, dropout: float = 0.0, activation: str = "relu",
-        seed: int | np.random.Generator | None = 0, dtype=np.float32) -> Sequential:
+        seed: int | np.random.Generator | None = 0, dtype: DTypeLike = np.float32) -> Sequential:
     """images (N, C, H, W) -> (N, num_classes): a Vision Transformer (Dosovitskiy et al., 2020), pre-norm."""
     c, h, w = map(int, image_shape)
     if h % patch_size or w % patch_size:
@@ -65,7 +66,7 @@ def vit(image_shape: tuple[int, int, int], patch_size: int, embed_dim: int, dept
 
 
 def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
-        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
+        seed: int | np.random.Generator | None = 0, dtype: DTypeLike = np.float32, dropout: float = 0.0,
         batch_norm: bool = False) -> Sequential:
     """Linear / activation stack, e.g. mlp([784, 256, 10]) -> Linear(784,256), ReLU, Linear(256,10).
 
@@ -92,7 +93,7 @@ def mlp(sizes: list[int], activation: str = "relu", init: str = "he", *,
 
 def cnn(input_shape: tuple[int, int, int], channels: list[int], hidden: list[int], num_classes: int, *,
         kernel_size: int = 3, pool: int = 2, activation: str = "relu", init: str = "he",
-        seed: int | np.random.Generator | None = 0, dtype=np.float32, dropout: float = 0.0,
+        seed: int | np.random.Generator | None = 0, dtype: DTypeLike = np.float32, dropout: float = 0.0,
         batch_norm: bool = False) -> Sequential:
     """Conv blocks, Flatten, then an MLP head: cnn((1, 28, 28), [32, 64], [128], 10) for MNIST.
 

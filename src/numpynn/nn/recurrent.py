@@ -15,6 +15,7 @@ scan on the time-flipped sequence.
 import math
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn.layers import LAYERS, Layer
 
@@ -27,7 +28,7 @@ class RNNBase(Layer):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
-                 rng: np.random.Generator | int | None = None, dtype=np.float32):
+                 rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float32):
         super().__init__()
         name = type(self).__name__
         if min(int(input_size), int(hidden_size), int(num_layers)) < 1:
@@ -52,17 +53,20 @@ class RNNBase(Layer):
 
     @property
     def num_directions(self) -> int:
+        """2 when bidirectional, else 1: the output's last axis is num_directions * hidden_size."""
         return 2 if self.bidirectional else 1
 
     def _suffixes(self, layer: int) -> list[str]:
         return [f"_l{layer}", f"_l{layer}_reverse"][:self.num_directions]
 
     def output_shape(self, shape: tuple) -> tuple:
+        """(T, N, input_size) -> (T, N, num_directions * hidden_size); (N, T, ...) likewise with batch_first."""
         return (*shape[:2], self.hidden_size * self.num_directions)
 
     # --- forward ---------------------------------------------------------------------------------------
 
-    def forward(self, x):            # x: (T, N, input_size), or (N, T, input_size) with batch_first
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x: (T, N, input_size) -> each step's hidden state (T, N, num_directions * hidden_size); keeps h_n."""
         if x.ndim != 3 or x.shape[2] != self.input_size:
             order = "(N, T, input_size)" if self.batch_first else "(T, N, input_size)"
             raise ValueError(f"{type(self).__name__}({self.input_size}, ...) expects input {order} with "
@@ -102,7 +106,8 @@ class RNNBase(Layer):
 
     # --- backward (through time) -------------------------------------------------------------------------
 
-    def backward(self, grad_out):    # grad_out: the shape of forward's output
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """grad_out: shaped like forward's output -> fills grads; returns d loss / d x, shaped like x."""
         g = grad_out.transpose(1, 0, 2) if self.batch_first else grad_out
         h = self.hidden_size
         for layer in reversed(range(self.num_layers)):
@@ -135,7 +140,7 @@ class RNNBase(Layer):
             return None
         return (d_ih2 @ self.params["weight_ih" + suffix]).reshape(t, n, width)
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": type(self).__name__, "input_size": self.input_size, "hidden_size": self.hidden_size,
                 "num_layers": self.num_layers, "bias": self.bias, "batch_first": self.batch_first,
                 "bidirectional": self.bidirectional}
@@ -146,7 +151,7 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 *, rng: np.random.Generator | int | None = None, dtype=np.float32):
+                 *, rng: np.random.Generator | int | None = None, dtype: DTypeLike = np.float32):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}.")
         self.nonlinearity = nonlinearity
@@ -179,7 +184,7 @@ class RNN(RNNBase):
             dh = da[s] @ weight_hh
         return da, da
 
-    def config(self):
+    def config(self) -> dict:
         return {**super().config(), "nonlinearity": self.nonlinearity}
 
 

@@ -23,20 +23,21 @@ class Unflatten(Layer):
         return math.prod(self.unflattened_size)
 
     def output_shape(self, shape: tuple) -> tuple:
+        """Axis `dim` split into unflattened_size, e.g. (N, 784) -> (N, 28, 28) for dim=1, (28, 28)."""
         d = self.dim % len(shape)
         if shape[d] != self.in_features:
             raise ValueError(f"Unflatten({self.dim}, {list(self.unflattened_size)}) needs {self.in_features} values "
                              f"on axis {self.dim}, got shape {tuple(shape)}.")
         return (*shape[:d], *self.unflattened_size, *shape[d + 1:])
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.shape = x.shape
         return x.reshape(self.output_shape(x.shape))
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         return grad_out.reshape(self.shape)
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "Unflatten", "dim": self.dim, "unflattened_size": list(self.unflattened_size)}
 
 
@@ -53,16 +54,19 @@ class SequencePool(Layer):
         self.mode, self.batch_first = mode, bool(batch_first)
 
     def output_shape(self, shape: tuple) -> tuple:
+        """(N, T, D), or (T, N, D) without batch_first -> (N, D)."""
         return (shape[0] if self.batch_first else shape[1], *shape[2:])
 
-    def forward(self, x):            # x: (N, T, D) or (T, N, D)
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """x: (N, T, D), or (T, N, D) without batch_first -> (N, D)."""
         self.shape = x.shape
         steps = x if not self.batch_first else x.transpose(1, 0, 2)   # (T, N, D) view
         if self.mode == "mean":
             return steps.mean(axis=0)
         return steps[-1 if self.mode == "last" else 0].copy()
 
-    def backward(self, grad_out):    # grad_out: (N, D)
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        """grad_out: (N, D) -> d loss / d x, shaped like forward's x."""
         g = np.zeros(self.shape, grad_out.dtype)
         steps = g if not self.batch_first else g.transpose(1, 0, 2)
         if self.mode == "mean":
@@ -71,7 +75,7 @@ class SequencePool(Layer):
             steps[-1 if self.mode == "last" else 0] = grad_out
         return g
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "SequencePool", "mode": self.mode, "batch_first": self.batch_first}
 
 

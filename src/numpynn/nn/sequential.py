@@ -4,6 +4,7 @@ import inspect
 from collections.abc import Iterator
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn import threads
 from numpynn.nn import functional as F
@@ -67,6 +68,7 @@ class Sequential:
                 yield f"{i}.{key}", layer.params, layer.grads, key, layer.frozen
 
     def named_parameters(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(name, array) of every parameter, named as torch's state_dict names it ("0.weight")."""
         for name, params, _, key, _ in self.parameter_slots():
             yield name, params[key]
 
@@ -103,6 +105,7 @@ class Sequential:
         return sum(p[k].size for _, p, _, k, frozen in self.parameter_slots() if k not in frozen)
 
     def parameters(self) -> list[np.ndarray]:
+        """Every parameter array, in named_parameters' order."""
         return [p for _, p in self.named_parameters()]
 
     def grads(self) -> dict[str, np.ndarray]:
@@ -110,10 +113,12 @@ class Sequential:
         return {name: grads[key] for name, _, grads, key, _ in self.parameter_slots()}
 
     def num_parameters(self) -> int:
+        """How many numbers the parameters hold in all."""
         return sum(p.size for p in self.parameters())
 
     @property
     def dtype(self) -> np.dtype:
+        """The parameters' dtype (float32 or float64), the dtype forward casts its input to."""
         # The first parameter's dtype, found by a plain loop: forward asks every step, parameters() costs ~2 us.
         for layer in self.layers:
             for p in layer.params.values():
@@ -123,12 +128,14 @@ class Sequential:
     # --- modes and state ---------------------------------------------------------------------------
 
     def train(self, mode: bool = True) -> "Sequential":
+        """Training mode (True) or evaluation mode (False) for every layer; returns self."""
         self.training = mode
         for layer in self.layers:
             layer.train(mode)
         return self
 
     def eval(self) -> "Sequential":
+        """Evaluation mode, as train(False); returns self."""
         return self.train(False)
 
     def state_dict(self, keep_vars: bool = False) -> dict[str, np.ndarray]:
@@ -170,7 +177,7 @@ class Sequential:
         return [layer.config() for layer in self.layers]
 
     @classmethod
-    def from_config(cls, config: list[dict], dtype=np.float32, init: str = "pytorch") -> "Sequential":
+    def from_config(cls, config: list[dict], dtype: DTypeLike = np.float32, init: str = "pytorch") -> "Sequential":
         """Rebuild a model from `config()`; init="zeros" when its weights are loaded next (load_state_dict)."""
         layers = []
         for spec in config:
@@ -205,6 +212,7 @@ class Sequential:
         return min(batch_size, 256) if has_conv else batch_size
 
     def predict_logits(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """x: (N, ...) -> (N, out_features) logits in eval mode, batch_size rows at a time."""
         x = check_features(self, x)  # NaN, empty or wrongly sized input: one clear ValueError, not a matmul error
         batch_size = self.inference_batch_size(check_batch_size(batch_size))
         was_training = self.training

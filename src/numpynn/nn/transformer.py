@@ -10,6 +10,7 @@ Its submodules carry torch's names (self_attn, linear1, linear2, norm1, norm2), 
 """
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from numpynn.nn.attention import MultiheadAttention
 from numpynn.nn.layernorm import LayerNorm
@@ -25,7 +26,7 @@ class TransformerEncoderLayer(Layer):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, *, rng: np.random.Generator | int | None = None,
-                 dtype=np.float32):
+                 dtype: DTypeLike = np.float32):
         super().__init__()
         if activation not in _ACTIVATIONS:
             raise ValueError(f"TransformerEncoderLayer activation must be 'relu' or 'gelu', got {activation!r}.")
@@ -59,9 +60,11 @@ class TransformerEncoderLayer(Layer):
         return self
 
     def output_shape(self, shape: tuple) -> tuple:
+        """(L, N, d_model), or (N, L, d_model) with batch_first -> the same shape."""
         return tuple(shape)
 
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
+    def forward(self, src: np.ndarray, src_mask: np.ndarray | None = None,
+                src_key_padding_mask: np.ndarray | None = None, is_causal: bool = False) -> np.ndarray:
         """src: (L, N, d_model) or (N, L, d_model); masks as MultiheadAttention's."""
         if src.ndim != 3 or src.shape[2] != self.d_model:
             raise ValueError(f"TransformerEncoderLayer({self.d_model}, ...) expects input with last axis "
@@ -92,7 +95,7 @@ class TransformerEncoderLayer(Layer):
         g = self.linear2.backward(self.dropout2.backward(g.reshape(n * length, d)))
         return self.linear1.backward(self.activation.backward(self.dropout.backward(g))).reshape(n, length, d)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         g = grad_out if self.batch_first else grad_out.transpose(1, 0, 2)
         if self.norm_first:   # each residual passes g through unchanged and adds its branch's gradient
             g = g + self.norm2.backward(self._ff_backward(g))
@@ -104,7 +107,7 @@ class TransformerEncoderLayer(Layer):
             g = g + self._sa_backward(g)
         return g if self.batch_first else g.transpose(1, 0, 2)
 
-    def config(self):
+    def config(self) -> dict:
         return {"type": "TransformerEncoderLayer", "d_model": self.d_model, "nhead": self.nhead,
                 "dim_feedforward": self.dim_feedforward, "dropout": self.dropout_p,
                 "activation": self.activation_name, "layer_norm_eps": self.layer_norm_eps,

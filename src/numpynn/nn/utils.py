@@ -1,9 +1,15 @@
 """Gradient utilities in torch.nn.utils' vocabulary: clip_grad_norm_."""
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.nn.layers import Layer
+    from numpynn.nn.sequential import Sequential
 
-def clip_grad_norm_(model, max_norm: float, norm_type: float = 2.0) -> float:
+
+def clip_grad_norm_(model: "Sequential | Layer", max_norm: float, norm_type: float = 2.0) -> float:
     """Scale every gradient of `model` in place so that their joint norm is at most max_norm; returns the norm
     before clipping (torch.nn.utils.clip_grad_norm_: the factor is max_norm / (norm + 1e-6), applied if < 1)."""
     if not max_norm > 0:

@@ -124,7 +124,7 @@ def set_threads(threads: int) -> int | None:
     return before
 
 
-def blas_threads(threads: int | None):
+def blas_threads(threads: int | None) -> contextlib.AbstractContextManager:
     """A context that runs NumPy's BLAS (GEMMs, and the axpy above) on `threads` threads; None: leave it as is.
 
     OpenBLAS threads spin-wait for each other at every product: beside another busy process the waiting

@@ -42,6 +42,7 @@ class LRScheduler:
         return {"last_epoch": self.last_epoch, "base_lr": self.base_lr}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore last_epoch and base_lr from state_dict()'s dict, refusing a corrupt one."""
         epoch, base_lr = state["last_epoch"], float(state["base_lr"])
         # A count from a file is bounded before any formula sees it (int(inf) or gamma ** 10**400 would raise).
         if type(epoch) is not int or not 0 <= epoch < 2**53 or not 0 < base_lr < float("inf"):

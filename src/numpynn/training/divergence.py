@@ -5,10 +5,15 @@ inputs are large (the usual cause), else on the learning rate.
 """
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from numpynn.errors import TrainingDiverged
+
+if TYPE_CHECKING:  # for the hints only
+    from numpynn.nn.sequential import Sequential
+    from numpynn.training.fit import History
 
 # Weights this large have exploded: float32 resolves them to ~10 units and no sane model needs them (scale
 # inputs and targets instead). Checked once per epoch, before the epoch's checkpoint, so it costs nothing.
@@ -17,13 +22,13 @@ MAX_ABS_WEIGHT = 1e8
 LARGE_INPUT_RMS = 10.0
 
 
-def check_loss(loss: float, epoch: int, step: int, lr: float, history, xb: np.ndarray) -> None:
+def check_loss(loss: float, epoch: int, step: int, lr: float, history: "History", xb: np.ndarray) -> None:
     """TrainingDiverged when the batch's loss (a float) is not finite; xb: (B, ...) the batch it came from."""
     if not math.isfinite(loss):
         raise _diverged(f"the loss became {loss}", epoch, step, lr, history, xb)
 
 
-def check_weights(model, epoch: int, step: int, lr: float, history, xb: np.ndarray) -> None:
+def check_weights(model: "Sequential", epoch: int, step: int, lr: float, history: "History", xb: np.ndarray) -> None:
     """TrainingDiverged when a weight is non-finite or has exploded past MAX_ABS_WEIGHT."""
     if not all(np.isfinite(p).all() for p in model.parameters()):
         raise _diverged("the weights stopped being finite", epoch, step, lr, history, xb)

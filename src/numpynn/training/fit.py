@@ -1,6 +1,7 @@
 """fit(): one readable training loop (shuffle, forward, backward, update, evaluate, log) returning a History."""
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -8,8 +9,10 @@ from tqdm.auto import tqdm
 
 from numpynn import threads as thread_policy
 from numpynn.errors import TrainingInterrupted
+from numpynn.nn.losses import Loss
 from numpynn.nn.sequential import Sequential
 from numpynn.optim.optimizers import Optimizer
+from numpynn.optim.schedules import LRScheduler
 from numpynn.training.divergence import check_loss, check_weights
 from numpynn.training.state import TrainState, layer_generators
 from numpynn.validation import check_batch_size, check_features, check_targets
@@ -53,8 +56,8 @@ class Callback:
 
 
 @thread_policy.policy
-def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 4096,
-             preprocess=None, threads: int | None = None) -> tuple[float, float | None]:
+def evaluate(model: Sequential, loss_fn: Loss, x: np.ndarray, y: np.ndarray, batch_size: int = 4096,
+             preprocess: Callable | None = None, threads: int | None = None) -> tuple[float, float | None]:
     """(mean loss, accuracy or None) over x in eval mode, in chunks to bound memory (preprocess, threads: as fit)."""
     x = check_features(model, x, cast=preprocess is None)
     y = check_targets(y, len(x), model, loss_fn)
@@ -77,11 +80,13 @@ def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray, batch_size: int = 409
 
 
 @thread_policy.policy
-def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int = 1, batch_size: int = 64,
-        validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0,
-        rng: np.random.Generator | None = None, shuffle: bool = True, scheduler=None, preprocess=None, transform=None,
-        callbacks=(), verbose: int = 1, progress: bool = False, state: TrainState | None = None,
-        on_checkpoint=None, should_stop=None, validation_name: str = "Test", threads: int | None = None) -> History:
+def fit(model: Sequential, loss_fn: Loss, optimizer: Optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int = 1,
+        batch_size: int = 64, validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0,
+        rng: np.random.Generator | None = None, shuffle: bool = True, scheduler: LRScheduler | None = None,
+        preprocess: Callable | None = None, transform: Callable | None = None, callbacks: Sequence[Callback] = (),
+        verbose: int = 1, progress: bool = False, state: TrainState | None = None,
+        on_checkpoint: Callable[[TrainState], None] | None = None, should_stop: Callable[[], bool] | None = None,
+        validation_name: str = "Test", threads: int | None = None) -> History:
     """Train `model` with mini-batches of (x, y) for `epochs` epochs; returns the per-epoch History.
 
     x: (N, D) features (any numeric dtype; cast once to the model's dtype); y: (N,) labels or (N, C) targets.
@@ -96,8 +101,7 @@ def fit(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, *, epochs: int 
     `on_checkpoint(state)` gets a TrainState at every epoch's end and at an interruption; `should_stop()` is
     polled between steps, and when it turns true fit raises TrainingInterrupted (see numpynn.training.signals).
     A non-finite loss or weight raises TrainingDiverged at once, carrying `.epoch`, `.step`, `.lr`, `.history`.
-    threads: how many cores to compute on (numpynn.threads: default $NUMPYNN_THREADS, else 1; an enclosing
-    threads.limit() wins over the default).
+    threads: how many cores (numpynn.threads: default $NUMPYNN_THREADS, else 1; an enclosing threads.limit() wins).
     """
     x, y, validation_data = _checked(model, loss_fn, x, y, validation_data, epochs, batch_size, preprocess)
     rng = rng if rng is not None else np.random.default_rng(seed)
