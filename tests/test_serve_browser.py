@@ -152,7 +152,9 @@ def test_drawing_uploading_and_correcting_in_chromium(browser, served, digit_run
     x, y = load_npz(run / "drawings.npz")
     assert x.shape == (1, 28, 28) and y.tolist() == [6] and x.max() == 255
     # ... and shows the one command that fine-tunes the served model on them (issue 21, section 2).
-    assert f"numpynn train --init-from {run}" in browser.find_element(By.ID, "saved").text
+    saved = browser.find_element(By.ID, "saved").text  # by name, where to type it said: no host path on the page
+    assert f"(in the folder that holds {run.name}): numpynn train --init-from {run.name} " in saved
+    assert str(run.parent) not in saved
 
     # A photo instead of a drawing.
     browser.find_element(By.ID, "upload").send_keys(str(mnist_photo(tmp_path, digit_run, 7)))
