@@ -70,9 +70,9 @@ LEGACY = {"seed", "rand", "randn", "randint", "random", "random_sample", "permut
           "normal", "uniform", "binomial", "get_state", "set_state", "RandomState"}
 # `python -m numpynn.article --seed N script.py` runs the article's own scripts, which draw from the global
 # state: seeding it there, on request, is that runner's purpose. `numpynn check` grades a learner's series
-# functions (dropout, gradient_descent draw from np.random) in its own child process: grading.py seeds the global
-# state before each call and mistakes.py's broken copies draw from it as the learner's code does. Nothing else may.
-ALLOWED = {"app/commands/article.py", "app/check/grading.py", "app/check/mistakes.py"}
+# functions (dropout, gradient_descent draw from np.random) in its own child process: it seeds the global
+# state before each call (mistakes.call, the one place) as the learner's code expects. Nothing else may.
+ALLOWED = {"app/commands/article.py", "app/check/mistakes.py"}
 
 
 def test_no_module_calls_the_legacy_global_random_functions():

@@ -14,7 +14,7 @@ import numpy as np
 import neural_network as ref
 from numpynn.app.check.cases import GLOBAL_RANDOM, OUTPUTS, Case, cases
 from numpynn.app.check.diagnose import difference, same
-from numpynn.app.check.mistakes import which_mistake
+from numpynn.app.check.mistakes import call, which_mistake
 
 FORWARD = {"backward_mlp": "forward_mlp", "backward_mlp_3layer": "forward_mlp_3layer"}
 GRADIENTS = {"backward_mlp": ("W1", "b1", "W2", "b2"), "backward_mlp_3layer": ("W1", "b1", "W2", "b2", "W3", "b3")}
@@ -69,14 +69,6 @@ def grade_case(name: str, fn: Callable, case: Case, seed: int, learner: ModuleTy
     if name in FORWARD and case.params is not None:
         hint += _against_own_forward(name, got, case, learner)
     return hint
-
-
-def call(fn: Callable, args: tuple, kwargs: dict, seed: int | None) -> object:
-    """fn(*args, **kwargs) with its prints swallowed, NumPy's warnings off and, given a seed, np.random seeded."""
-    if seed is not None:
-        np.random.seed(seed)
-    with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
-        return fn(*args, **kwargs)
 
 
 def _mutated(before, after) -> str | None:
