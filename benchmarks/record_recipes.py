@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,11 @@ ROWS = {
                                                       "recipes/mnist-cnn.toml", "--no-plots", "--out", "{out}"], ACC),
     "lenet5": ("`numpynn train --config lenet5`",
                ["-m", "numpynn", "train", "--config", "recipes/lenet5.toml", "--no-plots", "--out", "{out}"], ACC),
+    # The sequence recipes keep their pictures (steps.png, attention.png): they are part of what the recipe makes.
+    "mnist-lstm": ("`numpynn train --config recipes/mnist-lstm.toml`",
+                   ["-m", "numpynn", "train", "--config", "recipes/mnist-lstm.toml", "--out", "{out}"], ACC),
+    "mnist-vit": ("`numpynn train --config recipes/mnist-vit.toml`",
+                  ["-m", "numpynn", "train", "--config", "recipes/mnist-vit.toml", "--out", "{out}"], ACC),
     "sweep": ("`numpynn sweep --config sweep` (20 trials, 5 epochs, 10,000 rows)",
               ["-m", "numpynn", "sweep", "--config", "recipes/sweep.toml", "--out", "{out}"],
               r"best[^0-9]*([0-9.]+)"),
@@ -69,7 +75,7 @@ PREVIOUS = {
     "series-4.5": {"accuracy": "0.862 at epoch 20", "seconds": 11.8, "run": "2026-12-01 build (README)"},
 }
 # Rows `make bench` re-records from their last run rather than re-running (hours on a shared 2-core machine).
-LONG = ("mnist-99", "mnist-cnn", "lenet5", "sweep")
+LONG = ("mnist-99", "mnist-cnn", "lenet5", "sweep", "mnist-lstm", "mnist-vit")
 
 
 def run_row(name: str, threads: int) -> dict:
@@ -81,7 +87,13 @@ def run_row(name: str, threads: int) -> dict:
         t0 = time.perf_counter()
         done = subprocess.run(cmd, cwd=record.ROOT, env=env, capture_output=True, text=True)
         result["seconds"] = time.perf_counter() - t0
+        pictures = [f for f in Path(out).rglob("*.png") if f.name in ("steps.png", "attention.png")]
+        for f in pictures:  # the sequence recipes' pictures outlive the temporary run folder
+            shutil.copyfile(f, OUT / f"{name}-{f.name}")
+        result["pictures"] = sorted(f"results/recipes/{name}-{f.name}" for f in pictures)
     text = done.stdout + done.stderr
+    # Progress bars redraw one line with carriage returns: keep only the lines a log would keep.
+    text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.splitlines() if "%|" not in line.rsplit("\r", 1)[-1])
     found = re.findall(pattern, text)
     result.update(command=" ".join(["python"] + argv).replace("{out}", "TMP"), returncode=done.returncode,
                   accuracy=found[-1] if found else None, output_tail=text[-1500:], measured=True)

@@ -5,8 +5,9 @@ recipes/mnist-vit.toml's networks, interleaved in one process, plus a per-layer 
 
 Each measurement is `--batches` training steps (batch 128, AdamW, float32) of the same network with the same
 weights and data, numpynn and torch timed in turn (pairs in alternating order); the epoch figure scales the
-median by 469 steps (60,000 images). Wall and process CPU seconds are both kept: on a machine shared with other
-work the CPU time is the steadier comparison. Threads: threadpoolctl for numpynn's BLAS, torch.set_num_threads.
+median by 469 steps (60,000 images; `--batches 469` times whole epochs). Ratios are the median over the
+pairs of numpynn's time over torch's in the same pair. Wall and process CPU seconds are both kept: on a
+machine shared with other work the CPU time is the steadier comparison. Threads: threadpoolctl for numpynn's BLAS, torch.set_num_threads.
 """
 
 import argparse
@@ -106,8 +107,9 @@ def compare(recipe: str, pairs: int, batches: int) -> dict:
         loads.append(os.getloadavg()[0])
     med = {k: {"wall": statistics.median(wall[k]), "cpu": statistics.median(cpu[k])} for k in fns}
     return {"recipe": recipe, "batches": batches, "batch_size": batch, "pairs": pairs, "wall": wall, "cpu": cpu,
-            "median": med, "ratio_wall": med["numpynn"]["wall"] / med["torch"]["wall"],
-            "ratio_cpu": med["numpynn"]["cpu"] / med["torch"]["cpu"],
+            "median": med,  # ratios: the median over pairs of numpynn's time over torch's in the same pair
+            "ratio_wall": statistics.median(a / b for a, b in zip(wall["numpynn"], wall["torch"])),
+            "ratio_cpu": statistics.median(a / b for a, b in zip(cpu["numpynn"], cpu["torch"])),
             "epoch_seconds_cpu": {k: v["cpu"] * STEPS_PER_EPOCH / batches for k, v in med.items()},
             "loadavg_per_pair": loads, "profile": profile_layers(model, x[:batch], y[:batch])}
 

@@ -24,6 +24,36 @@ def test_batchnorm2d_gradients_in_training(shape, affine):
     assert max(errors.values()) < TOL, errors
 
 
+def _in_memory(x, order):  # the same (N, C, H, W) values with memory in `order` ("NCHW", "NHWC" or "CNHW")
+    perm = {"NCHW": (0, 1, 2, 3), "NHWC": (0, 2, 3, 1), "CNHW": (1, 0, 2, 3)}[order]
+    return np.ascontiguousarray(x.transpose(perm)).transpose(np.argsort(perm))
+
+
+@pytest.mark.parametrize("order", ["NHWC", "CNHW"])
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm2d_is_the_same_function_in_every_memory_order(order, training):
+    """Conv2d hands BatchNorm2d channels-last memory, a one-channel Conv2d channel-major memory (nn/conv.py):
+    each runs its own 2-D view, and must give NCHW input's outputs and gradients, in the input's order."""
+    x, g = _x((4, 3, 5, 4)), _x((4, 3, 5, 4), 8)
+    results = []
+    for o in ("NCHW", order):
+        layer = nn.BatchNorm2d(3, dtype=np.float64)
+        layer.params["weight"][:], layer.params["bias"][:] = [0.5, 1, 2], [-1, 0, 1]
+        layer.forward(_x((4, 3, 5, 4), 1))
+        layer.train(training)
+        out = layer.forward(_in_memory(x, o))
+        dx = layer.backward(_in_memory(g, o))
+        results.append((out, dx, layer.grads["weight"].copy(), layer.grads["bias"].copy(),
+                        layer.buffers["running_mean"].copy(), layer.buffers["running_var"].copy()))
+        if o == order:
+            assert out.strides == _in_memory(out, o).strides and dx.strides == _in_memory(dx, o).strides
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    if training:  # and the float64 gradient check in that memory order
+        layer = nn.BatchNorm2d(3, dtype=np.float64)
+        assert max(check_layer(layer, _in_memory(_x((4, 3, 5, 4), 9), order)).values()) < TOL
+
+
 def test_batchnorm2d_gradients_in_eval():
     layer = nn.BatchNorm2d(3, dtype=np.float64)
     layer.forward(_x((4, 3, 5, 5), 1))  # some running statistics

@@ -92,12 +92,15 @@ def test_negative_control_max_pool_gradient_to_every_tie_is_caught():
 
 
 def test_pools_keep_dtype_and_memory_order():
-    conv = nn.Conv2d(1, 4, 3, rng=0)
-    y = conv.forward(np.ones((2, 1, 8, 8), np.float32))
-    for pool in (nn.MaxPool2d(2), nn.AvgPool2d(2)):
-        out = pool.forward(y)
-        assert out.dtype == np.float32 and out.transpose(0, 2, 3, 1).flags.c_contiguous
-        assert pool.backward(np.ones_like(out)).dtype == np.float32
+    # A Conv2d's output is channels-last in memory, (N, H, W, C); a one-channel Conv2d's is channel-major,
+    # (C, N, H, W) (nn/conv.py): the pools keep whichever order they get.
+    for c_in, order in ((2, (0, 2, 3, 1)), (1, (1, 0, 2, 3))):
+        y = nn.Conv2d(c_in, 4, 3, rng=0).forward(np.ones((2, c_in, 8, 8), np.float32))
+        assert y.transpose(*order).flags.c_contiguous
+        for pool in (nn.MaxPool2d(2), nn.AvgPool2d(2)):
+            out = pool.forward(y)
+            assert out.dtype == np.float32 and out.transpose(*order).flags.c_contiguous
+            assert pool.backward(np.ones_like(out)).dtype == np.float32
 
 
 def test_bad_pool_arguments_are_one_clear_error():

@@ -40,9 +40,9 @@ def test_two_threads_give_one_threads_numbers_to_float32_rounding(monkeypatch):
     calls = []
     real_run = batch_split.run
     monkeypatch.setattr(batch_split, "run", lambda fn, parts: calls.append(len(parts)) or real_run(fn, parts))
-    with threads.limit(2):
+    with threads.limit(2, split=True):
         loss2, grads2 = _step(two, x, y)
-        pred2 = two.predict(x)
+        pred2 = two.predict(x)  # predict's own limit() keeps the open one, splitting included
     assert max(calls) == 2  # the batch really was split over two threads
     assert abs(loss1 - loss2) < 1e-6
     for a, b in zip(grads1, grads2, strict=True):
@@ -57,7 +57,7 @@ def test_two_threads_train_the_same_model_as_one(monkeypatch):
     models = []
     for n in (1, 2):
         model = _cnn()
-        with threads.limit(n):
+        with threads.limit(n, split=True):
             h = nn.fit(model, nn.CrossEntropyLoss(), nn.SGD(model, lr=0.05, momentum=0.9), x, y, epochs=2,
                        batch_size=32, seed=0, verbose=0)
         models.append((h["train_loss"], model.parameters()))
@@ -85,18 +85,35 @@ def test_limit_sets_blas_and_workers_and_restores_them():
     if blas.get_threads() is None:
         pytest.skip("NumPy does not use its bundled OpenBLAS here")  # threadpoolctl path: covered by test_cli_runs
     before_blas, before_workers = blas.get_threads(), batch_split.workers()
-    with threads.limit(2):
+    with threads.limit(2, split=True):
         assert (blas.get_threads(), batch_split.workers()) == (2, 2)
         with threads.limit(1):
             assert (blas.get_threads(), batch_split.workers()) == (1, 1)
+        with threads.limit():  # an inner limit() without arguments keeps the outer one whole
+            assert (blas.get_threads(), batch_split.workers()) == (2, 2)
         assert (blas.get_threads(), batch_split.workers()) == (2, 2)
     assert (blas.get_threads(), batch_split.workers()) == (before_blas, before_workers)
+
+
+def test_batch_splitting_is_opt_in(monkeypatch):
+    """BLAS threads alone measured faster than batch splitting (threads.py): N threads split nothing unless asked,
+    by split=True or NUMPYNN_BATCH_SPLIT=1."""
+    monkeypatch.delenv(threads.SPLIT_ENV_VAR, raising=False)
+    with threads.limit(2):
+        assert batch_split.workers() == 1
+    with threads.limit(2, split=True):
+        assert batch_split.workers() == 2
+    monkeypatch.setenv(threads.SPLIT_ENV_VAR, "1")
+    with threads.limit(2):
+        assert batch_split.workers() == 2
+        with threads.limit(2, split=False):
+            assert batch_split.workers() == 1
 
 
 def test_split_runs_every_piece_once_and_inline_with_one_worker():
     with threads.limit(1):
         assert batch_split.split_rows(100, lambda s: (s.start, s.stop)) == [(0, 100)]
-    with threads.limit(2):
+    with threads.limit(2, split=True):
         assert batch_split.split_rows(100, lambda s: (s.start, s.stop)) == [(0, 50), (50, 100)]
         assert batch_split.split_rows(20, lambda s: (s.start, s.stop)) == [(0, 20)]  # too small to split
 
@@ -105,7 +122,7 @@ def test_a_forked_child_starts_its_own_split_threads():
     import multiprocessing
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")
-    with threads.limit(2):
+    with threads.limit(2, split=True):
         batch_split.split_rows(100, lambda s: s.stop)  # the parent's pool exists now
         with multiprocessing.get_context("fork").Pool(1) as pool:
             # without the at-fork reset the child would wait forever on the parent's (absent) threads

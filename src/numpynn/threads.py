@@ -6,8 +6,13 @@ examples included). An explicit argument wins over the environment, the environm
 
 Why 1: on a machine shared with other busy processes two OpenBLAS threads spin-wait for each other at every
 matrix product and an epoch can take 4-30x longer, while one thread never collapses (benchmarks/README.md,
-results/threads_busy.md). With N > 1, BLAS runs on N threads and layers that split their batch
-(numpynn.nn.batch_split: Conv2d, pooling, BatchNorm) run its halves on N threads, one BLAS thread each.
+results/threads_busy.md). With N > 1, BLAS runs on N threads.
+
+Batch splitting (numpynn.nn.batch_split: Conv2d, pooling and BatchNorm run slices of the batch on N threads,
+one BLAS thread each) is opt-in: NUMPYNN_BATCH_SPLIT=1, or limit(N, split=True). Measured on the 2-core
+machine with nothing else running, it made the CNN recipes' epochs slower than BLAS threads alone (mnist-cnn
+and LeNet-5 by 5-35 %, benchmarks/results/conv-2thread.md): their NumPy calls last 20-100 us, and each
+hand-off of the GIL between the two threads costs a good part of that.
 """
 
 import argparse
@@ -22,8 +27,9 @@ from numpynn.nn import batch_split
 
 DEFAULT_THREADS = 1
 ENV_VAR = "NUMPYNN_THREADS"
+SPLIT_ENV_VAR = "NUMPYNN_BATCH_SPLIT"
 
-_active: list[int] = []  # the thread counts of the limit() contexts open now, innermost last
+_active: list[tuple[int, int]] = []  # (threads, batch-split workers) of the limit() contexts open now, innermost last
 _lock = threading.RLock()
 
 
@@ -31,7 +37,7 @@ def resolve(threads: int | None = None) -> int:
     """The thread count to use: `threads` if given, else the open limit() context's, else $NUMPYNN_THREADS, else 1."""
     if threads is None:
         if _active:
-            return _active[-1]
+            return _active[-1][0]
         env = os.environ.get(ENV_VAR, "").strip()
         if not env:
             return DEFAULT_THREADS
@@ -48,19 +54,31 @@ def resolve(threads: int | None = None) -> int:
     return int(threads)
 
 
+def split_wanted(split: bool | None = None) -> bool:
+    """Whether limit() also splits batches over its threads: `split` if given, else $NUMPYNN_BATCH_SPLIT == "1"."""
+    if split is None:
+        return os.environ.get(SPLIT_ENV_VAR, "").strip() == "1"
+    return bool(split)
+
+
 @contextlib.contextmanager
-def limit(threads: int | None = None) -> Iterator[int]:
-    """Run the block on `threads` threads (resolve()'s rule): BLAS and the batch-splitting layers; restored after.
+def limit(threads: int | None = None, split: bool | None = None) -> Iterator[int]:
+    """Run the block on `threads` threads (resolve()'s rule) for BLAS, and for the batch-splitting layers too
+    when `split` (split_wanted()'s rule: off unless NUMPYNN_BATCH_SPLIT=1); restored after.
 
     Inside an open limit(), limit(None) keeps the outer setting (`numpynn train --threads 2` calling fit)."""
     n = resolve(threads)
+    if split is None and _active and _active[-1][0] == n:
+        workers = _active[-1][1]  # an inner limit() keeps the open one's splitting too
+    else:
+        workers = n if split_wanted(split) else 1
     with _lock:
-        if _active and _active[-1] == n:  # already in force: nothing to set (predict called per request)
-            _active.append(n)
+        if _active and _active[-1] == (n, workers):  # already in force: nothing to set (predict per request)
+            _active.append((n, workers))
             restore = None
         else:
-            restore = (_set_blas(n), batch_split.set_workers(n))
-            _active.append(n)
+            restore = (_set_blas(n), batch_split.set_workers(workers))
+            _active.append((n, workers))
     try:
         yield n
     finally:

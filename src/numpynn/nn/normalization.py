@@ -47,7 +47,11 @@ class _BatchNorm(Layer):
         # broadcasts a (C,) vector over a 32-wide inner loop ~4x slower than over a 21,632-wide one, and sums
         # columns as a GEMV (ones @ rows) ~9x faster than rows.sum(axis=0) (benchmarks/README.md). Every pass
         # runs on slices of the batch (numpynn.nn.batch_split; one slice with one thread).
-        wide = v.reshape(len(v), -1)
+        # Channel-major memory (behind a one-channel Conv2d, nn/conv.py) is already one row per channel: the
+        # same steps run on (C, N*H*W) rows against (C, 1) columns, and the sums are rows @ ones.
+        self.channel_major = x.ndim == 4 and c > 1 and x.transpose(1, 0, 2, 3).flags.c_contiguous \
+            and not v.flags.c_contiguous
+        wide = x.transpose(1, 0, 2, 3).reshape(c, -1) if self.channel_major else v.reshape(len(v), -1)
         self.reps, self._rows = wide.shape[1] // c, len(wide)
         n = wide.size // c                                             # values per channel
         centred = np.empty_like(wide)
@@ -73,7 +77,7 @@ class _BatchNorm(Layer):
         scale = self._tile(self.inv_std)
         if not self.affine:
             self._split(lambda s: np.multiply(centred[s], scale, out=centred[s]))
-            return self._back(self.xhat.reshape(self.shape))
+            return self._restore(self.xhat)
         out, weight, bias = np.empty_like(wide), self._tile(self.params["weight"]), self._tile(self.params["bias"])
 
         def affine(s):
@@ -81,11 +85,11 @@ class _BatchNorm(Layer):
             np.multiply(centred[s], weight, out=out[s])
             np.add(out[s], bias, out=out[s])
         self._split(affine)
-        return self._back(out.reshape(self.shape))
+        return self._restore(out)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         """grads (weight, bias: (C,)) and d loss / d x, shaped like x, through the batch statistics in training."""
-        g = self._channels_last(grad_out).reshape(self.xhat.shape)    # a view when grad_out is channels-last
+        g = self._wide(grad_out)                                       # a view when in the forward's memory order
         n = g.size // self.num_features
         gx = np.empty_like(g)
 
@@ -102,7 +106,7 @@ class _BatchNorm(Layer):
         dx, tiled = np.empty_like(g), self._tile(scale)
         if not self.batch_stats:  # running statistics are constants: only the scaling remains
             self._split(lambda s: np.multiply(g[s], tiled, out=dx[s]))
-            return self._back(dx.reshape(self.shape))
+            return self._restore(dx)
         # Batch statistics depend on every value of the channel; with the weight w folded in:
         # dx = w * inv_std * (g - mean(g) - xhat * mean(g * xhat)), one pass per term.
         t_gx, t_g = self._tile(scale * sum_gx / n), self._tile(scale * sum_g / n)
@@ -113,9 +117,22 @@ class _BatchNorm(Layer):
             np.subtract(dx[s], gx[s], out=dx[s])  # not -=, which copies the slice onto itself again
             np.subtract(dx[s], t_g, out=dx[s])
         self._split(grad)
-        return self._back(dx.reshape(self.shape))
+        return self._restore(dx)
+
+    def _wide(self, a):  # an input-shaped array as the forward's 2-D rows
+        if self.channel_major:
+            return a.transpose(1, 0, 2, 3).reshape(self.xhat.shape)
+        return self._channels_last(a).reshape(self.xhat.shape)
+
+    def _restore(self, wide):  # the forward's 2-D rows back to the input's shape, in the same memory order
+        if self.channel_major:
+            n, h, w, c = self.shape
+            return wide.reshape(c, n, h, w).transpose(1, 0, 2, 3)
+        return self._back(wide.reshape(self.shape))
 
     def _split(self, fn):  # [fn(rows) for each slice of the batch], on the batch-splitting threads
+        if self.channel_major:  # rows are channels here: one pass over all of them
+            return [fn(slice(None))]
         return batch_split.split_rows(self._rows, fn)
 
     def _split_sum(self, fn):  # the sum of fn's per-slice results: per-channel sums, equal to float32 rounding
@@ -125,14 +142,16 @@ class _BatchNorm(Layer):
             total = total + part
         return total
 
-    def _sum(self, wide):  # per-channel sums of (N, reps * C) values as one GEMV
-        rows = wide.reshape(-1, self.num_features)
+    def _sum(self, wide):  # per-channel sums of (N, reps * C) values (or (C, M) rows) as one GEMV
+        rows = wide.T if self.channel_major else wide.reshape(-1, self.num_features)
         ones = getattr(self, "_ones", None)
         if ones is None or len(ones) < len(rows) or ones.dtype != rows.dtype:
             ones = self._ones = np.ones(len(rows), rows.dtype)
         return ones[:len(rows)] @ rows
 
-    def _tile(self, vector):  # (C,) -> (reps * C,), matching a wide row
+    def _tile(self, vector):  # (C,) -> (reps * C,), matching a wide row; (C, 1) for channel-major rows
+        if self.channel_major:
+            return vector[:, None]
         return np.tile(vector, self.reps) if self.reps > 1 else vector
 
     def _update_running(self, mean, unbiased_var):
