@@ -7,7 +7,8 @@ Each measurement is `--batches` training steps (batch 128, AdamW, float32) of th
 weights and data, numpynn and torch timed in turn (pairs in alternating order); the epoch figure scales the
 median by 469 steps (60,000 images; `--batches 469` times whole epochs). Ratios are the median over the
 pairs of numpynn's time over torch's in the same pair. Wall and process CPU seconds are both kept: on a
-machine shared with other work the CPU time is the steadier comparison. Threads: threadpoolctl for numpynn's BLAS, torch.set_num_threads.
+machine shared with other work the CPU time is the steadier comparison. Threads: threadpoolctl for numpynn's
+BLAS, torch.set_num_threads.
 """
 
 import argparse
