@@ -28,8 +28,9 @@ $(DOCS_STAMP): $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/numpynn train
 
+# Two workers, a test file each at a time (--dist loadfile: a file's module fixtures are built once).
 test: $(TEST_STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # Every notebook in notebooks/ executed top to bottom, offline, on small sizes (NUMPYNN_NOTEBOOK_SMALL=0 for the
 # series' own); the executed copies land in docs/notebooks/, where the documentation site renders them.

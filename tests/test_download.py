@@ -12,7 +12,6 @@ import pytest
 
 from numpynn.data.download import fetch_file, resolve_mirrors
 from numpynn.data.mnist import (
-    FASHION_MNIST_FILES,
     FASHION_MNIST_MIRRORS,
     MNIST_FILES,
     MNIST_MIRRORS,
@@ -197,15 +196,27 @@ def test_resolve_mirrors(monkeypatch):
         resolve_mirrors([], "NUMPYNN_TEST_MIRRORS", ("d",))
 
 
+def _as_shipped():
+    """A fresh copy of numpynn.data.mnist, outside sys.modules: its constants as the source pins them, whatever a
+    session fixture (tests/matrix_kinds.py points Fashion-MNIST at a local mirror) has put in the loaded one."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("numpynn.data.mnist")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_standard_mirrors_and_official_hashes_are_pinned():
+    shipped = _as_shipped()
     assert MNIST_MIRRORS == ("https://storage.googleapis.com/cvdf-datasets/mnist/",
                              "https://ossci-datasets.s3.amazonaws.com/mnist/")
     assert FASHION_MNIST_MIRRORS == ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
-    assert MNIST_FILES["train-images-idx3-ubyte.gz"][0].startswith("440fcabf73cc546f")
-    assert FASHION_MNIST_FILES["train-images-idx3-ubyte.gz"][0].startswith("3aede38d61863908")
-    assert all(len(gz) == 64 and len(content) == 64 for gz, content in MNIST_FILES.values())
+    assert shipped.MNIST_FILES["train-images-idx3-ubyte.gz"][0].startswith("440fcabf73cc546f")
+    assert shipped.FASHION_MNIST_FILES["train-images-idx3-ubyte.gz"][0].startswith("3aede38d61863908")
+    assert all(len(gz) == 64 and len(content) == 64 for gz, content in shipped.MNIST_FILES.values())
     # The bundled files were re-compressed, so the official .gz hashes must not be what they hash to.
-    assert all(MNIST_FILES[name][0] != BUNDLED_GZ[name] for name in PARTS)
+    assert all(shipped.MNIST_FILES[name][0] != BUNDLED_GZ[name] for name in PARTS)
 
 
 @pytest.mark.parametrize("folder", ["good", "endless"])

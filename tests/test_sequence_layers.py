@@ -47,7 +47,9 @@ def test_negative_control_layernorm_without_the_mean_terms_is_caught():
     (lambda: nn.PatchEmbedding(2, 4, 3, rng=0, dtype=np.float64), (2, 2, 6, 9)),
     (lambda: nn.Unflatten(1, (2, 3)), (2, 6)),
     (lambda: nn.SequencePool("last"), (2, 3, 4)), (lambda: nn.SequencePool("first"), (2, 3, 4)),
-    (lambda: nn.SequencePool("mean", batch_first=False), (3, 2, 4))], ids=str)
+    (lambda: nn.SequencePool("mean", batch_first=False), (3, 2, 4))],
+    ids=["ClassToken", "PositionEmbedding", "PatchEmbedding", "Unflatten", "SequencePool-last", "SequencePool-first",
+         "SequencePool-mean"])  # stable names: the same test ids in every process (pytest-xdist compares them)
 def test_token_layers_gradients(layer, shape):
     layer = layer()
     layer.needs_input_grad = True
