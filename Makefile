@@ -69,12 +69,13 @@ bench: $(STAMP)
 	$(PY) benchmarks/threads_busy.py
 	$(PY) benchmarks/interop.py --out benchmarks/results/interop.md
 	$(PY) benchmarks/serve_load.py
-	$(PY) benchmarks/record_recipes.py --previous mnist-99 mnist-cnn lenet5 sweep
+	$(PY) benchmarks/record_recipes.py --previous mnist-99 mnist-cnn lenet5 sweep mnist-lstm mnist-vit
 
-# The long recipe rows too (mnist-99, mnist-cnn, LeNet-5, the sweep): several hours on 2 cores.
+# The long recipe rows too (mnist-99, mnist-cnn, LeNet-5, the sweep, mnist-lstm, mnist-vit): about an hour on an
+# idle 2-core machine, several on a busy one.
 bench-recipes: $(STAMP)
 	$(PY) benchmarks/record_recipes.py train-default train-preset-article article-script series-4.1 series-4.4 \
-		series-4.5 mnist-99 mnist-cnn lenet5 sweep
+		series-4.5 mnist-99 mnist-cnn lenet5 sweep mnist-lstm mnist-vit
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -4,8 +4,9 @@
         -> results/conv-<T>thread.json and .md
 
 numpynn and PyTorch run side by side in one process, interleaved in a rotating order, with T threads each
-(numpynn.threads.limit(T) for numpynn: T BLAS threads and the batch split over T threads; torch.set_num_threads
-for PyTorch), float32, the same layers, weights and batch; the bare GEMMs of the same im2col shapes are the floor.
+(numpynn.threads.limit(T) for numpynn: T BLAS threads, batch splitting only with NUMPYNN_BATCH_SPLIT=1;
+torch.set_num_threads for PyTorch), float32, the same layers, weights and batch; the bare GEMMs of the same
+im2col shapes are the floor.
 The ratios are the result, the seconds are this (shared) machine's. Networks: recipes/mnist-cnn.toml's and
 recipes/lenet5.toml's, without augmentation.
 """
@@ -95,7 +96,7 @@ class Network:
         self.ty = torch.from_numpy(self.y.astype(np.int64))
         self.rng = np.random.default_rng(1)
 
-    def numpynn_epoch(self):  # under numpynn's thread policy with --threads: BLAS and batch splitting
+    def numpynn_epoch(self):  # under numpynn's thread policy with --threads (BLAS threads)
         with threads.limit(self.threads):
             self._numpynn_epoch()
 
@@ -280,7 +281,8 @@ def peak_rss(subset: int | None) -> dict:
 def report(result: dict) -> str:
     lines = [f"# Convolutions: numpynn vs PyTorch, {result['threads']} thread(s) each, float32", "",
              record.header_line(result), "",
-             f"numpynn under `numpynn.threads.limit({result['threads']})` (BLAS threads and batch splitting), PyTorch "
+             f"numpynn under `numpynn.threads.limit({result['threads']})` (BLAS threads; batch splitting "
+             f"{'on' if threads.split_wanted() else 'off'}), PyTorch "
              f"with torch.set_num_threads({result['threads']}); contenders interleaved in one process, rotating order. "
              "Ratios: the median over rounds of the two times measured back to back in that round (pairs).", ""]
     heavy = result.get("heaviest_layer")

@@ -8,7 +8,8 @@ exit, the accuracy the command printed last (its own line: "Test Accuracy: 0.980
 the output's tail, and the header of every results file (date, commit, load average before and after, threads,
 BLAS kernel). Rows that take too long for a given day are not re-run: `--previous NAME` writes their record from
 the earlier run README quoted (date and build named in the file, marked "not re-run"), so every README figure
-still has a file, and a later `record_recipes.py NAME` replaces it with a measured one.
+still has a file, and a later `record_recipes.py NAME` replaces it with a measured one (which `--previous` then
+keeps).
 """
 
 import argparse
@@ -124,6 +125,10 @@ def main(argv=None) -> int:
     names = args.names or [n for n in ROWS if n not in LONG]
     OUT.mkdir(parents=True, exist_ok=True)
     for name in names + args.previous:
+        kept = OUT / f"{name}.json"
+        if name in args.previous and kept.is_file() and json.loads(kept.read_text()).get("measured"):
+            print(f"{name}: kept its measured record ({kept.name})", flush=True)  # never replaced by an older figure
+            continue
         r = previous_row(name) if name in args.previous else run_row(name, args.threads)
         (OUT / f"{name}.json").write_text(json.dumps(r, indent=1) + "\n")
         (OUT / f"{name}.md").write_text("| row | README | accuracy | time | record |\n| --- | --- | --- | --- | --- |\n"
