@@ -58,7 +58,7 @@ ROWS = {
                   ["-m", "numpynn", "train", "--config", "recipes/mnist-vit.toml", "--out", "{out}"], ACC),
     "sweep": ("`numpynn sweep --config sweep` (20 trials, 5 epochs, 10,000 rows)",
               ["-m", "numpynn", "sweep", "--config", "recipes/sweep.toml", "--out", "{out}"],
-              r"best[^0-9]*([0-9.]+)"),
+              r"[Bb]est: trial \d+, validation accuracy ([0-9.]+)"),
 }
 
 # The runs README quoted before this script existed (2026-12-01/02, builds named in README's Results text).
@@ -94,7 +94,8 @@ def run_row(name: str, threads: int) -> dict:
         result["pictures"] = sorted(f"results/recipes/{name}-{f.name}" for f in pictures)
     text = done.stdout + done.stderr
     # Progress bars redraw one line with carriage returns: keep only the lines a log would keep.
-    text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.splitlines() if "%|" not in line.rsplit("\r", 1)[-1])
+    text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.splitlines()
+                     if "%|" not in line.rsplit("\r", 1)[-1] and line.strip())
     found = re.findall(pattern, text)
     result.update(command=" ".join(["python"] + argv).replace("{out}", "TMP"), returncode=done.returncode,
                   accuracy=found[-1] if found else None, output_tail=text[-1500:], measured=True)
