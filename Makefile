@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/conv.py --threads 1 $(CONV_BENCH_ARGS)
 	$(PY) benchmarks/conv.py --threads 2 --no-rss --no-layer $(CONV_BENCH_ARGS)
 	$(if $(BLAS_VARS_SET),$(UNSET) $(PY) benchmarks/conv.py --threads 1 --no-rss --label unset $(CONV_BENCH_ARGS))
+	$(PY) benchmarks/conv_layout.py
 	$(PY) benchmarks/threads_entry.py --quiet-too
 	$(PY) benchmarks/threads_busy.py
 	$(PY) benchmarks/interop.py --out benchmarks/results/interop.md

@@ -80,6 +80,30 @@ def test_outputs_and_weights_are_channels_last_in_memory_behind_nchw_shapes():
     assert layer.grads["weight"].strides == w.strides               # so the weight gradient GEMM writes in place
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_one_channel_layouts_are_the_same_function(monkeypatch, bias):
+    """A one-channel Conv2d writes channel-major memory (weight @ columns); the channels-last layout it replaced
+    (columns.T @ weight.T, kept behind CHANNEL_MAJOR_ONE_CHANNEL for benchmarks/conv_layout.py) must give the
+    same outputs and gradients, and a multi-channel Conv2d behind it the same again."""
+    from numpynn.nn import conv as conv_layer
+
+    x, results = _x((3, 1, 9, 8)), []
+    for channel_major in (True, False):
+        monkeypatch.setattr(conv_layer, "CHANNEL_MAJOR_ONE_CHANNEL", channel_major)
+        first, second = (nn.Conv2d(1, 4, 3, bias=bias, rng=1, dtype=np.float64),
+                         nn.Conv2d(4, 2, 2, stride=2, rng=2, dtype=np.float64))
+        second.needs_input_grad = first.needs_input_grad = True
+        y = first.forward(x)
+        order = (1, 0, 2, 3) if channel_major else (0, 2, 3, 1)
+        assert y.transpose(order).flags.c_contiguous
+        z = second.forward(np.maximum(y, 0))
+        dx = first.backward(second.backward(np.ones_like(z)) * (y > 0))
+        results.append((y, z, dx, *first.grads.values(), *second.grads.values()))
+        assert max(check_layer(first, x).values()) < TOL
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_replaced_c_order_arrays_still_give_the_right_gradients():
     layer = nn.Conv2d(2, 3, 3, rng=0, dtype=np.float64)
     layer.params["weight"] = np.ascontiguousarray(layer.params["weight"])

@@ -10,7 +10,7 @@ is a free view that matches the channels-last columns (benchmarks/README.md has 
 
 One input channel (the first layer on grey images) is the exception: its columns are transposed, (kh*kw,
 N*Ho*Wo), and weight (O, kh*kw) @ columns writes a channel-major result, memory (O, N, Ho, Wo) behind the NCHW
-view. That GEMM is ~1.7x faster than columns.T @ weight.T for 6 or 16 outputs, and the ReLU and pooling after
+view. That GEMM is 1.3-1.7x faster than columns.T @ weight.T for 16 or 6 outputs, and the ReLU and pooling after
 it then run over whole image rows instead of C numbers at a time (LeNet-5's first pool: C = 6). A Conv2d with
 more input channels that receives such an array makes it channels-last first (one copy).
 """
@@ -27,6 +27,10 @@ from numpynn.nn.layers import LAYERS, Layer
 def _channels_last(a: np.ndarray) -> np.ndarray:
     """An (N, C, H, W) array with the same values whose memory is (N, H, W, C)."""
     return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+# The layout choice above for one input channel; benchmarks/conv_layout.py turns it off to time the other.
+CHANNEL_MAJOR_ONE_CHANNEL = True
 
 
 def _is_channels_last(a: np.ndarray) -> bool:
@@ -92,13 +96,20 @@ class Conv2d(Layer):
         else:
             cols = np.empty(shape, dtype=x.dtype)
         bias = self.params.get("bias")
-        if self.transposed:  # weight (O, K) @ columns (K, N*Ho*Wo): channel-major output (O, N, Ho, Wo) in memory
+        cm = self.transposed and CHANNEL_MAJOR_ONE_CHANNEL
+        if cm:  # weight (O, K) @ columns (K, N*Ho*Wo): channel-major output (O, N, Ho, Wo) in memory
             out, w = np.empty((o, n * p), dtype=x.dtype), self._weight_rows(self.params["weight"])
         else:
             out, w = np.empty((n * p, o), dtype=x.dtype), self._weight_rows(self.params["weight"]).T
 
         def part(s):  # images s: their columns, one GEMM into their output rows, bias
             rows = slice(s.start * p, s.stop * p)
+            if self.transposed and not cm:
+                F.im2col_t(x[s], *self.kernel_size, self.stride, self.padding, out=cols[:, rows])
+                np.matmul(cols[:, rows].T, w, out=out[rows])
+                if bias is not None:
+                    np.add(out[rows], bias, out=out[rows])
+                return
             if self.transposed:
                 F.im2col_t(x[s], *self.kernel_size, self.stride, self.padding, out=cols[:, rows])
                 np.matmul(w, cols[:, rows], out=out[:, rows])
@@ -111,7 +122,7 @@ class Conv2d(Layer):
                 np.add(out[rows], bias, out=out[rows])
         batch_split.split_rows(n, part, min_rows=4)
         self.cols = cols
-        if self.transposed:
+        if cm:
             return out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)  # channel-major memory (see the module's docstring)
         return out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)  # NHWC memory (see above)
 
