@@ -9,6 +9,11 @@ Only the layers know what may be split: rows of a forward pass, output rows of a
 still a sum over the whole batch, so the same numbers), per-half partial sums added afterwards (BatchNorm's
 statistics: equal to float32 rounding). numpynn.threads decides how many workers there are (1: no
 splitting, every call below runs inline, exactly as before).
+
+Opt-in (NUMPYNN_BATCH_SPLIT=1, or numpynn.threads.limit(N, split=True)): on the 2-core machine, idle, it was
+slower than BLAS threads alone for both CNN recipes. The layers' NumPy calls last 20-100 us, and a GIL
+hand-off between the two threads costs a good part of one (benchmarks/README.md, "Re-measured on the idle
+machine").
 """
 
 import os

@@ -46,7 +46,7 @@ class _BatchNorm(Layer):
         # rows (N, reps * C) for the element-wise steps, against per-channel vectors tiled `reps` times. NumPy
         # broadcasts a (C,) vector over a 32-wide inner loop ~4x slower than over a 21,632-wide one, and sums
         # columns as a GEMV (ones @ rows) ~9x faster than rows.sum(axis=0) (benchmarks/README.md). Every pass
-        # runs on slices of the batch (numpynn.nn.batch_split; one slice with one thread).
+        # runs on slices of the batch (numpynn.nn.batch_split: one slice unless NUMPYNN_BATCH_SPLIT=1).
         # Channel-major memory (behind a one-channel Conv2d, nn/conv.py) is already one row per channel: the
         # same steps run on (C, N*H*W) rows against (C, 1) columns, and the sums are rows @ ones.
         self.channel_major = x.ndim == 4 and c > 1 and x.transpose(1, 0, 2, 3).flags.c_contiguous \
