@@ -155,6 +155,18 @@ def test_hang_crash_and_exit_are_reported_not_fatal(tmp_path, capsys):
     assert result["backward_mlp"] == {"name": "backward_mlp", "passed": True, "hint": None}
 
 
+def test_a_runaway_allocation_fails_in_the_learners_process_not_the_machine(tmp_path, capsys):
+    """The child's address space is capped (worker.MEMORY_LIMIT): 16 GiB asked for in relu is a MemoryError
+    reported for relu (without the cap Linux would hand it out lazily), and the other functions are graded."""
+    broken = SEED.replace("    return np.maximum(0, Z)", "    big = np.empty(2**31)\n    return np.maximum(0, Z)")
+    assert broken != SEED
+    (tmp_path / "mine.py").write_text(broken)
+    assert main(["check", str(tmp_path / "mine.py"), "--json", "--only", "relu", "--only", "softmax"]) == 1
+    result = {f["name"]: f for f in json.loads(capsys.readouterr().out)["functions"]}
+    assert result["relu"]["hint"].startswith("raises MemoryError"), result["relu"]
+    assert result["softmax"]["passed"]
+
+
 def test_a_file_named_neural_network_in_the_working_folder_is_graded_not_used_as_the_reference(tmp_path, capsys,
                                                                                               monkeypatch):
     (tmp_path / "neural_network.py").write_text(SEED.replace("exp_Z = np.exp(Z - Z_max)", "exp_Z = np.exp(Z)"))
