@@ -103,3 +103,30 @@ def test_an_estimator_saved_by_numpynn_sklearn_exports_too(tmp_path):
 def test_the_command_is_listed_in_help():
     done = subprocess.run([sys.executable, "-m", "numpynn", "export", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "--opset" in done.stdout and "raw" in done.stdout
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("kind", ["regressor", "multilabel"])
+def test_estimators_whose_outputs_are_not_class_scores_are_refused_at_every_door(tmp_path, capsys, kind):
+    """A regressor's or multilabel classifier's file has no one-class-per-input softmax: predict, evaluate, serve
+    and export said nothing and showed softmax'd regression values as digit classes. Each now refuses it in one
+    sentence (exit 2) that names the estimator and how to use it; info still describes the file."""
+    from numpynn.sklearn import MLPClassifier, MLPRegressor
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 784), dtype=np.float32)
+    if kind == "regressor":
+        est, name = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(x, x[:, :3]), "MLPRegressor"
+    else:
+        y = (x[:, :3] > 0.5).astype(int)
+        est, name = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(x, y), "multilabel"
+    path = est.save(tmp_path / "est.safetensors")
+    image = tmp_path / "digit.png"
+    from PIL import Image
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(image)
+    for argv in (["predict", str(path), str(image)], ["evaluate", str(path)], ["serve", str(path), "--port", "0"],
+                 ["export", str(path), "-o", str(tmp_path / "est.onnx")]):
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert name in err and "cannot use it" in err and "Traceback" not in err, (argv, err)
+    assert not (tmp_path / "est.onnx").exists()
+    assert cli.main(["info", str(path)]) == 0

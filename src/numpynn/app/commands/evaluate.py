@@ -32,7 +32,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     """Accuracy, per-class precision/recall/F1 and the confusion matrix on a model's test rows."""
-    trained = open_model(args.model)
+    trained = open_model(args.model, door="evaluate")
     if args.dataset is not None:
         data = load_test_data(args.dataset)
     elif trained.config is not None:

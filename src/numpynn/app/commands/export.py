@@ -32,7 +32,7 @@ def run(args) -> int:
     """Export the model with its preprocessing, input shape and class names; print what was written."""
     from numpynn.interop.onnx_export import INPUT, LOGITS, PROBABILITIES, check_opset, export_onnx
     check_opset(args.opset)  # before loading anything: 0.2.0 wrote --opset 99 files onnxruntime refuses
-    trained = open_model(args.model)
+    trained = open_model(args.model, door="export")
     shape = list(trained.metadata["preprocessing"].get("input_shape") or [trained.in_features])
     if trained.input_shape is not None and shape[0] == 1:  # a one-channel CNN takes (batch, H, W) as an MLP run
         shape = shape[1:]

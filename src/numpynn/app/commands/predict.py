@@ -76,7 +76,7 @@ def run(args) -> int:
 def _open(model):
     """open_model, saying so when the first argument is an image: `predict digit.png` forgot the model."""
     try:
-        return open_model(model)
+        return open_model(model, door="predict")
     except CheckpointError:
         if is_image(model):
             raise DataError(f"{model} is an image, but predict's first argument must be the model (a run folder "

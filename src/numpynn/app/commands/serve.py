@@ -43,7 +43,7 @@ def run(args) -> int:
         raise ValueError(INSTALL) from None
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port {args.port} is not a port number; pass one in 1..65535, or 0 for a free one.")
-    trained = open_model(args.model)
+    trained = open_model(args.model, door="serve")
     check_width(trained, FIELD * FIELD, f"{FIELD}x{FIELD} digit images")
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     app = create_app(trained, loopback_only=loopback)

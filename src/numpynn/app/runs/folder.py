@@ -162,8 +162,35 @@ class TrainedModel:
         return f"CNN {'x'.join(map(str, self.input_shape))}, conv {convs}, then {sizes}"
 
 
-def open_model(path: str | Path) -> TrainedModel:
-    """Load and validate a model.safetensors (or a run folder holding one) with everything inference needs."""
+def open_model(path: str | Path, door: str | None = None) -> TrainedModel:
+    """Load and validate a model.safetensors (or a run folder holding one) with everything inference needs.
+
+    door: the command that will read class scores from it (predict, evaluate, serve, export); a scikit-learn
+    regressor's or multilabel classifier's file is refused there in one sentence (`info` passes none)."""
+    trained = _open_model(path)
+    if door is not None:
+        _class_scores_only(trained, door)
+    return trained
+
+
+def _class_scores_only(trained: TrainedModel, door: str) -> None:
+    """numpynn's doors read one class score per output (softmax); say so where a file's outputs are not that."""
+    info = trained.metadata.get("sklearn")
+    if not isinstance(info, dict):
+        return
+    fitted = info.get("fitted") if isinstance(info.get("fitted"), dict) else {}
+    if info.get("estimator") == "MLPRegressor":
+        what, cls = "a scikit-learn MLPRegressor, whose outputs are regression values, not class scores", "MLPRegressor"
+    elif fitted.get("multilabel"):
+        what, cls = ("a multilabel MLPClassifier, whose outputs are one yes/no per label, not one class per input",
+                     "MLPClassifier")
+    else:
+        return
+    raise CheckpointError(f"{trained.path} holds {what}, so `numpynn {door}` cannot use it; load it in Python with "
+                          f"numpynn.sklearn.{cls}.load(path) and call its predict.")
+
+
+def _open_model(path: str | Path) -> TrainedModel:
     path = Path(path)
     if path.is_dir():
         path = path / "model.safetensors"
