@@ -73,24 +73,10 @@ def test_serve_api(matrix, servers, name, tmp_path):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from test_serve_browser import CHROMEDRIVER, CHROMIUM, require_browser
+    from chromium import chromium
 
-    require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-matrix')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_window_size(1100, 980)
-    try:
+    with chromium(tmp_path_factory.mktemp("chromium-matrix")) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.mark.parametrize("name", cells("serve-page"))

@@ -4,33 +4,23 @@ Needs Debian's chromium and chromium-driver (.ci/run installs them). Where they 
 except on CI (CI=true), where it fails: there the browser must be present.
 """
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import chromium as chromium_module
 import numpy as np
 import pytest
+from chromium import chromium, require_browser
 from PIL import Image
 
 from numpynn.app.runs.folder import open_model
 from numpynn.data.mnist import load_mnist
 from numpynn.data.userdata import load_npz
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's packages, never a downloaded browser
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WAIT = 30  # seconds; a shared 2-core machine can be slow to start a browser
-
-
-def require_browser():
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    if missing:
-        message = f"{' and '.join(missing)} not found; install them with: apt-get install -y chromium chromium-driver"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -53,22 +43,8 @@ def served(digit_run, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_window_size(1100, 980)
-    try:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def draw(driver, points):
@@ -193,7 +169,7 @@ def test_the_page_is_labelled_and_fits_a_phone(browser, served):
 
 def test_the_browser_is_required_on_ci(monkeypatch):
     # The skip above must turn into a failure on CI: simulate a machine without chromium.
-    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(chromium_module, "CHROMIUM", "/nonexistent/chromium")
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium chromium-driver"):
         require_browser()
