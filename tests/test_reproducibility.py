@@ -69,10 +69,9 @@ def test_global_seed_does_not_change_results():
 LEGACY = {"seed", "rand", "randn", "randint", "random", "random_sample", "permutation", "shuffle", "choice",
           "normal", "uniform", "binomial", "get_state", "set_state", "RandomState"}
 # `python -m numpynn.article --seed N script.py` runs the article's own scripts, which draw from the global
-# state: seeding it there, on request, is that runner's purpose. `numpynn check` grades a learner's series
-# functions (dropout, gradient_descent draw from np.random) in its own child process: it seeds the global
-# state before each call (mistakes.call, the one place) as the learner's code expects. Nothing else may.
-ALLOWED = {"app/commands/article.py", "app/check/mistakes.py"}
+# state: seeding it there, on request, is that runner's purpose (seed_global). `numpynn check` grades a learner's
+# series functions (dropout draws from np.random) through that same function. Nothing else may.
+ALLOWED = {"app/commands/article.py"}
 
 
 def test_no_module_calls_the_legacy_global_random_functions():

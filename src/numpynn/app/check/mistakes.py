@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 import neural_network as ref
+from numpynn.app.commands.article import seed_global
 
 Mistake = tuple[str, Callable]
 
@@ -77,7 +78,7 @@ MISTAKES: dict[str, list[Mistake]] = {
                           ("the penalty is lambda_ * sum(W**2), without a factor 1/2", _l2_half_penalty)],
     "dropout": [("dropout rescaled by 1/p where the series' is not: return A * mask",
                  lambda A, p, training=True: ref.dropout(A, p, training) / p if training else A),
-                ("p is the KEEP probability: draw the mask with np.random.binomial(1, p, size=A.shape)",
+                ("p is the KEEP probability: the mask is binomial(1, p) draws of A's shape, 1 = keep",
                  _dropout_drop_probability)],
     "momentum_update": [("momentum's velocity sign: new_velocity = mu * velocity - lr * gradient (then W += update)",
                          lambda v, g, mu, lr: (mu * v + lr * g, mu * v + lr * g)),
@@ -100,12 +101,11 @@ def which_mistake(name: str, got: object, args: tuple, kwargs: dict, same: Calla
 
 
 def call(fn: Callable, args: tuple, kwargs: dict, seed: int | None) -> object:
-    """fn(*args, **kwargs) with its prints swallowed, NumPy's warnings off and, given a seed, np.random seeded.
-
-    The one place `numpynn check` touches NumPy's global random state, on purpose and only in the child that
-    grades a learner's file: the series' dropout (and so the learner's) draws from it.
+    """fn(*args, **kwargs) with its prints swallowed, NumPy's warnings off and, given a seed, the global random
+    state seeded as the article runner seeds it (seed_global): the series' dropout, and so the learner's, draws
+    from it. Only the child that grades a learner's file runs this.
     """
     if seed is not None:
-        np.random.seed(seed)
+        seed_global(seed)
     with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
         return fn(*args, **kwargs)

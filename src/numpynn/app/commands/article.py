@@ -103,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def seed_global(n: int) -> None:
+    """np.random.seed(n): the series' scripts and its dropout draw from NumPy's global state, and a seed repeats
+    them. numpynn's one call into that state, here and for `numpynn check` (app/check/mistakes.py)."""
+    import numpy as np
+    np.random.seed(n)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     if not args.script.endswith(".py"):
@@ -116,8 +123,7 @@ def main(argv=None) -> int:
     sys.argv = [args.script, *args.script_args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))  # as `python SCRIPT.py`: modules beside it import
     if args.seed is not None:
-        import numpy as np
-        np.random.seed(args.seed)  # the series' scripts draw from the global state; a seed makes a run repeatable
+        seed_global(args.seed)
     try:
         n_threads = threads.resolve(args.threads)  # the one thread policy: the script's NumPy on N BLAS threads
     except ValueError as e:
