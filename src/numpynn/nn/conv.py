@@ -102,24 +102,20 @@ class Conv2d(Layer):
         else:
             out, w = np.empty((n * p, o), dtype=x.dtype), self._weight_rows(self.params["weight"]).T
 
-        def part(s):  # images s: their columns, one GEMM into their output rows, bias
+        def part(s):  # images s: their columns, one GEMM into their output rows (or columns), bias
             rows = slice(s.start * p, s.stop * p)
-            if self.transposed and not cm:
-                F.im2col_t(x[s], *self.kernel_size, self.stride, self.padding, out=cols[:, rows])
-                np.matmul(cols[:, rows].T, w, out=out[rows])
-                if bias is not None:
-                    np.add(out[rows], bias, out=out[rows])
-                return
             if self.transposed:
                 F.im2col_t(x[s], *self.kernel_size, self.stride, self.padding, out=cols[:, rows])
-                np.matmul(w, cols[:, rows], out=out[:, rows])
-                if bias is not None:
-                    np.add(out[:, rows], bias[:, None], out=out[:, rows])
-                return
-            F.im2col(x[s], *self.kernel_size, self.stride, self.padding, out=cols[rows])
-            np.matmul(cols[rows], w, out=out[rows])
+                if cm:
+                    np.matmul(w, cols[:, rows], out=out[:, rows])
+                else:
+                    np.matmul(cols[:, rows].T, w, out=out[rows])
+            else:
+                F.im2col(x[s], *self.kernel_size, self.stride, self.padding, out=cols[rows])
+                np.matmul(cols[rows], w, out=out[rows])
             if bias is not None:
-                np.add(out[rows], bias, out=out[rows])
+                dst, b = (out[:, rows], bias[:, None]) if cm else (out[rows], bias)
+                np.add(dst, b, out=dst)
         batch_split.split_rows(n, part, min_rows=4)
         self.cols = cols
         if cm:
