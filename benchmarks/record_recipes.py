@@ -94,8 +94,8 @@ def run_row(name: str, threads: int) -> dict:
         result["pictures"] = sorted(f"results/recipes/{name}-{f.name}" for f in pictures)
     text = done.stdout + done.stderr
     # Progress bars redraw one line with carriage returns: keep only the lines a log would keep.
-    text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.splitlines()
-                     if "%|" not in line.rsplit("\r", 1)[-1] and line.strip())
+    shown = (line.rsplit("\r", 1)[-1] for line in text.splitlines())
+    text = "\n".join(line for line in shown if line.strip() and "%|" not in line)
     found = re.findall(pattern, text)
     result.update(command=" ".join(["python"] + argv).replace("{out}", "TMP"), returncode=done.returncode,
                   accuracy=found[-1] if found else None, output_tail=text[-1500:], measured=True)

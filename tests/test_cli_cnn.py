@@ -3,17 +3,16 @@ data of every shape, TOML, resume after Ctrl-C, torch loading, and the mistakes 
 
 import json
 import os
-import signal
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from interrupt import interrupt_and_resume
 from PIL import Image
 
 from numpynn.app.runs.config_file import read_config_file
 from numpynn.app.runs.train_config import TrainConfig
-from numpynn.io.checkpoint import read_checkpoint
 
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 CNN = ["--conv", "4,8", "--hidden", "16", "--subset", "300", "--val-split", "0.2", "--epochs", "2", "--batch-norm",
@@ -144,20 +143,5 @@ def test_conv_on_rows_that_are_no_images_is_refused(tmp_path):
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_cnn_ctrl_c_then_resume_ends_bit_identical(tmp_path):
     flags = [*CNN, "--subset", "800", "--batch-size", "16", "--no-plots"]
-    ref = numpynn_cmd("train", *flags, "--name", "ref", "--quiet", cwd=tmp_path)
-    assert ref.returncode == 0, ref.stderr
-    cut = subprocess.Popen([sys.executable, "-m", "numpynn", "train", *flags, "--name", "cut"], cwd=tmp_path,
-                           env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        while not cut.stdout.readline().startswith("Epoch 1/2"):  # epoch 1 is done: now in epoch 2
-            assert cut.poll() is None, cut.stderr.read()
-        cut.send_signal(signal.SIGINT)
-        _, err = cut.communicate(timeout=120)
-    finally:
-        cut.kill()
-    assert cut.returncode == 130, err
-    resumed = numpynn_cmd("train", "--resume", "runs/cut", "--quiet", cwd=tmp_path)
-    assert resumed.returncode == 0, resumed.stderr
-    a, _ = read_checkpoint(tmp_path / "runs" / "ref" / "model.safetensors")
-    b, _ = read_checkpoint(tmp_path / "runs" / "cut" / "model.safetensors")
+    a, b = interrupt_and_resume(tmp_path, flags)
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
